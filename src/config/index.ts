@@ -1,0 +1,72 @@
+import { schema, type Config, type ConfigKey, type VarSpec } from './schema.js';
+
+export type { Config } from './schema.js';
+
+export interface ConfigProblem {
+  key: string;
+  reason: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(
+      'Invalid configuration:\n' + problems.map((p) => `  - ${p.key}: ${p.reason}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses and validates the environment once. Collects every bad key before failing, so an
+ * operator fixes them all in one go instead of one restart per mistake.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: ConfigProblem[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(schema) as [ConfigKey, VarSpec<unknown>][]) {
+    const raw = env[key];
+    const value = raw === undefined || raw === '' ? spec.default : raw;
+    if (value === undefined) {
+      out[key] = undefined;
+      continue;
+    }
+    try {
+      out[key] = spec.parse(value);
+    } catch (err) {
+      problems.push({ key, reason: (err as Error).message });
+    }
+  }
+  const config = out as Config;
+  if (problems.length === 0) problems.push(...productionProblems(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * With NODE_ENV=production the defaults that are fine on a laptop become dangerous: a generated
+ * signing key silently differs per node, an embedded database is not what operators expect.
+ */
+export function productionProblems(config: Config): ConfigProblem[] {
+  if (config.NODE_ENV !== 'production') return [];
+  const problems: ConfigProblem[] = [];
+  if (!config.JWT_SECRET) {
+    problems.push({
+      key: 'JWT_SECRET',
+      reason: 'must be set in production (at least 32 random characters), a generated key is per-machine',
+    });
+  }
+  if (config.PUBLIC_URL.startsWith('http://') && !/^http:\/\/(127\.0\.0\.1|localhost)/.test(config.PUBLIC_URL)) {
+    problems.push({ key: 'PUBLIC_URL', reason: 'must use https in production' });
+  }
+  return problems;
+}
+
+/** Values safe to log: secrets are replaced by a marker. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(schema) as [ConfigKey, VarSpec<unknown>][]) {
+    const v = config[key];
+    out[key] = spec.secret && v !== undefined ? '[set]' : v;
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import type { AppDeps } from '../app.js';
+import type { Config } from '../config/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { openDb, type Db } from './db/index.js';
+import { migrate } from './db/migrate.js';
+import { openKv } from './kv/index.js';
+import { loadOrCreateSecret } from './secrets/index.js';
+
+/**
+ * Opens the platform adapters the configuration asks for (embedded defaults when nothing is
+ * configured) and applies pending migrations. Shared by the server and the CLI.
+ */
+export async function openPlatform(config: Config, clock: Clock = systemClock): Promise<AppDeps> {
+  const db = await openDatabase(config);
+  try {
+    await migrate(db);
+    const kv = await openKv({ url: config.REDIS_URL, prefix: config.KV_PREFIX, now: () => clock.now().getTime() });
+    const jwt = config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt'));
+    return { config, db, kv, clock, secrets: { jwt } };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function openDatabase(config: Config): Promise<Db> {
+  return openDb({
+    url: config.DATABASE_URL,
+    dataDir: path.join(config.DATA_DIR, 'pgdata'),
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+}
+
+export async function closePlatform(deps: Pick<AppDeps, 'db' | 'kv'>): Promise<void> {
+  await Promise.allSettled([deps.kv.close(), deps.db.close()]);
+}
