@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { authPlugin } from './auth/plugin.js';
+import { authRoutes } from './auth/routes.js';
+import type { Config } from './config/index.js';
+import type { TrustProxy } from './config/schema.js';
+import { contentPlugin } from './content/plugin.js';
+import { healthRoutes } from './http/health.js';
+import { openapiPlugin } from './http/openapi.js';
+import { problemPlugin } from './http/problem-plugin.js';
+import { validatorCompiler } from './http/validation.js';
+import type { Clock } from './platform/clock.js';
+import type { Db } from './platform/db/index.js';
+import type { Kv } from './platform/kv/index.js';
+import { usersPlugin } from './users/plugin.js';
+import { adminUserRoutes } from './users/routes.js';
+
+/** Everything the app needs from outside, built once by server.ts (or a test) and passed in. */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  kv: Kv;
+  clock: Clock;
+  secrets: { jwt: string };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+/** Log redaction: credentials never reach the logs, whatever route or field they come from. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.newPassword',
+  '*.currentPassword',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.secret',
+  '*.code',
+  'err.config',
+];
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+}
+
+/**
+ * A hop count n means "the n proxies nearest to us are trusted": proxy-addr calls the function
+ * with each address from the socket outwards and its index.
+ */
+function trustProxyOption(value: TrustProxy): FastifyServerOptions['trustProxy'] {
+  if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
+  return value;
+}
+
+export async function buildApp(
+  deps: AppDeps,
+  options: { logger?: FastifyServerOptions['logger'] } = {},
+): Promise<FastifyInstance> {
+  const { config } = deps;
+  const fastifyOptions: FastifyServerOptions = {
+    logger: options.logger ?? loggerOptions(config),
+    // Request ids are ours, never taken from the client: a forged id could poison log correlation.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    bodyLimit: config.JSON_BODY_LIMIT,
+    // Slow clients are cut off: the whole request must arrive within REQUEST_TIMEOUT.
+    requestTimeout: config.REQUEST_TIMEOUT * 1000,
+    connectionTimeout: (config.REQUEST_TIMEOUT + 5) * 1000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  };
+  const app = Fastify(fastifyOptions).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Only JSON bodies: a text/plain body would otherwise be parsed and fail later as a confusing
+  // validation error instead of a clear 415.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(
+    fp(
+      async (instance) => {
+        instance.decorate('deps', deps);
+      },
+      { name: 'deps' },
+    ),
+  );
+  await app.register(problemPlugin);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  await app.register(helmet, { global: true });
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
+    credentials: true,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    maxAge: 600,
+  });
+  await app.register(openapiPlugin);
+  await app.register(healthRoutes);
+  await app.register(usersPlugin);
+  await app.register(authPlugin);
+  await app.register(authRoutes);
+  await app.register(adminUserRoutes);
+  await app.register(contentPlugin);
+  return app;
+}

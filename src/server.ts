@@ -1,0 +1,57 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config/index.js';
+import { loadEnvFile } from './config/env-file.js';
+import { closePlatform, openPlatform } from './platform/bootstrap.js';
+
+/** Process entry: read config, build the app, listen, drain on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  loadEnvFile();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+
+  const deps = await openPlatform(config);
+  const app = await buildApp(deps);
+  // Headers must arrive quickly even when the body may take longer (slowloris).
+  app.server.headersTimeout = Math.min(config.REQUEST_TIMEOUT, 20) * 1000;
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => {
+      app.log.error('drain timed out, exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT * 1000);
+    force.unref();
+    app
+      .close()
+      .then(() => closePlatform(deps))
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        app.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await app.listen({ host: config.HOST, port: config.PORT });
+  app.log.info(
+    { database: deps.db.kind, kv: deps.kv.kind, dataDir: config.DATA_DIR },
+    'portfolio backend ready',
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

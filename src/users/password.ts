@@ -1,0 +1,90 @@
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
+import * as en from '@zxcvbn-ts/language-en';
+import { AppError } from '../http/errors.js';
+
+/**
+ * argon2id with the OWASP Password Storage Cheat Sheet's first recommended setting:
+ * m=19 MiB, t=2, p=1. Parameters are stored in the hash, so raising them later still verifies
+ * old hashes (and `needsRehash` tells when to upgrade one on login).
+ */
+export const ARGON2_OPTIONS = {
+  // Algorithm.Argon2id; the enum is a const enum that isolated modules cannot import.
+  algorithm: 2 as Algorithm,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2_OPTIONS);
+}
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    return false;
+  }
+}
+
+export function needsRehash(passwordHash: string): boolean {
+  return !passwordHash.startsWith(`$argon2id$v=19$m=${ARGON2_OPTIONS.memoryCost},t=${ARGON2_OPTIONS.timeCost},p=${ARGON2_OPTIONS.parallelism}$`);
+}
+
+/**
+ * A hash of a random password, computed once. Logins for unknown emails verify against it so
+ * they cost the same time as a wrong password: a fast path would reveal which emails exist.
+ */
+let dummyHash: Promise<string> | undefined;
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(crypto.randomUUID() + crypto.randomUUID());
+  return dummyHash;
+}
+
+let zxcvbn: ZxcvbnFactory | undefined;
+function estimator(): ZxcvbnFactory {
+  zxcvbn ??= new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...en.dictionary },
+    graphs: common.adjacencyGraphs,
+    translations: en.translations,
+  });
+  return zxcvbn;
+}
+
+export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MAX_LENGTH = 128;
+
+/**
+ * NIST SP 800-63B: at least a minimum length, a generous maximum, no composition rules, and a
+ * check against passwords known to be common or easily guessed (zxcvbn's dictionaries include
+ * the common-password lists). Words from the user's own email and name count against it.
+ */
+export async function checkPasswordPolicy(
+  password: string,
+  minScore: number,
+  userInputs: string[] = [],
+): Promise<void> {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) {
+    throw weak(`The password must have at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  if (length > PASSWORD_MAX_LENGTH) {
+    throw weak(`The password must have at most ${PASSWORD_MAX_LENGTH} characters`);
+  }
+  const inputs = userInputs.flatMap((s) => s.toLowerCase().split(/[^a-z0-9]+/)).filter((s) => s.length >= 3);
+  const result = await estimator().checkAsync(password, inputs);
+  const isCommon = result.sequence.some(
+    (m) => m.pattern === 'dictionary' && m.dictionaryName === 'passwords' && m.token.length >= length - 2,
+  );
+  if (isCommon) throw weak('This password is in a list of commonly used passwords');
+  if (result.score < minScore) {
+    const hint = result.feedback.warning ?? result.feedback.suggestions[0] ?? 'Use a longer passphrase';
+    throw weak(`The password is too easy to guess: ${hint}`);
+  }
+}
+
+function weak(detail: string): AppError {
+  return new AppError(400, 'WEAK_PASSWORD', 'Password rejected', detail);
+}

@@ -1,0 +1,72 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { actorOf } from '../auth/plugin.js';
+import { IdParams, PageQuery, pageOf, Problem } from '../http/common-schemas.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { AppError } from '../http/errors.js';
+import { requirePermission } from './policy.js';
+import { AdminUser, CreateUserBody, UpdateUserBody } from './schema.js';
+import { toPublicUser } from './service.js';
+
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem };
+
+/** Admin user management; every route needs the user:manage permission. */
+export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.authenticate);
+  app.addHook('preHandler', async (request) => requirePermission(actorOf(request), 'user:manage'));
+
+  app.get(
+    '/api/admin/users',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        querystring: PageQuery,
+        response: { 200: pageOf(AdminUser), ...errors },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 20;
+      const after = decodeCursor(request.query.cursor, ['string'])?.[0] as string | undefined;
+      const rows = await app.users.repo.list({ limit: limit + 1, after });
+      const items = rows.slice(0, limit).map(toPublicUser);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+    },
+  );
+
+  app.post(
+    '/api/admin/users',
+    {
+      schema: { tags: ['admin'], security: [{ bearerAuth: [] }], body: CreateUserBody, response: { 201: AdminUser, ...errors } },
+    },
+    async (request, reply) => reply.status(201).send(toPublicUser(await app.users.create(request.body))),
+  );
+
+  app.get(
+    '/api/admin/users/:id',
+    { schema: { tags: ['admin'], security: [{ bearerAuth: [] }], params: IdParams, response: { 200: AdminUser, ...errors } } },
+    async (request) => toPublicUser(await app.users.get(request.params.id)),
+  );
+
+  app.patch(
+    '/api/admin/users/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: AdminUser, ...errors },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      // An admin cannot disable or demote themselves: the last admin would lock everyone out.
+      if (request.params.id === actor.userId && (request.body.disabled === true || (request.body.role && request.body.role !== 'admin'))) {
+        throw new AppError(409, 'CANNOT_CHANGE_OWN_ACCESS', 'Conflict', 'You cannot disable or demote your own account');
+      }
+      return toPublicUser(await app.users.update(request.params.id, request.body));
+    },
+  );
+
+};

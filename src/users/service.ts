@@ -1,0 +1,100 @@
+import type { Db, Queryable } from '../platform/db/index.js';
+import { pgErrorCode, UNIQUE_VIOLATION } from '../platform/db/index.js';
+import { newId } from '../platform/ids.js';
+import { AppError } from '../http/errors.js';
+import { checkPasswordPolicy, hashPassword } from './password.js';
+import { ROLES, type Role } from './policy.js';
+import { UsersRepository, type UserRow } from './repository.js';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  disabled: boolean;
+  mustChangePassword: boolean;
+  createdAt: string;
+}
+
+/** The most privileged of a user's roles is shown as "the" role. */
+export function primaryRole(roles: readonly string[]): string {
+  for (const r of ROLES) if (roles.includes(r)) return r;
+  return roles[0] ?? 'user';
+}
+
+export function toPublicUser(u: UserRow): PublicUser {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: primaryRole(u.roles),
+    disabled: u.disabled,
+    mustChangePassword: u.mustChangePassword,
+    createdAt: u.createdAt.toISOString(),
+  };
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export class UsersService {
+  readonly repo: UsersRepository;
+
+  constructor(
+    private readonly db: Db,
+    private readonly passwordMinScore: number,
+  ) {
+    this.repo = new UsersRepository(db);
+  }
+
+  async create(
+    input: { email: string; name: string; password: string; role?: Role; mustChangePassword?: boolean },
+    tx?: Queryable,
+  ): Promise<UserRow> {
+    const email = input.email.trim();
+    const name = input.name.trim();
+    if (name === '') throw new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', 'name must not be blank');
+    await checkPasswordPolicy(input.password, this.passwordMinScore, [email, name]);
+    const passwordHash = await hashPassword(input.password);
+    const id = newId();
+    const write = async (q: Queryable) => {
+      await this.repo.create(
+        { id, email, name, passwordHash, role: input.role ?? 'user', mustChangePassword: input.mustChangePassword ?? false },
+        q,
+      );
+      const row = await this.repo.get(id, q);
+      if (!row) throw new Error('user vanished after insert');
+      return row;
+    };
+    try {
+      return tx ? await write(tx) : await this.db.transaction(write);
+    } catch (err) {
+      if (pgErrorCode(err) === UNIQUE_VIOLATION) {
+        throw new AppError(409, 'EMAIL_TAKEN', 'Conflict', 'An account with this email already exists');
+      }
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<UserRow> {
+    const user = await this.repo.get(id);
+    if (!user) throw new AppError(404, 'USER_NOT_FOUND', 'Not found', 'User not found');
+    return user;
+  }
+
+  async update(
+    id: string,
+    patch: { name?: string | undefined; role?: Role | undefined; disabled?: boolean | undefined },
+  ): Promise<UserRow> {
+    return this.db.transaction(async (tx) => {
+      const user = await this.repo.get(id, tx);
+      if (!user) throw new AppError(404, 'USER_NOT_FOUND', 'Not found', 'User not found');
+      await this.repo.update(id, { name: patch.name?.trim(), disabled: patch.disabled }, tx);
+      if (patch.role) await this.repo.setRole(id, patch.role, tx);
+      const updated = await this.repo.get(id, tx);
+      if (!updated) throw new Error('user vanished after update');
+      return updated;
+    });
+  }
+}
