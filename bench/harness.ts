@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+/**
+ * A tiny benchmark harness: named variants run one after another in the same run, and the
+ * table shows each one's ratio to a baseline. Absolute numbers on a shared machine mean little;
+ * ratios measured side by side are what we compare.
+ */
+export interface Variant {
+  name: string;
+  /** Variant whose req/s is the denominator of this variant's ratio. */
+  baseline?: string;
+  url: string;
+  headers?: Record<string, string>;
+  method?: 'GET' | 'POST';
+  body?: string;
+}
+
+export interface Result {
+  name: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  ratio: number | null;
+}
+
+export async function measure(v: Variant, options: { durationS: number; connections: number }): Promise<Omit<Result, 'ratio'>> {
+  const r = await autocannon({
+    url: v.url,
+    method: v.method ?? 'GET',
+    headers: v.headers ?? {},
+    ...(v.body === undefined ? {} : { body: v.body }),
+    duration: options.durationS,
+    connections: options.connections,
+    pipelining: 1,
+  });
+  return {
+    name: v.name,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+export function withRatios(results: Omit<Result, 'ratio'>[], variants: Variant[]): Result[] {
+  return results.map((r) => {
+    const v = variants.find((x) => x.name === r.name);
+    const base = v?.baseline ? results.find((x) => x.name === v.baseline) : undefined;
+    return { ...r, ratio: base && base.reqPerSec > 0 ? r.reqPerSec / base.reqPerSec : null };
+  });
+}
+
+export function formatTable(results: Result[], variants: Variant[]): string {
+  const header = ['variant', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'ratio'];
+  const rows = results.map((r) => {
+    const base = variants.find((v) => v.name === r.name)?.baseline;
+    return [
+      r.name,
+      r.reqPerSec.toFixed(0),
+      r.p50.toFixed(1),
+      r.p99.toFixed(1),
+      String(r.non2xx),
+      String(r.errors),
+      r.ratio === null ? 'baseline' : `${r.ratio.toFixed(2)}x of ${base ?? '?'}`,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export interface BenchServer {
+  port: number;
+  slug: string;
+  portfolioId: string;
+  accessToken: string;
+  database: string;
+  stop(): Promise<void>;
+}
+
+/** Spawns bench/server.ts with the given environment and waits for its ready line. */
+export async function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+  const tsx = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');
+  const child: ChildProcess = spawn(tsx, [path.resolve(import.meta.dirname, 'server.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const rl = createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  const info = JSON.parse(first) as Omit<BenchServer, 'stop'>;
+  return {
+    ...info,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The server side of the HTTP benchmark, run in its own process so the load generator does not
+ * share its event loop. Seeds a user and a published portfolio, listens on a free port, and
+ * prints one JSON line with what the load generator needs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config/index.js';
+import { openPlatform } from '../src/platform/bootstrap.js';
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-bench-'));
+const config = loadConfig({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  DATA_DIR: dataDir,
+  PORT: '0',
+  ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
+  ...(process.env['BENCH_REDIS_URL'] ? { REDIS_URL: process.env['BENCH_REDIS_URL'] } : {}),
+});
+const deps = await openPlatform(config);
+const app = await buildApp(deps, { logger: false });
+await app.ready();
+
+const tag = randomBytes(4).toString('hex');
+const email = `bench-${tag}@example.test`;
+const password = `Violet-Harbor-Lantern-${tag}`;
+await app.users.create({ email, password, name: 'Bench' });
+const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } });
+const { accessToken } = login.json<{ accessToken: string }>();
+const auth = { authorization: `Bearer ${accessToken}` };
+const slug = `bench-${tag}`;
+const created = await app.inject({
+  method: 'POST',
+  url: '/api/portfolios',
+  headers: auth,
+  payload: { title: 'Benchmark portfolio', slug, summary: 'A portfolio of typical size', visibility: 'public', published: true },
+});
+const portfolio = created.json<{ id: string }>();
+for (let i = 0; i < 8; i++) {
+  await app.inject({
+    method: 'POST',
+    url: `/api/portfolios/${portfolio.id}/projects`,
+    headers: auth,
+    payload: { title: `Project ${i}`, description: 'Something built with care. '.repeat(10), skills: ['typescript', 'postgres'], position: i },
+  });
+  await app.inject({
+    method: 'POST',
+    url: `/api/portfolios/${portfolio.id}/sections`,
+    headers: auth,
+    payload: { kind: 'custom', title: `Section ${i}`, body: '# Heading\n\nSome markdown. '.repeat(20), position: i },
+  });
+}
+
+await app.listen({ host: '127.0.0.1', port: 0 });
+const address = app.server.address();
+const port = typeof address === 'object' && address ? address.port : 0;
+process.stdout.write(`${JSON.stringify({ port, slug, portfolioId: portfolio.id, accessToken, database: deps.db.kind })}\n`);
+
+process.on('SIGTERM', () => {
+  void app.close().then(() => deps.db.close()).then(() => process.exit(0));
+});

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { ManualClock } from '../../src/platform/clock.js';
+import { openDb, type Db } from '../../src/platform/db/index.js';
+import { migrate } from '../../src/platform/db/migrate.js';
+import { openKv } from '../../src/platform/kv/index.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  deps: AppDeps;
+  clock: ManualClock;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an isolated database: in-memory PGlite, or a fresh schema of TEST_DATABASE_URL, so test
+ * files can run in parallel against one PostgreSQL without seeing each other's rows.
+ */
+export async function openTestDb(): Promise<{ db: Db; drop: () => Promise<void> }> {
+  if (!TEST_DATABASE_URL) {
+    const db = await openDb({ dataDir: 'memory://' });
+    return { db, drop: () => db.close() };
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const db = await openDb({ url: TEST_DATABASE_URL, dataDir: 'unused', schema, poolSize: 5 });
+  return {
+    db,
+    drop: async () => {
+      await db.close();
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    PASSWORD_MIN_SCORE: '3',
+    KV_PREFIX: `test:${randomBytes(4).toString('hex')}:`,
+    ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL } : {}),
+    ...env,
+  });
+  const clock = new ManualClock(new Date());
+  const { db, drop } = await openTestDb();
+  await migrate(db);
+  const kv = await openKv({ url: config.REDIS_URL, prefix: config.KV_PREFIX, now: () => clock.now().getTime() });
+  const deps: AppDeps = { config, db, kv, clock, secrets: { jwt: randomBytes(32).toString('hex') } };
+  const app = await buildApp(deps, { logger: false });
+  await app.ready();
+  return {
+    app,
+    deps,
+    clock,
+    config,
+    close: async () => {
+      await app.close();
+      await kv.close();
+      await drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
