@@ -1,0 +1,421 @@
+/**
+ * Content logic. Every read and write of an owned object goes through `authorizeContent` from
+ * users/policy.ts, which turns "not yours" into the same 404 as "not there". Children are
+ * authorized through their portfolio's owner, read in the same query as the child itself.
+ */
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { AppError } from '../http/errors.js';
+import type { Clock } from '../platform/clock.js';
+import { pgErrorCode, UNIQUE_VIOLATION, type Db, type Queryable } from '../platform/db/index.js';
+import { newId } from '../platform/ids.js';
+import { authorizeContent, canOnContent, hasPermission, requirePermission, type Actor } from '../users/policy.js';
+import { contentErrors } from './errors.js';
+import { ChildRepository, PortfolioRepository, type ChildRow, type PortfolioRow, type PortfolioWrite } from './repository.js';
+import { POSITION_MAX, type ChildResource } from './resource.js';
+import {
+  CHILD_RESOURCES,
+  MAX_PORTFOLIOS_PER_OWNER,
+  PORTFOLIO_TRANSLATABLE,
+  RESERVED_SLUGS,
+  SLUG_PATTERN,
+  type Portfolio,
+  type PortfolioCreate,
+  type PortfolioPatch,
+  type PublicPortfolio,
+} from './schema.js';
+import {
+  asTranslations,
+  assertNoDefaultLanguageEntry,
+  languageChain,
+  localize,
+  negotiateLanguage,
+  type Translations,
+} from './translations.js';
+
+export interface PageRequest {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export type ChildJson = Record<string, unknown> & { id: string; portfolioId: string };
+
+const DEFAULT_LIMIT = 20;
+const DEFAULT_LANGUAGE = 'en';
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+function invalidCursor(): AppError {
+  return new AppError(400, 'INVALID_CURSOR', 'Bad request', 'The cursor is not valid');
+}
+
+export function toPortfolioJson(row: PortfolioRow): Portfolio {
+  return {
+    id: row.id,
+    ownerId: row.ownerId,
+    slug: row.slug,
+    title: row.title,
+    summary: row.summary,
+    visibility: row.visibility,
+    published: row.published,
+    defaultLanguage: row.defaultLanguage,
+    isDefault: row.isDefault,
+    translations: asTranslations(row.translations),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+export function toChildJson(resource: ChildResource, row: ChildRow): ChildJson {
+  const out: ChildJson = { id: row.id, portfolioId: row.portfolioId };
+  for (const name of Object.keys(resource.fields)) out[name] = row[name] ?? null;
+  out['position'] = row.position;
+  out['translations'] = asTranslations(row.translations);
+  out['createdAt'] = iso(row.createdAt);
+  out['updatedAt'] = iso(row.updatedAt);
+  return out;
+}
+
+/** Unique violations name their index: the slug one is the client's problem, the default one a race. */
+function mapUniqueViolation(err: unknown): unknown {
+  if (pgErrorCode(err) !== UNIQUE_VIOLATION) return err;
+  const constraint = (err as { constraint?: unknown }).constraint;
+  if (constraint === 'portfolios_one_default') return contentErrors.defaultConflict();
+  if (constraint === 'portfolios_slug_key') return contentErrors.slugTaken();
+  return err;
+}
+
+function checkSlug(slug: string): void {
+  if (RESERVED_SLUGS.has(slug)) throw contentErrors.slugReserved(slug);
+}
+
+export class PortfolioService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    readonly repo: PortfolioRepository,
+  ) {}
+
+  /** The portfolios the actor may read: their own, or everyone's with content:read_any. */
+  async list(actor: Actor, page: PageRequest): Promise<Page<Portfolio>> {
+    const limit = page.limit ?? DEFAULT_LIMIT;
+    const after = decodeCursor(page.cursor, ['uuid'])?.[0] as string | undefined;
+    const ownerId = hasPermission(actor, 'content:read_any') ? undefined : actor.userId;
+    const rows = await this.repo.list({ ownerId, limit: limit + 1, after });
+    const pageRows = rows.slice(0, limit);
+    const last = pageRows.at(-1);
+    return {
+      // The query already scopes by owner; the policy still has the last word on every row.
+      items: pageRows.filter((row) => canOnContent(actor, 'read', row)).map(toPortfolioJson),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
+    };
+  }
+
+  async get(actor: Actor, id: string): Promise<Portfolio> {
+    const row = await this.repo.get(id);
+    authorizeContent(actor, 'read', row, 'Portfolio');
+    return toPortfolioJson(row);
+  }
+
+  async create(actor: Actor, body: PortfolioCreate): Promise<Portfolio> {
+    requirePermission(actor, 'portfolio:write');
+    // The site default is shown to every visitor: choosing it is an editorial decision.
+    if (body.isDefault !== undefined) requirePermission(actor, 'content:write_any');
+    checkSlug(body.slug);
+    const defaultLanguage = body.defaultLanguage ?? DEFAULT_LANGUAGE;
+    assertNoDefaultLanguageEntry(body.translations, defaultLanguage);
+    const id = newId();
+    const now = this.clock.now();
+    try {
+      return await this.db.transaction(async (tx) => {
+        if ((await this.repo.countByOwner(actor.userId, tx)) >= MAX_PORTFOLIOS_PER_OWNER) {
+          throw contentErrors.limitReached('portfolios per user', MAX_PORTFOLIOS_PER_OWNER);
+        }
+        if (body.isDefault) {
+          await this.repo.lockDefault(tx);
+          await this.repo.clearDefault(id, now, tx);
+        }
+        await this.repo.create(
+          {
+            id,
+            ownerId: actor.userId,
+            now,
+            slug: body.slug,
+            title: body.title,
+            summary: body.summary,
+            visibility: body.visibility,
+            published: body.published,
+            defaultLanguage,
+            isDefault: body.isDefault,
+            translations: body.translations,
+          },
+          tx,
+        );
+        return toPortfolioJson(await this.mustGet(id, tx));
+      });
+    } catch (err) {
+      throw mapUniqueViolation(err);
+    }
+  }
+
+  async update(actor: Actor, id: string, body: PortfolioPatch): Promise<Portfolio> {
+    const now = this.clock.now();
+    try {
+      return await this.db.transaction(async (tx) => {
+        // The default lock comes before any row lock: taken after, two switches could each hold
+        // a row the other's clearDefault needs, and deadlock. Callers who will be refused anyway
+        // never take it, so they cannot stall everyone else's switches.
+        if (body.isDefault === true && hasPermission(actor, 'content:write_any')) await this.repo.lockDefault(tx);
+        const current = await this.repo.get(id, tx, { forUpdate: true });
+        authorizeContent(actor, 'write', current, 'Portfolio');
+        if (body.isDefault !== undefined) requirePermission(actor, 'content:write_any');
+        if (body.slug !== undefined) checkSlug(body.slug);
+        if (body.translations !== undefined || body.defaultLanguage !== undefined) {
+          assertNoDefaultLanguageEntry(
+            body.translations ?? asTranslations(current.translations),
+            body.defaultLanguage ?? current.defaultLanguage,
+          );
+        }
+        // Same transaction: there is never a moment with two defaults, or none by accident.
+        if (body.isDefault === true) await this.repo.clearDefault(id, now, tx);
+        const patch: PortfolioWrite = {
+          slug: body.slug,
+          title: body.title,
+          summary: body.summary,
+          visibility: body.visibility,
+          published: body.published,
+          defaultLanguage: body.defaultLanguage,
+          isDefault: body.isDefault,
+          translations: body.translations,
+        };
+        await this.repo.update(id, patch, now, tx);
+        return toPortfolioJson(await this.mustGet(id, tx));
+      });
+    } catch (err) {
+      throw mapUniqueViolation(err);
+    }
+  }
+
+  async delete(actor: Actor, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const current = await this.repo.get(id, tx, { forUpdate: true });
+      authorizeContent(actor, 'write', current, 'Portfolio');
+      await this.repo.delete(id, tx);
+    });
+  }
+
+  /** For children: the portfolio the actor may act on, locked when writing. */
+  async authorizedParent(actor: Actor, id: string, action: 'read' | 'write', tx?: Queryable): Promise<PortfolioRow> {
+    const parent = await this.repo.get(id, tx, { forUpdate: action === 'write' });
+    authorizeContent(actor, action, parent, 'Portfolio');
+    return parent;
+  }
+
+  private async mustGet(id: string, tx: Queryable): Promise<PortfolioRow> {
+    const row = await this.repo.get(id, tx);
+    if (!row) throw new Error('portfolio vanished inside its transaction');
+    return row;
+  }
+}
+
+/** Logic for one child kind; the five kinds are five instances of this class. */
+export class ChildService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    readonly resource: ChildResource,
+    readonly repo: ChildRepository,
+    private readonly portfolios: PortfolioService,
+  ) {}
+
+  async list(actor: Actor, portfolioId: string, page: PageRequest): Promise<Page<ChildJson>> {
+    const limit = page.limit ?? DEFAULT_LIMIT;
+    const decoded = decodeCursor(page.cursor, ['number', 'uuid']);
+    let after: { position: number; id: string } | undefined;
+    if (decoded) {
+      const [position, id] = decoded as [number, string];
+      if (position < 0 || position > POSITION_MAX) throw invalidCursor();
+      after = { position, id };
+    }
+    await this.portfolios.authorizedParent(actor, portfolioId, 'read');
+    const rows = await this.repo.listByPortfolio(portfolioId, { limit: limit + 1, after });
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items: items.map((row) => toChildJson(this.resource, row)),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.position, last.id]) : null,
+    };
+  }
+
+  async get(actor: Actor, id: string): Promise<ChildJson> {
+    const row = await this.repo.get(id);
+    authorizeContent(actor, 'read', row, this.resource.name);
+    return toChildJson(this.resource, row);
+  }
+
+  async create(actor: Actor, portfolioId: string, body: Record<string, unknown>): Promise<ChildJson> {
+    const { values, position, translations } = this.split(body);
+    this.checkRow(values);
+    const id = newId();
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      // The parent row stays locked until commit, so concurrent creates cannot overshoot the cap.
+      const parent = await this.portfolios.authorizedParent(actor, portfolioId, 'write', tx);
+      assertNoDefaultLanguageEntry(translations, parent.defaultLanguage);
+      await this.checkCapacity(portfolioId, tx);
+      await this.repo.create({ id, portfolioId, position, translations, values, now }, tx);
+      return toChildJson(this.resource, await this.mustGet(id, tx));
+    });
+  }
+
+  async update(actor: Actor, id: string, body: Record<string, unknown>): Promise<ChildJson> {
+    const { values, position, translations } = this.split(body);
+    const target = typeof body['portfolioId'] === 'string' ? body['portfolioId'] : undefined;
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const current = await this.repo.get(id, tx, { forUpdate: true });
+      authorizeContent(actor, 'write', current, this.resource.name);
+      let defaultLanguage = current.portfolioDefaultLanguage;
+      let portfolioId: string | undefined;
+      if (target !== undefined && target !== current.portfolioId) {
+        // Moving needs write access to the destination too; an unreadable one is "not found".
+        const destination = await this.portfolios.authorizedParent(actor, target, 'write', tx);
+        await this.checkCapacity(target, tx);
+        defaultLanguage = destination.defaultLanguage;
+        portfolioId = target;
+      }
+      assertNoDefaultLanguageEntry(translations, defaultLanguage);
+      this.checkRow({ ...current, ...values });
+      await this.repo.update(id, { values, position, translations, portfolioId }, now, tx);
+      return toChildJson(this.resource, await this.mustGet(id, tx));
+    });
+  }
+
+  async delete(actor: Actor, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const current = await this.repo.get(id, tx, { forUpdate: true });
+      authorizeContent(actor, 'write', current, this.resource.name);
+      await this.repo.delete(id, tx);
+    });
+  }
+
+  /** Splits a validated body into the definition's fields and the common ones. */
+  private split(body: Record<string, unknown>) {
+    const values: Record<string, unknown> = {};
+    for (const name of Object.keys(this.resource.fields)) {
+      if (Object.hasOwn(body, name)) values[name] = body[name];
+    }
+    return {
+      values,
+      position: typeof body['position'] === 'number' ? body['position'] : undefined,
+      translations: body['translations'] as Translations | undefined,
+    };
+  }
+
+  private checkRow(row: Record<string, unknown>): void {
+    const problem = this.resource.check?.(row);
+    if (problem) throw contentErrors.invalid(problem.path, problem.message);
+  }
+
+  private async checkCapacity(portfolioId: string, tx: Queryable): Promise<void> {
+    const max = this.resource.maxPerPortfolio;
+    if ((await this.repo.countByPortfolio(portfolioId, tx)) >= max) {
+      throw contentErrors.limitReached(`${this.resource.path} per portfolio`, max);
+    }
+  }
+
+  private async mustGet(id: string, tx: Queryable): Promise<ChildRow> {
+    const row = await this.repo.get(id, tx);
+    if (!row) throw new Error(`${this.resource.table} row vanished inside its transaction`);
+    return row;
+  }
+}
+
+
+/**
+ * Anonymous reads. Only a portfolio that is published AND public exists here; every other case
+ * (missing, draft, private, malformed slug) is the same 404, so drafts cannot be discovered.
+ */
+export class PublicContentService {
+  constructor(
+    private readonly portfolios: PortfolioRepository,
+    private readonly children: readonly ChildService[],
+  ) {}
+
+  async getBySlug(slug: string, lang: string | undefined): Promise<PublicPortfolio> {
+    const row = SLUG_PATTERN.test(slug) ? await this.portfolios.getBySlug(slug) : undefined;
+    return this.render(row, lang);
+  }
+
+  async getDefault(lang: string | undefined): Promise<PublicPortfolio> {
+    return this.render(await this.portfolios.getDefault(), lang);
+  }
+
+  private async render(row: PortfolioRow | undefined, lang: string | undefined): Promise<PublicPortfolio> {
+    if (!row || !row.published || row.visibility !== 'public') throw contentErrors.notFound('Portfolio');
+    const lists = await Promise.all(
+      this.children.map(async (child) => ({
+        child,
+        rows: await child.repo.listByPortfolio(row.id, { limit: child.resource.maxPerPortfolio }),
+      })),
+    );
+    const translations = asTranslations(row.translations);
+    const available = new Set<string>([row.defaultLanguage, ...Object.keys(translations)]);
+    const childTranslations = new Map<ChildRow, Translations>();
+    for (const { rows } of lists) {
+      for (const r of rows) {
+        const t = asTranslations(r.translations);
+        childTranslations.set(r, t);
+        for (const tag of Object.keys(t)) available.add(tag);
+      }
+    }
+    const language = negotiateLanguage(lang, row.defaultLanguage, available);
+    const chain = languageChain(language, row.defaultLanguage);
+    const head = localize({ title: row.title, summary: row.summary }, PORTFOLIO_TRANSLATABLE, translations, chain);
+    const out: Record<string, unknown> = {
+      id: row.id,
+      slug: row.slug,
+      title: head.title,
+      summary: head.summary,
+      language,
+      defaultLanguage: row.defaultLanguage,
+      availableLanguages: [row.defaultLanguage, ...[...available].filter((t) => t !== row.defaultLanguage).sort()],
+      updatedAt: iso(row.updatedAt),
+    };
+    for (const { child, rows } of lists) {
+      const names = Object.keys(child.resource.fields);
+      out[child.resource.path] = rows.map((r) => {
+        const item: Record<string, unknown> = { id: r.id };
+        for (const name of names) item[name] = r[name] ?? null;
+        return localize(item, child.resource.translatable, childTranslations.get(r) ?? {}, chain);
+      });
+    }
+    return out as PublicPortfolio;
+  }
+}
+
+/** The module's services, built once per app. */
+export class ContentService {
+  readonly portfolios: PortfolioService;
+  readonly children: ReadonlyMap<string, ChildService>;
+  readonly public: PublicContentService;
+
+  constructor(db: Db, clock: Clock) {
+    this.portfolios = new PortfolioService(db, clock, new PortfolioRepository(db));
+    const children = CHILD_RESOURCES.map(
+      (resource) => new ChildService(db, clock, resource, new ChildRepository(db, resource), this.portfolios),
+    );
+    this.children = new Map(children.map((c) => [c.resource.path, c]));
+    this.public = new PublicContentService(this.portfolios.repo, children);
+  }
+
+  child(resource: ChildResource): ChildService {
+    const service = this.children.get(resource.path);
+    if (!service) throw new Error(`no service for ${resource.path}`);
+    return service;
+  }
+}
