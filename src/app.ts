@@ -11,7 +11,7 @@ import type { TrustProxy } from './config/schema.js';
 import { contentPlugin } from './content/plugin.js';
 import { healthRoutes } from './http/health.js';
 import { openapiPlugin } from './http/openapi.js';
-import { problemPlugin } from './http/problem-plugin.js';
+import { problemPlugin, sendProblem, toAppError } from './http/problem-plugin.js';
 import { validatorCompiler } from './http/validation.js';
 import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db/index.js';
@@ -77,7 +77,6 @@ export async function buildApp(
     // Request ids are ours, never taken from the client: a forged id could poison log correlation.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     bodyLimit: config.JSON_BODY_LIMIT,
     // Slow clients are cut off: the whole request must arrive within REQUEST_TIMEOUT.
@@ -87,6 +86,11 @@ export async function buildApp(
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Router-level errors (bad percent-encoding, over-long params) get problem+json too.
+    frameworkErrors: (error, request, reply) => {
+      void reply.header('x-request-id', request.id);
+      return sendProblem(request, reply, toAppError(error));
+    },
   };
   const app = Fastify(fastifyOptions).withTypeProvider<TypeBoxTypeProvider>();
 

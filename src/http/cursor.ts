@@ -1,3 +1,4 @@
+import { isUuid } from '../platform/ids.js';
 import { AppError } from './errors.js';
 
 /**
@@ -8,7 +9,9 @@ export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, shape: readonly ('string' | 'number')[]): (string | number)[] | undefined {
+export type CursorPart = 'string' | 'number' | 'uuid';
+
+export function decodeCursor(cursor: string | undefined, shape: readonly CursorPart[]): (string | number)[] | undefined {
   if (cursor === undefined) return undefined;
   let parsed: unknown;
   try {
@@ -18,7 +21,10 @@ export function decodeCursor(cursor: string | undefined, shape: readonly ('strin
   }
   if (!Array.isArray(parsed) || parsed.length !== shape.length) throw invalid();
   parsed.forEach((v, i) => {
-    if (typeof v !== shape[i]) throw invalid();
+    const kind = shape[i];
+    if (typeof v !== (kind === 'uuid' ? 'string' : kind)) throw invalid();
+    // Ids go into uuid-typed SQL parameters: a non-uuid would be a database error, not a 400.
+    if (kind === 'uuid' && !isUuid(v as string)) throw invalid();
     if (typeof v === 'string' && v.length > 100) throw invalid();
     if (typeof v === 'number' && !Number.isSafeInteger(v)) throw invalid();
   });

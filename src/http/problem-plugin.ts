@@ -38,6 +38,10 @@ export function toAppError(err: FastifyError | AppError | Error): AppError {
       return new AppError(400, 'MALFORMED_BODY', 'Bad request', 'The JSON body is empty');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError(400, 'MALFORMED_BODY', 'Bad request', 'Content-Length does not match the body');
+    case 'FST_ERR_BAD_URL':
+      return new AppError(400, 'BAD_URL', 'Bad request', 'The URL is not valid');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError(414, 'URI_TOO_LONG', 'URI too long', 'A path segment is too long');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError(400, 'MALFORMED_JSON', 'Bad request', 'The body is not valid JSON');
     default:

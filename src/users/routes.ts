@@ -26,7 +26,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const limit = request.query.limit ?? 20;
-      const after = decodeCursor(request.query.cursor, ['string'])?.[0] as string | undefined;
+      const after = decodeCursor(request.query.cursor, ['uuid'])?.[0] as string | undefined;
       const rows = await app.users.repo.list({ limit: limit + 1, after });
       const items = rows.slice(0, limit).map(toPublicUser);
       const last = items.at(-1);

@@ -176,3 +176,19 @@ describe('health and docs', () => {
     expect(docs.headers['content-type']).toMatch(/text\/html/);
   });
 });
+
+describe('cursors', () => {
+  it('a tampered admin users cursor is a 400, not a database error', async () => {
+    const admin = await createUser(t.app, { role: 'admin' });
+    const cursor = Buffer.from(JSON.stringify(['not-a-uuid'])).toString('base64url');
+    const res = await t.app.inject({ method: 'GET', url: `/api/admin/users?cursor=${cursor}`, headers: admin.auth });
+    expectProblem(res, 400, 'INVALID_CURSOR');
+  });
+});
+
+describe('router-level errors', () => {
+  it('bad percent-encoding → 400 BAD_URL; an over-long path segment → 414 URI_TOO_LONG', async () => {
+    expectProblem(await t.app.inject({ method: 'GET', url: '/api/portfolios/%zz', headers: user.auth }), 400, 'BAD_URL');
+    expectProblem(await t.app.inject({ method: 'GET', url: `/api/portfolios/${'a'.repeat(300)}`, headers: user.auth }), 414, 'URI_TOO_LONG');
+  });
+});
