@@ -1,0 +1,111 @@
+// @ts-check
+/**
+ * ESLint flat config: typescript-eslint's type-checked rules plus eslint-plugin-security.
+ *
+ * Why type-checked: the bugs that hurt a security layer most are the quiet ones: a promise nobody
+ * awaits (an audit event or a revocation that silently never happens), an `any` that lets unvalidated
+ * input reach SQL or a header. Those need type information to be seen.
+ *
+ * eslint-plugin-security ships every rule as a warning. We make the high-signal ones errors (they
+ * point at eval, unsafe regexes, weak randomness, hidden characters; a finding is almost always real)
+ * and keep the noisy heuristics as warnings to read, not gate on. `npm run security` fails on any
+ * security/* error. See docs/supply-chain.md.
+ */
+import security from 'eslint-plugin-security';
+import tseslint from 'typescript-eslint';
+
+const typedFiles = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'vitest.config.ts'];
+
+export default tseslint.config(
+  {
+    name: 'project/ignores',
+    ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', '.vitest-tmp/**', 'web/**/vendor/**'],
+  },
+  {
+    name: 'project/typescript',
+    files: typedFiles,
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        project: './tsconfig.check.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // An un-awaited promise is a lost audit event, a revocation that never lands, or an
+      // unhandled rejection that kills the process: always an error.
+      '@typescript-eslint/no-floating-promises': 'error',
+      // Fastify's reply is a thenable, so an option property typed `void` (frameworkErrors, ...)
+      // that returns `reply.send()` reads as a misused promise though Fastify ignores the value.
+      // Arguments, returns and conditionals stay checked; no-floating-promises covers the rest.
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { properties: false } }],
+      // Off: Fastify plugins and hooks are async by contract, and adapters implement Promise-returning
+      // interfaces (the in-memory KV answers synchronously behind the same interface as Redis). The
+      // hazards around promises are caught by no-floating-promises and no-misused-promises instead.
+      '@typescript-eslint/require-await': 'off',
+      // Warn: an unnecessary assertion is harmless noise, not a safety problem; worth tidying, not
+      // worth failing a build over.
+      '@typescript-eslint/no-unnecessary-type-assertion': 'warn',
+      // `_name` marks a parameter kept for a signature (Fastify hooks, callbacks).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // Tests read response bodies through `res.json()`, which is `any` by design (light-my-request);
+    // the assertions themselves check the shape. Floating promises stay an error here too: an
+    // un-awaited `expect(...).rejects` passes without checking anything.
+    name: 'project/tests',
+    files: ['test/**/*.ts', '**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    name: 'project/security',
+    files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...security.configs.recommended,
+    rules: {
+      ...security.configs.recommended.rules,
+      // High signal: a hit is nearly always a real problem, so it fails lint and `npm run security`.
+      'security/detect-eval-with-expression': 'error',
+      'security/detect-new-buffer': 'error',
+      'security/detect-buffer-noassert': 'error',
+      'security/detect-pseudoRandomBytes': 'error',
+      'security/detect-unsafe-regex': 'error',
+      'security/detect-bidi-characters': 'error',
+      'security/detect-invisible-characters': 'error',
+      'security/detect-non-literal-require': 'error',
+      'security/detect-disable-mustache-escape': 'error',
+      'security/detect-no-csrf-before-method-override': 'error',
+      // Off: it flags every `obj[key]`. With strict TypeScript and noUncheckedIndexedAccess the
+      // keys are typed; prototype-pollution risk is handled where untrusted JSON is parsed (schemas
+      // reject unknown fields) rather than by flagging every index expression.
+      'security/detect-object-injection': 'off',
+      // Advisory (warn): heuristics with many false positives in a server that legitimately builds
+      // file paths under DATA_DIR, runs pg_dump, and compares tokens through constant-time helpers.
+      'security/detect-non-literal-fs-filename': 'warn',
+      'security/detect-non-literal-regexp': 'warn',
+      'security/detect-child-process': 'warn',
+      'security/detect-possible-timing-attacks': 'warn',
+    },
+  },
+  {
+    // Tests, benchmarks and scripts build paths, regexes and child processes from their own
+    // temporary folders and fixtures, never from a request: the heuristics would only add noise
+    // and hide the warnings that matter in src/.
+    name: 'project/tooling',
+    files: ['test/**', 'bench/**', 'scripts/**', '**/*.test.ts'],
+    rules: {
+      'security/detect-non-literal-fs-filename': 'off',
+      'security/detect-non-literal-regexp': 'off',
+      'security/detect-child-process': 'off',
+    },
+  },
+);
