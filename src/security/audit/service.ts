@@ -1,0 +1,474 @@
+/**
+ * The audit log's one entry point for the rest of the application (`app.audit`) and for the CLI.
+ *
+ *   await app.audit.record({ action: 'auth.register', actor: user.id, outcome: 'success',
+ *                            target: { type: 'user', id: user.id }, ...app.audit.contextOf(request) }, tx);
+ *
+ * Pass the transaction that makes the state change: the event then commits or rolls back with it.
+ */
+import path from 'node:path';
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../../config/index.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, Queryable } from '../../platform/db/index.js';
+import { AUDIT_ACTIONS, REPORT_FAMILIES } from './actions.js';
+import { verifyBundle, writeBundle, type BundleHeader } from './bundle.js';
+import { GENESIS_HASH, type ChainedEvent, type PreEncodedRow } from './canonical.js';
+import { CheckpointFiles, checkpointDir } from './checkpoint-files.js';
+import { auditErrors } from './errors.js';
+import { cleanEvent, type AuditEventInput, type RequestContext } from './event.js';
+import { resolveSigningKey } from './keys.js';
+import { AuditRepository, type EventFilter } from './repository.js';
+import { Sealer } from './sealer.js';
+import { trustedKeys, type Checkpoint, type SigningKey, type TrustedKeys } from './signing.js';
+import { describeResult, verifyChain, type Anchor, type VerifyResult } from './verify.js';
+
+export interface AuditServiceOptions {
+  db: Db;
+  clock: Clock;
+  dataDir: string;
+  /** Signs checkpoints; without it (a verifier-only process) nothing is signed. */
+  key: SigningKey | undefined;
+  /** Public keys of retired signing keys (AUDIT_TRUSTED_KEYS). */
+  trusted?: readonly { kid: string; key: string }[];
+  checkpointEvery: number;
+  checkpointIntervalS: number;
+  retentionDays: number;
+  log?: { warn: (obj: object, msg: string) => void };
+  /** Sealer batch size (tests make it small to exercise batching). */
+  batchSize?: number;
+}
+
+export interface PruneResult {
+  pruned: number;
+  fromSeq: number | null;
+  toSeq: number | null;
+  bundle: string | null;
+  bundleSha256: string | null;
+  cutoff: string;
+}
+
+export interface ExportResult {
+  file: string;
+  fromSeq: number;
+  toSeq: number;
+  events: number;
+  sha256: string;
+  checkpoint: Checkpoint;
+}
+
+const PAGE = 10_000;
+const MAX_REJECTED_KEYS = 1000;
+
+interface Rejected {
+  kind: 'limited' | 'blocked';
+  ip: string | null;
+  count: number;
+  status: number;
+  routes: Set<string>;
+  since: string;
+}
+
+export class AuditService {
+  readonly repo: AuditRepository;
+  readonly sealer: Sealer;
+  readonly files: CheckpointFiles;
+  readonly keys: TrustedKeys;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private rejected = new Map<string, Rejected>();
+  private rejectTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: AuditServiceOptions) {
+    this.repo = new AuditRepository(o.db);
+    this.files = new CheckpointFiles(checkpointDir(o.dataDir));
+    this.keys = trustedKeys(o.key, o.trusted ?? []);
+    this.sealer = new Sealer({
+      db: o.db,
+      clock: o.clock,
+      key: o.key,
+      files: this.files,
+      checkpointEvery: o.checkpointEvery,
+      checkpointIntervalS: o.checkpointIntervalS,
+      ...(o.batchSize ? { batchSize: o.batchSize } : {}),
+      onError: (err, what) => o.log?.warn({ err }, `audit: failed ${what}`),
+    });
+  }
+
+  get signingKey(): SigningKey | undefined {
+    return this.o.key;
+  }
+
+  /**
+   * Writes an event. With `tx`, it commits or rolls back with the caller's transaction; without,
+   * it is written at once. Throws AUDIT_EVENT_INVALID for a malformed event (action, actor...);
+   * secrets in metadata are redacted, never refused.
+   */
+  async record(event: AuditEventInput, tx?: Queryable): Promise<void> {
+    const clean = cleanEvent(event, this.o.clock.now());
+    await this.repo.insertInbox(clean, tx ?? this.o.db);
+    this.sealer.nudge();
+  }
+
+  /** The request-derived fields of an event: client IP, user agent, request id. */
+  contextOf(request: FastifyRequest): RequestContext {
+    const ua = request.headers['user-agent'];
+    return { ip: clientIpOf(request), userAgent: typeof ua === 'string' && ua !== '' ? ua : null, requestId: String(request.id) };
+  }
+
+  /** Keeps track of a write made outside any request flow (the automatic hook), for flush(). */
+  track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.o.log?.warn({ err }, 'audit: failed to record a request event'));
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
+  }
+
+  /**
+   * Counts a request refused by the shield (429, or 403 CLIENT_BLOCKED) instead of writing an
+   * event for each: a flood must not turn into a flood of inserts. One event per client and
+   * minute carries the count (`http.limited` / `http.blocked`).
+   */
+  noteRejected(kind: 'limited' | 'blocked', ip: string | null, route: string | null, status: number): void {
+    const key = this.rejected.size >= MAX_REJECTED_KEYS ? `${kind}|*` : `${kind}|${ip ?? ''}`;
+    const entry = this.rejected.get(key);
+    if (entry) {
+      entry.count++;
+      if (route && entry.routes.size < 5) entry.routes.add(route);
+      return;
+    }
+    this.rejected.set(key, {
+      kind,
+      ip: key.endsWith('|*') ? null : ip,
+      count: 1,
+      status,
+      routes: new Set(route ? [route] : []),
+      since: this.o.clock.now().toISOString(),
+    });
+  }
+
+  private async flushRejected(): Promise<void> {
+    if (this.rejected.size === 0) return;
+    const entries = [...this.rejected.values()];
+    this.rejected = new Map();
+    for (const e of entries) {
+      await this.record({
+        action: e.kind === 'limited' ? AUDIT_ACTIONS.httpLimited : AUDIT_ACTIONS.httpBlocked,
+        actor: 'anonymous',
+        outcome: 'denied',
+        ip: e.ip,
+        metadata: { count: e.count, status: e.status, routes: [...e.routes], since: e.since, ...(e.ip === null ? { clients: 'many' } : {}) },
+      });
+    }
+  }
+
+  /** Waits for pending hook writes, then chains everything committed. */
+  async flush(): Promise<void> {
+    await this.flushRejected().catch((err: unknown) => this.o.log?.warn({ err }, 'audit: failed to record refused requests'));
+    await Promise.allSettled([...this.inflight]);
+    await this.sealer.drain();
+  }
+
+  start(): void {
+    this.sealer.start();
+    this.rejectTimer = setInterval(() => {
+      this.flushRejected().catch((err: unknown) => this.o.log?.warn({ err }, 'audit: failed to record refused requests'));
+    }, 60_000);
+    this.rejectTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.rejectTimer);
+    await this.flushRejected().catch(() => undefined);
+    await Promise.allSettled([...this.inflight]);
+    await this.sealer.stop();
+  }
+
+  /** Signs a checkpoint at the current head now (also happens by count and by time). */
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    if (!this.o.key) throw auditErrors.notConfigured('No audit signing key is configured (AUDIT_SIGNING_KEY)');
+    return this.sealer.checkpoint();
+  }
+
+  // ---- verification ------------------------------------------------------------------------
+
+  /** Where the retained chain starts: genesis, or the anchor left by the latest prune. */
+  async anchor(): Promise<Anchor> {
+    const prunes = await this.repo.prunes();
+    const latest = prunes[prunes.length - 1];
+    if (!latest) return { seq: 0, hash: GENESIS_HASH };
+    const before = prunes[prunes.length - 2];
+    return { seq: latest.toSeq, hash: latest.anchorHash, requireCheckpoint: true, requirePruneEvent: true, deletedFrom: (before?.toSeq ?? 0) + 1 };
+  }
+
+  /** Pages of rows after `afterSeq` (up to `toSeq`), in seq order; the next page is fetched while the caller works. */
+  async *pages(afterSeq: number, toSeq?: number): AsyncGenerator<ChainedEvent[]> {
+    let next = this.repo.range(afterSeq, PAGE, toSeq);
+    for (;;) {
+      const page = await next;
+      const last = page[page.length - 1];
+      if (!last) return;
+      next = page.length === PAGE ? this.repo.range(last.seq, PAGE, toSeq) : Promise.resolve([]);
+      next.catch(() => undefined); // surfaced by the await above if the caller keeps reading
+      yield page;
+    }
+  }
+
+  /** Like pages(), in the verifier's pre-encoded form. */
+  private async *verifyPages(afterSeq: number): AsyncGenerator<PreEncodedRow[]> {
+    let next = this.repo.verifyPage(afterSeq, PAGE);
+    for (;;) {
+      const page = await next;
+      const last = page[page.length - 1];
+      if (!last) return;
+      next = page.length === PAGE ? this.repo.verifyPage(last.seq, PAGE) : Promise.resolve([]);
+      next.catch(() => undefined);
+      yield page;
+    }
+  }
+
+  async *rows(afterSeq: number, toSeq?: number): AsyncGenerator<ChainedEvent> {
+    for await (const page of this.pages(afterSeq, toSeq)) yield* page;
+  }
+
+  /** Checkpoints from the database and from the files outside it, without duplicates. */
+  async allCheckpoints(fromSeq = 0, toSeq?: number): Promise<Checkpoint[]> {
+    const [db, files] = await Promise.all([this.repo.checkpoints(fromSeq, toSeq), this.files.readAll()]);
+    const seen = new Set<string>();
+    const out: Checkpoint[] = [];
+    for (const c of [...db, ...files]) {
+      if (c.seq < fromSeq || (toSeq !== undefined && c.seq > toSeq)) continue;
+      const id = `${c.seq}:${c.hash}:${c.kid}:${c.sig}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(c);
+    }
+    return out;
+  }
+
+  /** Verifies the chain in the database (from the retained anchor, or from `fromSeq`). */
+  async verify(options: { fromSeq?: number | undefined } = {}): Promise<VerifyResult> {
+    await this.flush().catch(() => undefined);
+    let anchor = await this.anchor();
+    if (options.fromSeq !== undefined && options.fromSeq - 1 > anchor.seq) {
+      const before = await this.repo.getBySeq(options.fromSeq - 1);
+      if (!before) throw auditErrors.invalidRange(`There is no event at seq ${options.fromSeq - 1} to start from`);
+      // Starting mid-chain trusts the stored hash of the row before; the checkpoints after it
+      // still vouch for everything verified.
+      anchor = { seq: before.seq, hash: before.hash };
+    }
+    const checkpoints = await this.allCheckpoints(anchor.seq);
+    return verifyChain({
+      pages: this.verifyPages(anchor.seq),
+      fullRow: (seq) => this.repo.getBySeq(seq),
+      anchor,
+      checkpoints,
+      keys: this.keys,
+      findSuccessor: (h) => this.repo.seqByPrevHash(h),
+    });
+  }
+
+  verifyBundle(file: string): Promise<VerifyResult & { header: BundleHeader }> {
+    return verifyBundle(file, this.keys);
+  }
+
+  // ---- export and retention ----------------------------------------------------------------
+
+  /** Writes a verifiable JSONL bundle of [fromSeq, toSeq] with its checkpoints (one signed at toSeq). */
+  async exportBundle(options: { fromSeq?: number | undefined; toSeq?: number | undefined; out: string }): Promise<ExportResult> {
+    if (!this.o.key) throw auditErrors.notConfigured('No audit signing key is configured (AUDIT_SIGNING_KEY)');
+    await this.flush();
+    const anchor = await this.anchor();
+    const bounds = await this.repo.bounds();
+    if (bounds.max === null) throw auditErrors.invalidRange('The audit log is empty');
+    const fromSeq = Math.max(options.fromSeq ?? anchor.seq + 1, anchor.seq + 1);
+    const toSeq = Math.min(options.toSeq ?? bounds.max, bounds.max);
+    if (fromSeq > toSeq) throw auditErrors.invalidRange(`Nothing to export between seq ${fromSeq} and ${toSeq}`);
+    const first = await this.repo.getBySeq(fromSeq);
+    if (!first) throw auditErrors.invalidRange(`There is no event at seq ${fromSeq}`);
+    const checkpoint = await this.sealer.checkpointAtSeq(toSeq);
+    if (!checkpoint) throw auditErrors.invalidRange(`There is no event at seq ${toSeq}`);
+    const header: BundleHeader = {
+      type: 'audit-bundle',
+      v: 1,
+      from: fromSeq,
+      to: toSeq,
+      anchor: { seq: fromSeq - 1, hash: first.prevHash },
+      exportedAt: this.o.clock.now().toISOString(),
+      kid: this.o.key.kid,
+      publicKey: this.o.key.publicKeyRaw,
+    };
+    const checkpoints = await this.allCheckpoints(fromSeq - 1, toSeq);
+    const written = await writeBundle(options.out, header, checkpoints, this.rows(fromSeq - 1, toSeq));
+    if (written.events !== toSeq - fromSeq + 1) {
+      throw auditErrors.damaged(`Expected ${toSeq - fromSeq + 1} events between seq ${fromSeq} and ${toSeq} but found ${written.events}`);
+    }
+    return { file: options.out, fromSeq, toSeq, events: written.events, sha256: written.sha256, checkpoint };
+  }
+
+  /**
+   * Retention: everything older than AUDIT_RETENTION_DAYS (or `before`) is exported to a bundle,
+   * the bundle is verified, the prune is recorded (a row in audit_prunes plus an `audit.prune`
+   * event carrying the range and the bundle's hash, in one transaction), and only then are the
+   * rows deleted, in short batches. The chain continues from the signed anchor at the last pruned seq.
+   */
+  async prune(options: { before?: Date | undefined; out?: string | undefined; batch?: number | undefined } = {}): Promise<PruneResult> {
+    const cutoff = options.before ?? new Date(this.o.clock.now().getTime() - this.o.retentionDays * 86_400_000);
+    await this.flush();
+    const anchor = await this.anchor();
+    const bounds = await this.repo.bounds();
+    const none: PruneResult = { pruned: 0, fromSeq: null, toSeq: null, bundle: null, bundleSha256: null, cutoff: cutoff.toISOString() };
+    if (bounds.max === null) return none;
+    const firstKept = await this.repo.firstSeqNotBefore(cutoff);
+    const toSeq = (firstKept ?? bounds.max + 1) - 1;
+    const fromSeq = anchor.seq + 1;
+    if (toSeq < fromSeq) return none;
+    const out = options.out ?? path.join(path.resolve(this.o.dataDir), 'audit', 'pruned', `audit-${fromSeq}-${toSeq}.jsonl`);
+    const exported = await this.exportBundle({ fromSeq, toSeq, out });
+    // Never delete what we cannot prove we kept.
+    const check = await this.verifyBundle(out);
+    if (!check.ok) throw auditErrors.damaged(`The export of seq ${fromSeq}-${toSeq} does not verify, nothing was deleted: ${describeResult(check)}`);
+    const anchorRow = await this.repo.getBySeq(toSeq);
+    if (!anchorRow) throw auditErrors.damaged(`seq ${toSeq} vanished during the prune`);
+    await this.o.db.transaction(async (tx) => {
+      await this.repo.insertPrune(
+        { toSeq, fromSeq, anchorHash: anchorRow.hash, bundleSha256: exported.sha256, bundleFile: path.basename(out), time: this.o.clock.now() },
+        tx,
+      );
+      await this.record(
+        {
+          action: 'audit.prune',
+          actor: 'system',
+          outcome: 'success',
+          target: { type: 'audit_range', id: `${fromSeq}-${toSeq}` },
+          metadata: { fromSeq, toSeq, anchorHash: anchorRow.hash, bundleSha256: exported.sha256, bundleFile: path.basename(out), cutoff: cutoff.toISOString() },
+        },
+        tx,
+      );
+    });
+    await this.flush();
+    let pruned = 0;
+    for (;;) {
+      const n = await this.repo.pruneBatch(toSeq, options.batch ?? 5000);
+      pruned += n;
+      if (n === 0) break;
+    }
+    return { pruned, fromSeq, toSeq, bundle: out, bundleSha256: exported.sha256, cutoff: cutoff.toISOString() };
+  }
+
+  // ---- queries -----------------------------------------------------------------------------
+
+  async list(filter: EventFilter, limit: number, beforeSeq?: number): Promise<{ items: ChainedEvent[]; nextCursor: number | null }> {
+    await this.flush();
+    const rows = await this.repo.query({ ...filter, beforeSeq }, limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? last.seq : null };
+  }
+
+  /** Matching events, oldest first, page by page (exports). */
+  async *matching(filter: EventFilter, max: number): AsyncGenerator<ChainedEvent> {
+    await this.flush();
+    let after = 0;
+    let sent = 0;
+    for (;;) {
+      const want = Math.min(PAGE, max - sent);
+      if (want <= 0) return;
+      const page = await this.repo.query({ ...filter, afterSeq: after }, want, 'asc');
+      yield* page;
+      sent += page.length;
+      const last = page[page.length - 1];
+      if (!last || page.length < want) return;
+      after = last.seq;
+    }
+  }
+
+  async report(from: Date, to: Date) {
+    if (from.getTime() >= to.getTime()) throw auditErrors.invalidRange('from must be before to');
+    const counts = await this.repo.countFamilies(REPORT_FAMILIES, from, to);
+    const verified = await this.verify();
+    const range = await this.repo.seqRangeForTime(from, to);
+    const damage = verified.damage;
+    const affected = damage !== null && (range.max === null || damage.seq <= range.max + 1);
+    const signed = range.max === null || (verified.lastCheckpoint !== null && verified.lastCheckpoint.seq >= range.max);
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      generatedAt: this.o.clock.now().toISOString(),
+      counts: {
+        loginsSucceeded: counts['loginsSucceeded'] ?? 0,
+        loginsFailed: counts['loginsFailed'] ?? 0,
+        lockouts: counts['lockouts'] ?? 0,
+        tokensRevoked: counts['tokensRevoked'] ?? 0,
+        reuseDetections: counts['reuseDetections'] ?? 0,
+        rateLimitBlocks: counts['rateLimitBlocks'] ?? 0,
+        adminActions: counts['adminActions'] ?? 0,
+        exports: counts['exports'] ?? 0,
+        denied: counts['denied'] ?? 0,
+        total: counts['total'] ?? 0,
+      },
+      integrity: {
+        status: affected ? ('damaged' as const) : ('intact' as const),
+        signed,
+        seqFrom: range.min,
+        seqTo: range.max,
+        damage: affected ? damage : null,
+        summary: describeResult(verified),
+        lastCheckpoint: verified.lastCheckpoint,
+      },
+    };
+  }
+
+  async stats(from: Date, to: Date, bucket: 'hour' | 'day') {
+    if (from.getTime() >= to.getTime()) throw auditErrors.invalidRange('from must be before to');
+    const seconds = bucket === 'day' ? 86_400 : 3_600;
+    if ((to.getTime() - from.getTime()) / 1000 / seconds > 2000) throw auditErrors.invalidRange('The range has too many buckets; use bucket=day or a shorter range');
+    await this.flush();
+    const rows = await this.repo.series(from, to, seconds);
+    return { from: from.toISOString(), to: to.toISOString(), bucket, series: rows.map((r) => ({ ...r, bucket: r.bucket.toISOString() })) };
+  }
+
+  async status() {
+    const verified = await this.verify();
+    const [head, inbox] = await Promise.all([this.repo.head(), this.repo.inboxSize()]);
+    return {
+      ok: verified.ok,
+      summary: describeResult(verified),
+      damage: verified.damage,
+      events: verified.events,
+      head,
+      inbox,
+      lastCheckpoint: verified.lastCheckpoint,
+      checkpoints: verified.checkpoints,
+      kid: this.o.key?.kid ?? null,
+      verifiedInMs: Math.round(verified.ms),
+    };
+  }
+}
+
+/**
+ * The client address every stage uses: the canonical `request.clientIp` of the shield
+ * (src/http/client-ip.ts: TRUST_PROXY applied, IPv4-mapped IPv6 normalised), else Fastify's.
+ */
+export function clientIpOf(request: FastifyRequest): string | null {
+  const canonical = (request as { clientIp?: unknown }).clientIp;
+  return typeof canonical === 'string' && canonical !== '' ? canonical : request.ip || null;
+}
+
+/** Builds the service from configuration (the plugin, the CLI and tests share this). */
+export async function createAuditService(
+  deps: { db: Db; clock: Clock; config: Config; log?: AuditServiceOptions['log'] },
+  options: { createKey: boolean; batchSize?: number },
+): Promise<AuditService> {
+  const { config } = deps;
+  return new AuditService({
+    db: deps.db,
+    clock: deps.clock,
+    dataDir: config.DATA_DIR,
+    key: await resolveSigningKey(config, { create: options.createKey }),
+    trusted: config.AUDIT_TRUSTED_KEYS,
+    checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
+    checkpointIntervalS: config.AUDIT_CHECKPOINT_INTERVAL,
+    retentionDays: config.AUDIT_RETENTION_DAYS,
+    ...(deps.log ? { log: deps.log } : {}),
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+  });
+}
