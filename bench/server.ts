@@ -17,6 +17,8 @@ const config = loadConfig({
   LOG_LEVEL: 'silent',
   DATA_DIR: dataDir,
   PORT: '0',
+  // These variants measure the request path itself; the rate-limit bench measures the limiter.
+  RATE_LIMIT_ENABLED: process.env['BENCH_RATE_LIMIT'] ?? 'false',
   ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
   ...(process.env['BENCH_REDIS_URL'] ? { REDIS_URL: process.env['BENCH_REDIS_URL'] } : {}),
 });

@@ -9,13 +9,18 @@ import { authRoutes } from './auth/routes.js';
 import type { Config } from './config/index.js';
 import type { TrustProxy } from './config/schema.js';
 import { contentPlugin } from './content/plugin.js';
+import { clientIpPlugin } from './http/client-ip.js';
 import { healthRoutes } from './http/health.js';
 import { openapiPlugin } from './http/openapi.js';
 import { problemPlugin, sendProblem, toAppError } from './http/problem-plugin.js';
+import { securityTxtPlugin } from './http/security-txt.js';
 import { validatorCompiler } from './http/validation.js';
 import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db/index.js';
 import type { Kv } from './platform/kv/index.js';
+import { auditPlugin } from './security/audit/plugin.js';
+import { rateLimitPlugin } from './security/ratelimit/plugin.js';
+import { securityAdminRoutes } from './security/ratelimit/routes.js';
 import { usersPlugin } from './users/plugin.js';
 import { adminUserRoutes } from './users/routes.js';
 
@@ -118,12 +123,18 @@ export async function buildApp(
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     maxAge: 600,
   });
+  // Shield (client identity, size/time limits, load shedding, blocks, rate limits): before every route.
+  await app.register(clientIpPlugin);
+  await app.register(rateLimitPlugin);
   await app.register(openapiPlugin);
   await app.register(healthRoutes);
+  await app.register(securityTxtPlugin);
   await app.register(usersPlugin);
   await app.register(authPlugin);
+  await app.register(auditPlugin);
   await app.register(authRoutes);
   await app.register(adminUserRoutes);
+  await app.register(securityAdminRoutes);
   await app.register(contentPlugin);
   return app;
 }

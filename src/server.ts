@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import { loadEnvFile } from './config/env-file.js';
+import { securityTxtExpiryWarning } from './http/security-txt.js';
 import { closePlatform, openPlatform } from './platform/bootstrap.js';
 
 /** Process entry: read config, build the app, listen, drain on SIGTERM/SIGINT. */
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
 
   const deps = await openPlatform(config);
   const app = await buildApp(deps);
+  const expiryWarning = securityTxtExpiryWarning(config);
+  if (expiryWarning) app.log.warn(expiryWarning);
   // Headers must arrive quickly even when the body may take longer (slowloris).
   app.server.headersTimeout = Math.min(config.REQUEST_TIMEOUT, 20) * 1000;
 

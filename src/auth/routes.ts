@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Problem } from '../http/common-schemas.js';
+import { auditedLogin, auditedRefresh, recordRegister } from '../security/audit/auth-events.js';
 import { primaryRole, toPublicUser } from '../users/service.js';
 import { actorOf } from './plugin.js';
 import { LoginBody, MeResponse, RefreshBody, RegisterBody, TokenPairResponse, UserSummary } from './schema.js';
@@ -19,7 +20,12 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const user = await app.auth.register(request.body);
+      // The account and its audit event commit together.
+      const user = await app.deps.db.transaction(async (tx) => {
+        const created = await app.auth.register(request.body, tx);
+        await recordRegister(app, request, created.id, tx);
+        return created;
+      });
       const { id, email, name, role } = toPublicUser(user);
       return reply.status(201).send({ user: { id, email, name, role } });
     },
@@ -35,7 +41,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TokenPairResponse, ...errors },
       },
     },
-    async (request) => app.auth.login(request.body.email, request.body.password),
+    async (request) => auditedLogin(app, request, request.body.email, () => app.auth.login(request.body.email, request.body.password)),
   );
 
   app.post(
@@ -48,7 +54,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TokenPairResponse, ...errors },
       },
     },
-    async (request) => app.auth.refresh(request.body.refreshToken),
+    async (request) => auditedRefresh(app, request, () => app.auth.refresh(request.body.refreshToken)),
   );
 
   app.get(

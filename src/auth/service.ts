@@ -1,4 +1,5 @@
 import { AppError } from '../http/errors.js';
+import type { Queryable } from '../platform/db/index.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../users/password.js';
 import type { UsersService } from '../users/service.js';
 import type { TokenPair, TokenService } from './tokens.js';
@@ -14,8 +15,9 @@ export class AuthService {
     private readonly tokens: TokenService,
   ) {}
 
-  register(input: { email: string; password: string; name: string }) {
-    return this.users.create({ ...input, role: 'user' });
+  /** With `tx`, the account is created in the caller's transaction (so its audit event commits with it). */
+  register(input: { email: string; password: string; name: string }, tx?: Queryable) {
+    return this.users.create({ ...input, role: 'user' }, tx);
   }
 
   async login(email: string, password: string): Promise<TokenPair> {

@@ -7,6 +7,8 @@ import type { Db } from '../platform/db/index.js';
 import { currentVersion, migrate } from '../platform/db/migrate.js';
 import { ROLES, type Role } from '../users/policy.js';
 import { UsersService, toPublicUser } from '../users/service.js';
+import { registerAuditCommands } from './audit.js';
+import { registerBackupCommands } from './backup.js';
 
 /**
  * The admin CLI: thin commands over the modules. Every failure is one sentence on stderr and a
@@ -119,6 +121,9 @@ export function buildCli(): Command {
         { migrate: false },
       );
     });
+
+  registerAuditCommands(program);
+  registerBackupCommands(program);
 
   for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
     cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });

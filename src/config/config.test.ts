@@ -57,6 +57,7 @@ describe('config', () => {
   it('production refuses to start without configured secrets and says which', () => {
     const problems = problemsOf({ NODE_ENV: 'production', PUBLIC_URL: 'https://api.example' });
     expect(problems.map((p) => p.key)).toContain('JWT_SECRET');
+    expect(problems.map((p) => p.key)).toContain('AUDIT_SIGNING_KEY');
   });
 
   it('production starts when the secrets are configured', () => {
@@ -66,6 +67,7 @@ describe('config', () => {
       JWT_SECRET: 'x'.repeat(48),
       SECURITY_TXT_EXPIRES: new Date(Date.now() + 180 * 86_400_000).toISOString(),
       SECURITY_CONTACT: 'mailto:security@example.com',
+      AUDIT_SIGNING_KEY: 'A'.repeat(43),
     });
     expect(config.NODE_ENV).toBe('production');
   });

@@ -1,3 +1,4 @@
+import { securityTxtProductionProblems } from '../http/security-txt-rfc.js';
 import { schema, type Config, type ConfigKey, type VarSpec } from './schema.js';
 
 export type { Config } from './schema.js';
@@ -54,6 +55,18 @@ export function productionProblems(config: Config): ConfigProblem[] {
       key: 'JWT_SECRET',
       reason: 'must be set in production (at least 32 random characters), a generated key is per-machine',
     });
+  }
+  // security.txt: a contact and an unexpired Expires are required (RFC 9116, src/http/security-txt-rfc.ts).
+  problems.push(...securityTxtProductionProblems(config));
+  if (!config.AUDIT_SIGNING_KEY) {
+    problems.push({
+      key: 'AUDIT_SIGNING_KEY',
+      reason: 'must be set in production (an Ed25519 key, e.g. 32 random bytes in base64url): a generated key is per-machine, so checkpoints signed on one node would not verify on another',
+    });
+  }
+  // Backups (src/backup/): the S3 credentials and objects must not cross the network in clear text.
+  if (config.AWS_S3_ENDPOINT?.startsWith('http://') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(config.AWS_S3_ENDPOINT)) {
+    problems.push({ key: 'AWS_S3_ENDPOINT', reason: 'must use https in production (S3 requests carry credentials and backups)' });
   }
   if (config.PUBLIC_URL.startsWith('http://') && !/^http:\/\/(127\.0\.0\.1|localhost)/.test(config.PUBLIC_URL)) {
     problems.push({ key: 'PUBLIC_URL', reason: 'must use https in production' });

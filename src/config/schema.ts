@@ -6,6 +6,11 @@
  * (`npm run docs:env` regenerates both; a test fails when they drift).
  */
 
+import { contactList, expiresInstant, languageTags, uriOf } from '../http/security-txt-rfc.js';
+import { parseSigningKey, parseTrustedKeys } from '../security/audit/signing.js';
+
+import { policyFileParser, policyListParser } from '../security/ratelimit/policy-spec.js';
+
 export type Parser<T> = (raw: string) => T;
 
 export interface VarSpec<T> {
@@ -136,6 +141,25 @@ function isCidrOrIp(s: string): boolean {
   return /^\d+$/.test(bits) && Number(bits) <= max;
 }
 
+/** A comma-separated list of IP addresses and CIDR ranges (allow and deny lists). */
+export const cidrList: Parser<string[]> = (raw) => {
+  const items = list(raw);
+  for (const item of items) {
+    if (!isCidrOrIp(item)) throw new Error(`"${item}" is not an IP address or CIDR`);
+  }
+  return items;
+};
+
+/** RATE_LIMIT_FAIL_CLOSED: policy names, or "none"; unset means the built-in default. */
+export const policyNames: Parser<string[]> = (raw) => {
+  const items = list(raw);
+  if (items.length === 1 && items[0] === 'none') return [];
+  for (const item of items) {
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(item)) throw new Error(`"${item}" is not a policy name`);
+  }
+  return items;
+};
+
 // ---- the schema ------------------------------------------------------------------------------
 
 export const schema = {
@@ -237,6 +261,144 @@ export const schema = {
     default: '10',
     parse: int(1, 600),
   },
+  RATE_LIMIT_ENABLED: {
+    group: 'Rate limiting',
+    doc: 'Rate limiting on or off. Request size limits, timeouts, load shedding and blocks stay on either way.',
+    default: 'true',
+    parse: bool,
+  },
+  RATE_LIMIT_PER_MINUTE: {
+    group: 'Rate limiting',
+    doc: 'Requests per minute per client (IPv4 address or IPv6 /64) across the whole API; also the largest burst.',
+    default: '60',
+    parse: int(1, 1_000_000),
+  },
+  RATE_LIMIT_PER_HOUR: {
+    group: 'Rate limiting',
+    doc: 'Requests per hour per client across the whole API.',
+    default: '1000',
+    parse: int(1, 10_000_000),
+  },
+  RATE_LIMIT_LOGIN_PER_MINUTE: {
+    group: 'Rate limiting',
+    doc: 'Login attempts per minute per client (POST /api/auth/login).',
+    default: '5',
+    parse: int(1, 100_000),
+  },
+  RATE_LIMIT_LOGIN_PER_HOUR: {
+    group: 'Rate limiting',
+    doc: 'Login attempts per hour per client.',
+    default: '20',
+    parse: int(1, 1_000_000),
+  },
+  RATE_LIMIT_LOGIN_ACCOUNT_PER_HOUR: {
+    group: 'Rate limiting',
+    doc: 'Login attempts per hour per submitted email (normalised), from all clients together, so one account cannot be brute-forced from many addresses.',
+    default: '10',
+    parse: int(1, 1_000_000),
+  },
+  RATE_LIMIT_REGISTER_PER_MINUTE: {
+    group: 'Rate limiting',
+    doc: 'Registrations per minute per client (POST /api/auth/register).',
+    default: '3',
+    parse: int(1, 100_000),
+  },
+  RATE_LIMIT_REGISTER_PER_HOUR: {
+    group: 'Rate limiting',
+    doc: 'Registrations per hour per client.',
+    default: '10',
+    parse: int(1, 1_000_000),
+  },
+  RATE_LIMIT_PORTFOLIOS_PER_MINUTE: {
+    group: 'Rate limiting',
+    doc: 'Requests per minute to /api/portfolios* per authenticated user (per client when anonymous).',
+    default: '60',
+    parse: int(1, 1_000_000),
+  },
+  RATE_LIMIT_PORTFOLIOS_PER_HOUR: {
+    group: 'Rate limiting',
+    doc: 'Requests per hour to /api/portfolios* per authenticated user (per client when anonymous).',
+    default: '1000',
+    parse: int(1, 10_000_000),
+  },
+  RATE_LIMIT_POLICY_FILE: {
+    group: 'Rate limiting',
+    doc: 'JSON file of extra or changed policies (see docs/rate-limiting.md), read and checked at boot.',
+    example: './rate-limits.json',
+    parse: policyFileParser,
+  },
+  RATE_LIMIT_POLICIES: {
+    group: 'Rate limiting',
+    doc: 'The same JSON inline, applied after RATE_LIMIT_POLICY_FILE (e.g. [{"name":"register","limits":[{"limit":2,"window":60}]}]).',
+    example: '[]',
+    parse: policyListParser,
+  },
+  RATE_LIMIT_FAIL_CLOSED: {
+    group: 'Rate limiting',
+    doc: 'Policies that answer 503 instead of limiting per node in memory while Redis is unreachable, or none. Unset: login and login-account in production, none otherwise.',
+    example: 'login,login-account',
+    parse: policyNames,
+  },
+  RATE_LIMIT_STORE_TIMEOUT_MS: {
+    group: 'Rate limiting',
+    doc: 'Milliseconds a rate-limit decision may wait for Redis before the node switches to its in-memory store.',
+    default: '100',
+    parse: int(5, 5_000),
+  },
+  IP_ALLOW_LIST: {
+    group: 'Rate limiting',
+    doc: 'Client addresses/CIDRs never limited or blocked (e.g. the load balancer health checker). Empty: none.',
+    default: '',
+    parse: cidrList,
+  },
+  IP_DENY_LIST: {
+    group: 'Rate limiting',
+    doc: 'Client addresses/CIDRs always refused with 403 CLIENT_BLOCKED. Empty: none.',
+    default: '',
+    parse: cidrList,
+  },
+  AUTO_BLOCK_ENABLED: {
+    group: 'Rate limiting',
+    doc: 'Block clients that keep violating limits (429, 413, 408), shared by every node through Redis.',
+    default: 'true',
+    parse: bool,
+  },
+  AUTO_BLOCK_THRESHOLD: {
+    group: 'Rate limiting',
+    doc: 'Violations within AUTO_BLOCK_WINDOW that block a client.',
+    default: '10',
+    parse: int(2, 1000),
+  },
+  AUTO_BLOCK_WINDOW: {
+    group: 'Rate limiting',
+    doc: 'Seconds over which violations are counted (a sliding window).',
+    default: '600',
+    parse: int(1, 7 * 24 * 3600),
+  },
+  AUTO_BLOCK_DURATION: {
+    group: 'Rate limiting',
+    doc: 'Seconds a first block lasts; each repeated block within a week doubles it.',
+    default: '3600',
+    parse: int(1, 30 * 24 * 3600),
+  },
+  AUTO_BLOCK_MAX_DURATION: {
+    group: 'Rate limiting',
+    doc: 'Longest block in seconds (the cap of the doubling).',
+    default: '86400',
+    parse: int(1, 30 * 24 * 3600),
+  },
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY: {
+    group: 'Rate limiting',
+    doc: 'Mean event-loop delay in milliseconds above which new requests get 503 with Retry-After (load shedding); 0 turns it off.',
+    default: '1000',
+    parse: int(0, 60_000),
+  },
+  METRICS_ALLOW_LIST: {
+    group: 'Rate limiting',
+    doc: 'Client addresses/CIDRs that may read /metrics (Prometheus); others get 404.',
+    default: '127.0.0.1/32,::1/128',
+    parse: cidrList,
+  },
   JWT_SECRET: {
     group: 'Authentication',
     doc: 'HMAC key for access and refresh tokens, at least 32 characters. Unset outside production: generated once and kept in DATA_DIR/secrets.',
@@ -276,6 +438,219 @@ export const schema = {
     doc: 'Lowest zxcvbn strength score (0-4) a new password must reach.',
     default: '3',
     parse: int(0, 4),
+  },
+  AUDIT_SIGNING_KEY: {
+    group: 'Audit log',
+    doc: 'Ed25519 key that signs audit checkpoints: PKCS#8 PEM, or its 32-byte seed in base64url. Required in production; unset elsewhere: generated once in DATA_DIR/secrets.',
+    example: 'base64url-of-32-random-bytes',
+    parse: (raw: string) => {
+      parseSigningKey(raw);
+      return raw.trim();
+    },
+    secret: true,
+  },
+  AUDIT_TRUSTED_KEYS: {
+    group: 'Audit log',
+    doc: 'Public keys of retired audit signing keys (comma-separated base64url, as printed by `audit public-key`), so old checkpoints still verify after a key rotation.',
+    default: '',
+    parse: parseTrustedKeys,
+  },
+  AUDIT_CHECKPOINT_EVERY: {
+    group: 'Audit log',
+    doc: 'Sign a checkpoint of the audit chain at least every this many events.',
+    default: '1000',
+    parse: int(1, 10_000_000),
+  },
+  AUDIT_CHECKPOINT_INTERVAL: {
+    group: 'Audit log',
+    doc: 'Sign a checkpoint at least every this many seconds while new audit events arrive (bounds what a tail truncation could hide).',
+    default: '300',
+    parse: int(1, 86_400),
+  },
+  AUDIT_RETENTION_DAYS: {
+    group: 'Audit log',
+    doc: 'Audit events older than this many days are exported to a verifiable bundle and deleted by `audit prune`.',
+    default: '365',
+    parse: int(1, 36_500),
+  },
+  // ---- backups (src/backup/, docs/BACKUP_RECOVERY.md) ----
+  BACKUP_DIR: {
+    group: 'Backups',
+    doc: 'Folder for encrypted backups and their .json metadata. Unset: DATA_DIR/backups.',
+    example: '/var/backups/portfolio',
+    parse: nonEmpty,
+  },
+  BACKUP_PASSPHRASE: {
+    group: 'Backups',
+    doc: 'Passphrase for OpenPGP AES-256 backup encryption (at least 16 characters). Prefer BACKUP_PASSPHRASE_FILE; `backup create` refuses to run with neither nor BACKUP_PUBLIC_KEY_FILE.',
+    example: 'a-long-random-passphrase-kept-offline-too',
+    parse: (raw: string) => {
+      if (raw.length < 16) throw new Error('must be at least 16 characters (it is all that protects the backups)');
+      return raw;
+    },
+    secret: true,
+  },
+  BACKUP_PASSPHRASE_FILE: {
+    group: 'Backups',
+    doc: 'File holding the backup passphrase (first line), e.g. a 0600 file or a systemd credential. Do not set both this and BACKUP_PASSPHRASE.',
+    example: '/etc/portfolio/backup-passphrase',
+    parse: nonEmpty,
+  },
+  BACKUP_PUBLIC_KEY_FILE: {
+    group: 'Backups',
+    doc: 'Armored OpenPGP public key(s) to encrypt backups to as well (or instead of a passphrase), so the backup host cannot read old backups.',
+    example: '/etc/portfolio/backup-recipients.asc',
+    parse: nonEmpty,
+  },
+  BACKUP_PRIVATE_KEY_FILE: {
+    group: 'Backups',
+    doc: 'Armored OpenPGP private key used by verify, restore and drill for backups encrypted to a public key.',
+    example: '/root/backup-key.asc',
+    parse: nonEmpty,
+  },
+  BACKUP_PRIVATE_KEY_PASSPHRASE: {
+    group: 'Backups',
+    doc: 'Passphrase that unlocks BACKUP_PRIVATE_KEY_FILE, if the key is protected.',
+    example: 'key-passphrase',
+    parse: str,
+    secret: true,
+  },
+  BACKUP_COMPRESSION_LEVEL: {
+    group: 'Backups',
+    doc: 'gzip level of backups, 1 (fast) to 9 (small).',
+    default: '9',
+    parse: int(1, 9),
+  },
+  BACKUP_RETENTION_DAYS: {
+    group: 'Backups',
+    doc: '`backup prune` deletes backups older than this many days (never the newest verified one, never fewer than BACKUP_MIN_KEEP).',
+    default: '30',
+    parse: int(1, 36_500),
+  },
+  BACKUP_MIN_KEEP: {
+    group: 'Backups',
+    doc: 'The newest this many backups are kept whatever their age.',
+    default: '7',
+    parse: int(1, 10_000),
+  },
+  BACKUP_RPO_HOURS: {
+    group: 'Backups',
+    doc: 'Recovery point objective: /health/ready reports the backup check as stale when the newest verified (drilled) backup is older.',
+    default: '24',
+    parse: int(1, 24 * 365),
+  },
+  BACKUP_RTO_MINUTES: {
+    group: 'Backups',
+    doc: 'Recovery time objective: `backup drill` warns when the measured restore takes longer.',
+    default: '120',
+    parse: int(1, 7 * 24 * 60),
+  },
+  BACKUP_PG_BIN_DIR: {
+    group: 'Backups',
+    doc: 'Folder holding pg_dump and psql (e.g. /usr/lib/postgresql/15/bin). Unset: found on PATH. pg_dump must be at least the server version.',
+    example: '/usr/lib/postgresql/15/bin',
+    parse: nonEmpty,
+  },
+  BACKUP_S3_PREFIX: {
+    group: 'Backups',
+    doc: 'Key prefix of backups in AWS_S3_BUCKET.',
+    default: 'backups/',
+    parse: (raw: string) => {
+      const v = raw.trim().replace(/^\/+/, '');
+      if (v.split('/').some((s, i, all) => (s === '' && i !== all.length - 1) || s === '..' || s === '.')) throw new Error(`"${raw}" is not a key prefix like backups/`);
+      return v === '' || v.endsWith('/') ? v : `${v}/`;
+    },
+  },
+  // ---- S3 (backups now, uploads later: src/platform/blob/) ----
+  AWS_S3_BUCKET: {
+    group: 'S3 storage',
+    doc: 'S3 bucket for off-site backups (`backup create --upload-s3`). Unset: S3 is off.',
+    example: 'my-portfolio-backups',
+    parse: (raw: string) => {
+      const v = raw.trim();
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v)) throw new Error(`"${raw}" is not an S3 bucket name`);
+      return v;
+    },
+  },
+  AWS_REGION: {
+    group: 'S3 storage',
+    doc: 'Region of the bucket.',
+    default: 'us-east-1',
+    parse: nonEmpty,
+  },
+  AWS_S3_ENDPOINT: {
+    group: 'S3 storage',
+    doc: 'Endpoint of an S3-compatible store (MinIO, Ceph, ...). Unset: AWS.',
+    example: 'https://minio.internal:9000',
+    parse: url(['http', 'https']),
+  },
+  AWS_S3_FORCE_PATH_STYLE: {
+    group: 'S3 storage',
+    doc: 'Address objects as endpoint/bucket/key (most S3-compatible stores need it).',
+    default: 'false',
+    parse: bool,
+  },
+  AWS_S3_SSE: {
+    group: 'S3 storage',
+    doc: 'Server-side encryption asked for on every upload: AES256 or aws:kms (backups are OpenPGP-encrypted before upload either way).',
+    default: 'AES256',
+    parse: oneOf(['AES256', 'aws:kms'] as const),
+  },
+  AWS_S3_KMS_KEY_ID: {
+    group: 'S3 storage',
+    doc: 'KMS key id or ARN for AWS_S3_SSE=aws:kms. Unset: the bucket default key.',
+    example: 'arn:aws:kms:eu-west-1:111122223333:key/abcd-1234',
+    parse: nonEmpty,
+  },
+  AWS_ACCESS_KEY_ID: {
+    group: 'S3 storage',
+    doc: 'Access key id. Unset: the AWS SDK default chain (profile, instance or task role).',
+    example: 'AKIAEXAMPLE',
+    parse: nonEmpty,
+  },
+  AWS_SECRET_ACCESS_KEY: {
+    group: 'S3 storage',
+    doc: 'Secret access key paired with AWS_ACCESS_KEY_ID.',
+    example: 'secret',
+    parse: nonEmpty,
+    secret: true,
+  },
+  // ---- vulnerability disclosure (RFC 9116 security.txt, see src/http/security-txt.ts) ----
+  SECURITY_CONTACT: {
+    group: 'Vulnerability disclosure',
+    doc: 'security.txt Contact: comma-separated mailto:, https: or tel: URIs for vulnerability reports. Required in production; unset elsewhere: mailto:security@ the PUBLIC_URL host.',
+    example: 'mailto:security@example.com',
+    parse: contactList,
+  },
+  SECURITY_TXT_EXPIRES: {
+    group: 'Vulnerability disclosure',
+    doc: 'security.txt Expires: an ISO 8601 date or date-time at most a year ahead. Required in production and refused there once past; the server warns at boot when under 30 days remain. Unset elsewhere: 90 days from now.',
+    example: '2027-06-30T00:00:00Z',
+    parse: (raw: string) => expiresInstant(raw),
+  },
+  SECURITY_POLICY_URL: {
+    group: 'Vulnerability disclosure',
+    doc: 'security.txt Policy: https URL of the disclosure policy. Unset: PUBLIC_URL/security-policy, where the server publishes SECURITY.md.',
+    example: 'https://example.com/security-policy',
+    parse: uriOf(['https'], 'Policy'),
+  },
+  SECURITY_ENCRYPTION_URL: {
+    group: 'Vulnerability disclosure',
+    doc: 'security.txt Encryption (optional): where to fetch the OpenPGP key for reports, as an https:, openpgp4fpr: or dns: URI.',
+    example: 'https://example.com/pgp-key.txt',
+    parse: uriOf(['https', 'openpgp4fpr', 'dns'], 'Encryption'),
+  },
+  SECURITY_ACKNOWLEDGMENTS_URL: {
+    group: 'Vulnerability disclosure',
+    doc: 'security.txt Acknowledgments (optional): https URL of the page thanking reporters.',
+    example: 'https://example.com/hall-of-fame',
+    parse: uriOf(['https'], 'Acknowledgments'),
+  },
+  SECURITY_PREFERRED_LANGUAGES: {
+    group: 'Vulnerability disclosure',
+    doc: 'security.txt Preferred-Languages: comma-separated language tags reports may be written in.',
+    default: 'en',
+    parse: languageTags,
   },
 } satisfies Record<string, VarSpec<unknown>>;
 

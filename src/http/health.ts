@@ -1,11 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { rpoStatus, type RpoStatus } from '../backup/status.js';
 
 const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), kind: Type.String() });
+/** The rate limiter's store: "degraded" while it limits per node in memory because Redis is unreachable. */
+const LimiterCheck = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]), kind: Type.String() });
+/**
+ * Backups against the RPO (src/backup/status.ts): "stale" when the newest verified (drilled)
+ * backup is older than BACKUP_RPO_HOURS. Reported only: a stale backup must not take a node out
+ * of the load balancer, so it never changes the 200/503 answer.
+ */
+const BackupCheck = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('stale'), Type.Literal('none'), Type.Literal('unknown')]),
+  newestVerifiedAt: Type.Union([Type.String(), Type.Null()]),
+  ageHours: Type.Union([Type.Number(), Type.Null()]),
+  rpoHours: Type.Number(),
+});
 
 /**
  * Liveness says the process answers; readiness says it can serve: the database and, when
- * configured, Redis respond. A load balancer takes a not-ready node out of rotation (503).
+ * configured, Redis respond. A load balancer takes a not-ready node out of rotation (503); an
+ * unreachable Redis only makes the node "degraded" (200), see below.
  */
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -20,8 +35,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         response: {
-          200: Type.Object({ status: Type.String(), checks: Type.Object({ database: Check, kv: Check }) }),
-          503: Type.Object({ status: Type.String(), checks: Type.Object({ database: Check, kv: Check }) }),
+          200: Type.Object({ status: Type.String(), checks: Type.Object({ database: Check, kv: Check, rateLimit: Type.Optional(LimiterCheck), backup: Type.Optional(BackupCheck) }) }),
+          503: Type.Object({ status: Type.String(), checks: Type.Object({ database: Check, kv: Check, rateLimit: Type.Optional(LimiterCheck), backup: Type.Optional(BackupCheck) }) }),
         },
       },
     },
@@ -36,11 +51,29 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
           return 'fail' as const;
         }
       };
-      const [database, kvStatus] = await Promise.all([probe(() => db.ping(), 'database'), probe(() => kv.ping(), 'kv')]);
-      const ready = database === 'ok' && kvStatus === 'ok';
+      const [database, kvStatus, backup] = await Promise.all([
+        probe(() => db.ping(), 'database'),
+        probe(() => kv.ping(), 'kv'),
+        withTimeout(rpoStatus(app.deps.config, app.deps.clock.now()), 2_000).catch(
+          (): RpoStatus | { status: 'unknown'; newestVerifiedAt: null; ageHours: null; rpoHours: number } => ({ status: 'unknown', newestVerifiedAt: null, ageHours: null, rpoHours: app.deps.config.BACKUP_RPO_HOURS }),
+        ),
+      ]);
+      // Redis down is "degraded", not "not ready": the rate limiter goes on per node in memory
+      // (src/security/ratelimit/failover.ts), and taking every node out of rotation would turn
+      // a Redis outage into a full one. The database stays a hard requirement.
+      const limiter = app.hasDecorator('shield') ? app.shield.limiter : null;
+      const degraded = kvStatus !== 'ok' || (limiter?.degraded ?? false);
+      const ready = database === 'ok';
       return reply.status(ready ? 200 : 503).send({
-        status: ready ? 'ready' : 'not_ready',
-        checks: { database: { status: database, kind: db.kind }, kv: { status: kvStatus, kind: kv.kind } },
+        status: !ready ? 'not_ready' : degraded ? 'degraded' : 'ready',
+        checks: {
+          database: { status: database, kind: db.kind },
+          kv: { status: kvStatus, kind: kv.kind },
+          ...(limiter
+            ? { rateLimit: { status: limiter.degraded ? ('degraded' as const) : ('ok' as const), kind: limiter.mode } }
+            : {}),
+          backup,
+        },
       });
     },
   );

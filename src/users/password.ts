@@ -1,7 +1,5 @@
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { AppError } from '../http/errors.js';
 
 /**
@@ -43,13 +41,24 @@ export function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-let zxcvbn: ZxcvbnFactory | undefined;
-function estimator(): ZxcvbnFactory {
-  zxcvbn ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-  });
+/**
+ * The dictionaries are ~50 MB in memory, so they load on the first password check, not at
+ * import: CLI commands and processes that never set a password do not pay for them.
+ */
+let zxcvbn: Promise<ZxcvbnFactory> | undefined;
+function estimator(): Promise<ZxcvbnFactory> {
+  zxcvbn ??= (async () => {
+    const [{ ZxcvbnFactory }, common, en] = await Promise.all([
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
+    ]);
+    return new ZxcvbnFactory({
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: en.translations,
+    });
+  })();
   return zxcvbn;
 }
 
@@ -74,7 +83,7 @@ export async function checkPasswordPolicy(
     throw weak(`The password must have at most ${PASSWORD_MAX_LENGTH} characters`);
   }
   const inputs = userInputs.flatMap((s) => s.toLowerCase().split(/[^a-z0-9]+/)).filter((s) => s.length >= 3);
-  const result = await estimator().checkAsync(password, inputs);
+  const result = await (await estimator()).checkAsync(password, inputs);
   const isCommon = result.sequence.some(
     (m) => m.pattern === 'dictionary' && m.dictionaryName === 'passwords' && m.token.length >= length - 2,
   );

@@ -56,6 +56,11 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     PASSWORD_MIN_SCORE: '3',
     KV_PREFIX: `test:${randomBytes(4).toString('hex')}:`,
     ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL } : {}),
+    // The shield is off unless a test opts in: many tests log in and register over and over
+    // from the one inject address, and a busy test machine must not shed their requests.
+    RATE_LIMIT_ENABLED: 'false',
+    AUTO_BLOCK_ENABLED: 'false',
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY: '0',
     ...env,
   });
   const clock = new ManualClock(new Date());

@@ -1,0 +1,257 @@
+/**
+ * The databases a backup reads from and restores into: PostgreSQL (through pg_dump and psql, as
+ * an operator would) or an embedded PGlite instance (through @electric-sql/pglite-tools' pg_dump
+ * and statement-by-statement execution). Also the per-table checksums that let a drill prove a
+ * restore gave back exactly the data the backup saw.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { backupErrors, messageOf } from './errors.js';
+import type { TableChecksum } from './metadata.js';
+import { pgliteDumpStream } from './pglite-dump.js';
+
+export type DbTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; pg: PGlite; /** where it lives, for messages */ label: string };
+
+type Query = (sql: string) => Promise<Record<string, unknown>[]>;
+
+export function describeTarget(target: DbTarget): string {
+  if (target.kind === 'pglite') return `the embedded database (${target.label})`;
+  const u = new URL(target.url);
+  return `PostgreSQL database "${decodeURIComponent(u.pathname.slice(1))}" on ${u.hostname}${u.port ? `:${u.port}` : ''}`;
+}
+
+/**
+ * pg_dump and psql get the URL without its password (command lines are visible to every user
+ * of the machine through ps) and the password through PGPASSWORD.
+ */
+export function connInfo(url: string): { arg: string; env: Record<string, string> } {
+  const u = new URL(url);
+  const password = decodeURIComponent(u.password);
+  u.password = '';
+  return { arg: u.toString(), env: password ? { PGPASSWORD: password } : {} };
+}
+
+export function pgBinary(binDir: string | undefined, name: 'pg_dump' | 'psql'): string {
+  return binDir ? path.join(binDir, name) : name;
+}
+
+/** Session settings that make a row's text form the same wherever the checksum is computed. */
+const STABLE_TEXT = [
+  `set local timezone = 'UTC'`,
+  `set local datestyle = 'ISO, YMD'`,
+  `set local intervalstyle = 'postgres'`,
+  `set local extra_float_digits = 1`,
+  `set local bytea_output = 'hex'`,
+];
+
+const USER_TABLES = `
+  select n.nspname as schema, c.relname as name
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where c.relkind in ('r', 'p')
+     and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+     and n.nspname not like 'pg\\_%'
+   order by 1, 2`;
+
+export const USER_SCHEMAS = `
+  select nspname as name from pg_namespace
+   where nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and nspname not like 'pg\\_%'
+   order by 1`;
+
+function quoteIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Per table: the row count and an order-independent digest of every row's text form (the sum,
+ * as numeric, of the two halves of each row's md5). One streaming aggregate per table: no
+ * sorting and no memory that grows with the table. Must run inside a transaction (SET LOCAL).
+ */
+export async function tableChecksums(query: Query): Promise<TableChecksum[]> {
+  for (const s of STABLE_TEXT) await query(s);
+  const tables = (await query(USER_TABLES)) as { schema: string; name: string }[];
+  const out: TableChecksum[] = [];
+  for (const t of tables) {
+    const rel = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
+    const [row] = (await query(
+      `select count(*)::text as rows,
+              coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint), 0)::text as a,
+              coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint), 0)::text as b
+         from (select md5(r::text) as h from ${rel} r) s`,
+    )) as { rows: string; a: string; b: string }[];
+    const rows = Number(row?.rows ?? 0);
+    const checksum = createHash('sha256').update(`${rows}:${row?.a ?? 0}:${row?.b ?? 0}`).digest('hex').slice(0, 32);
+    out.push({ schema: t.schema, name: t.name, rows, checksum });
+  }
+  return out;
+}
+
+export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw backupErrors.dumpFailed(`Cannot connect to ${describeTarget({ kind: 'postgres', url })}: ${messageOf(err)}`, err);
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const pgQuery =
+  (client: pg.Client | Pick<PGlite, 'query'>): Query =>
+  async (sql) =>
+    (await (client as pg.Client).query(sql)).rows as Record<string, unknown>[];
+
+/** Checksums of a whole database, in one read-only snapshot. */
+export async function checksumsOf(target: DbTarget): Promise<TableChecksum[]> {
+  if (target.kind === 'pglite') return target.pg.transaction((tx) => tableChecksums(pgQuery(tx)));
+  return withPgClient(target.url, async (client) => {
+    await client.query('begin isolation level repeatable read read only');
+    try {
+      return await tableChecksums(pgQuery(client));
+    } finally {
+      await client.query('rollback');
+    }
+  });
+}
+
+export async function schemaVersionOf(query: Query): Promise<number> {
+  try {
+    const [row] = (await query(`select coalesce(max(id), 0)::int as v from schema_migrations`)) as { v: number }[];
+    return row?.v ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface Dump {
+  engine: 'postgres' | 'pglite';
+  database: string;
+  postgresVersion: string;
+  schemaVersion: number;
+  dumper: string;
+  /** Computed beside the dump (same snapshot on PostgreSQL). */
+  tables: Promise<TableChecksum[]>;
+  /** The plain SQL dump. */
+  stream: Readable;
+  /** Resolves when the dumper finished successfully; rejects with its error message. */
+  done: Promise<void>;
+  /** Stops the dumper (interrupted backup). */
+  abort(): void;
+}
+
+/**
+ * Starts a dump. On PostgreSQL the checksums and pg_dump share one snapshot
+ * (pg_export_snapshot + pg_dump --snapshot), so the recorded checksums describe exactly the rows
+ * in the dump even while the application keeps writing.
+ */
+export async function startDump(target: DbTarget, binDir: string | undefined): Promise<Dump> {
+  return target.kind === 'pglite' ? startPgliteDump(target.pg) : startPgDump(target.url, binDir);
+}
+
+async function startPgDump(url: string, binDir: string | undefined): Promise<Dump> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw backupErrors.dumpFailed(`Cannot connect to ${describeTarget({ kind: 'postgres', url })}: ${messageOf(err)}`, err);
+  }
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const q = pgQuery(client);
+    const [info] = (await q(
+      `select current_database() as db, current_setting('server_version') as version, pg_export_snapshot() as snapshot`,
+    )) as { db: string; version: string; snapshot: string }[];
+    if (!info) throw new Error('no answer from the server');
+    const schemaVersion = await schemaVersionOf(q);
+    const bin = pgBinary(binDir, 'pg_dump');
+    const dumper = await toolVersion(bin);
+    const { arg, env } = connInfo(url);
+    const child = spawn(bin, ['--format=plain', '--no-owner', `--snapshot=${info.snapshot}`, '--dbname', arg], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 4000) stderr += d.toString();
+    });
+    const exited = new Promise<void>((resolve, reject) => {
+      child.on('error', (err) => reject(backupErrors.dumpFailed(`Cannot run ${bin}: ${messageOf(err)}`, err)));
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve();
+        else reject(backupErrors.dumpFailed(`pg_dump failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n')[0] ?? ''}`));
+      });
+    });
+    exited.catch(() => undefined);
+    // The checksums run beside pg_dump, in the exported snapshot, on another backend.
+    const tables = tableChecksums(q);
+    tables.catch(() => undefined);
+    const done = Promise.allSettled([exited, tables]).then(async () => {
+      await client.query('rollback').catch(() => undefined);
+      await client.end().catch(() => undefined);
+      await exited;
+    });
+    done.catch(() => undefined);
+    return {
+      engine: 'postgres',
+      database: info.db,
+      postgresVersion: info.version,
+      schemaVersion,
+      dumper,
+      tables,
+      stream: child.stdout,
+      done,
+      abort: () => child.kill('SIGKILL'),
+    };
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err instanceof Error && err.name === 'BackupError' ? err : backupErrors.dumpFailed(`Cannot start the dump: ${messageOf(err)}`, err);
+  }
+}
+
+/**
+ * PGlite: the schema from pglite-tools' pg_dump, the rows streamed through a cursor
+ * (pglite-dump.ts). The CLI owns the embedded database while it runs, so checksums taken just
+ * before describe the dump.
+ */
+async function startPgliteDump(pglite: PGlite): Promise<Dump> {
+  const [info] = (await pgQuery(pglite)(`select current_setting('server_version') as version`)) as { version: string }[];
+  const schemaVersion = await schemaVersionOf(pgQuery(pglite));
+  const tables = await pglite.transaction((tx) => tableChecksums(pgQuery(tx)));
+  const stream = await pgliteDumpStream(pglite);
+  return {
+    engine: 'pglite',
+    database: 'pglite',
+    postgresVersion: info?.version ?? 'unknown',
+    schemaVersion,
+    dumper: `@electric-sql/pglite-tools pg_dump (schema) + streamed INSERTs (PGlite ${pgliteVersion(info?.version)})`,
+    tables: Promise.resolve(tables),
+    stream,
+    done: Promise.resolve(),
+    abort: () => stream.destroy(),
+  };
+}
+
+function pgliteVersion(v: string | undefined): string {
+  return v ?? 'unknown';
+}
+
+export function toolVersion(bin: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', (err) => reject(backupErrors.dumpFailed(`Cannot run ${bin} (install the PostgreSQL client or set BACKUP_PG_BIN_DIR): ${messageOf(err)}`, err)));
+    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(backupErrors.dumpFailed(`${bin} --version failed`))));
+  });
+}
