@@ -21,11 +21,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       // The account and its audit event commit together.
-      const user = await app.deps.db.transaction(async (tx) => {
-        const created = await app.auth.register(request.body, tx);
-        await recordRegister(app, request, created.id, tx);
-        return created;
-      });
+      const user = await app.auth.register(request.body, (created, tx) => recordRegister(app, request, created.id, tx));
       const { id, email, name, role } = toPublicUser(user);
       return reply.status(201).send({ user: { id, email, name, role } });
     },
@@ -41,7 +37,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TokenPairResponse, ...errors },
       },
     },
-    async (request) => auditedLogin(app, request, request.body.email, () => app.auth.login(request.body.email, request.body.password)),
+    async (request) => auditedLogin(app, request, () => app.auth.login(request.body.email, request.body.password)),
   );
 
   app.post(

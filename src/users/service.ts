@@ -51,6 +51,8 @@ export class UsersService {
   async create(
     input: { email: string; name: string; password: string; role?: Role; mustChangePassword?: boolean },
     tx?: Queryable,
+    /** Runs in the same transaction after the insert (e.g. the audit event of the account). */
+    afterInsert?: (user: UserRow, tx: Queryable) => Promise<void>,
   ): Promise<UserRow> {
     const email = input.email.trim();
     const name = input.name.trim();
@@ -65,6 +67,7 @@ export class UsersService {
       );
       const row = await this.repo.get(id, q);
       if (!row) throw new Error('user vanished after insert');
+      await afterInsert?.(row, q);
       return row;
     };
     try {

@@ -5,58 +5,55 @@
  * token: the user is named by id when the account exists.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
+import { LoginFailedError, type AuthResult } from '../../auth/service.js';
+import type { TokenPair } from '../../auth/tokens.js';
 import { AppError } from '../../http/errors.js';
 import type { Queryable } from '../../platform/db/index.js';
 import { AUDIT_ACTIONS } from './actions.js';
 
-function subjectOf(accessToken: string): string {
-  const sub = decodeJwt(accessToken).sub;
-  return typeof sub === 'string' ? sub : 'anonymous';
-}
-
-/** Runs a login and records its outcome. */
-export async function auditedLogin<T extends { accessToken: string }>(app: FastifyInstance, request: FastifyRequest, email: string, login: () => Promise<T>): Promise<T> {
+/**
+ * Runs a login and records its outcome. The service says who it was and why it failed, so no
+ * second lookup happens here; both failure paths do the same single insert, so the audit write
+ * does not reintroduce a timing difference between unknown and known emails.
+ */
+export async function auditedLogin(app: FastifyInstance, request: FastifyRequest, login: () => Promise<AuthResult>): Promise<TokenPair> {
   const context = app.audit.contextOf(request);
-  let pair: T;
+  let result: AuthResult;
   try {
-    pair = await login();
+    result = await login();
   } catch (err) {
-    if (err instanceof AppError && err.status === 401) {
-      // Both failure paths (unknown email, wrong password) do this same lookup and insert, so the
-      // audit write does not reintroduce a timing difference.
-      const known = await app.users.repo.getByEmail(email.trim());
+    if (err instanceof LoginFailedError) {
       await app.audit.record({
         action: AUDIT_ACTIONS.loginFailed,
         actor: 'anonymous',
         outcome: 'failure',
-        target: known ? { type: 'user', id: known.id } : null,
-        metadata: { reason: known ? (known.disabled ? 'account_disabled' : 'wrong_password') : 'unknown_account', errorCode: err.code },
+        target: err.userId ? { type: 'user', id: err.userId } : null,
+        metadata: { reason: err.reason, errorCode: err.code },
         ...context,
       });
     }
     throw err;
   }
-  const userId = subjectOf(pair.accessToken);
+  const { userId } = result;
   await app.audit.record({ action: AUDIT_ACTIONS.loginSucceeded, actor: userId, outcome: 'success', target: { type: 'user', id: userId }, ...context });
-  return pair;
+  return result.pair;
 }
 
 /** Runs a refresh and records its outcome. */
-export async function auditedRefresh<T extends { accessToken: string }>(app: FastifyInstance, request: FastifyRequest, refresh: () => Promise<T>): Promise<T> {
+export async function auditedRefresh(app: FastifyInstance, request: FastifyRequest, refresh: () => Promise<AuthResult>): Promise<TokenPair> {
   const context = app.audit.contextOf(request);
-  let pair: T;
+  let result: AuthResult;
   try {
-    pair = await refresh();
+    result = await refresh();
   } catch (err) {
     if (err instanceof AppError && err.status === 401) {
       await app.audit.record({ action: AUDIT_ACTIONS.refresh, actor: 'anonymous', outcome: 'failure', metadata: { errorCode: err.code }, ...context });
     }
     throw err;
   }
-  const userId = subjectOf(pair.accessToken);
+  const { userId } = result;
   await app.audit.record({ action: AUDIT_ACTIONS.refresh, actor: userId, outcome: 'success', target: { type: 'user', id: userId }, ...context });
-  return pair;
+  return result.pair;
 }
 
 /** The registration event, written in the transaction that creates the account. */
