@@ -20,12 +20,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type Outcome = 'success' | 'failure' | 'denied';
 
-/** An event as stored in the chain (`audit_events`). */
-export interface ChainedEvent {
-  seq: number;
-  v: number;
-  /** ISO 8601, UTC, millisecond precision. */
-  time: string;
+/** What every event says, wherever it is (gate, inbox, chain). */
+export interface EventFields {
   action: string;
   actor: string;
   outcome: Outcome;
@@ -35,6 +31,14 @@ export interface ChainedEvent {
   targetId: string | null;
   requestId: string | null;
   metadata: { [key: string]: Json };
+}
+
+/** An event as stored in the chain (`audit_events`). */
+export interface ChainedEvent extends EventFields {
+  seq: number;
+  v: number;
+  /** ISO 8601, UTC, millisecond precision. */
+  time: string;
   prevHash: string;
   hash: string;
 }

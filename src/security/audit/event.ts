@@ -14,7 +14,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { Json, Outcome } from './canonical.js';
+import type { EventFields, Json } from './canonical.js';
 import { auditErrors } from './errors.js';
 
 export const OUTCOMES = ['success', 'failure', 'denied'] as const;
@@ -56,17 +56,8 @@ export interface RequestContext {
 }
 
 /** An event after the gate: what goes into the inbox. */
-export interface CleanEvent {
+export interface CleanEvent extends EventFields {
   time: Date;
-  action: string;
-  actor: string;
-  outcome: Outcome;
-  ip: string | null;
-  userAgent: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  requestId: string | null;
-  metadata: { [key: string]: Json };
 }
 
 const check = Compile(AuditEventInput);

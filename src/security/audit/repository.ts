@@ -2,7 +2,7 @@
  * The only SQL of the audit log. Every method takes an optional transaction.
  */
 import type { Queryable } from '../../platform/db/index.js';
-import { GENESIS_HASH, type ChainedEvent, type Json, type Outcome, type PreEncodedRow } from './canonical.js';
+import { GENESIS_HASH, type ChainedEvent, type Outcome, type PreEncodedRow } from './canonical.js';
 import type { CleanEvent } from './event.js';
 import type { Checkpoint } from './signing.js';
 
@@ -12,18 +12,8 @@ import type { Checkpoint } from './signing.js';
  */
 export const SEALER_LOCK_SQL = `select pg_advisory_xact_lock(hashtext('portfolio-backend:audit-sealer:' || current_schema()))`;
 
-export interface InboxRow {
+export interface InboxRow extends CleanEvent {
   id: number;
-  time: Date;
-  action: string;
-  actor: string;
-  outcome: Outcome;
-  ip: string | null;
-  userAgent: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  requestId: string | null;
-  metadata: { [key: string]: Json };
 }
 
 export interface PruneRecord {
