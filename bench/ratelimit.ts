@@ -23,8 +23,7 @@ import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisKv } from '../src/platform/kv/index.js';
 import { intervalFor, keys, type BucketGroup } from '../src/security/ratelimit/gcra.js';
 import { KvLimiterStore, MemoryLimiterStore } from '../src/security/ratelimit/stores.js';
-import { createInterface } from 'node:readline';
-import { measure } from './harness.js';
+import { measure, startBenchServer } from './harness.js';
 
 const durationS = Number(process.env['BENCH_DURATION'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
@@ -245,31 +244,15 @@ async function benchRedis(url: string): Promise<void> {
 }
 
 // ---- 3. HTTP ---------------------------------------------------------------------------------
-interface Server {
-  port: number;
-  portfolioId: string;
-  accessToken: string;
-  stop(): Promise<void>;
-}
-
-/** Spawns bench/ratelimit-server.ts and waits for its ready line. */
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const tsx = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
-  const entry = new URL('./ratelimit-server.ts', import.meta.url).pathname;
-  const child = spawn(tsx, [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+/** Limits so high that nothing is refused: what is measured is the cost of deciding, not of refusing. */
+function shieldConfig(enabled: boolean): string {
+  return JSON.stringify({
+    RATE_LIMIT_ENABLED: String(enabled),
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_PER_HOUR: '10000000',
+    RATE_LIMIT_PORTFOLIOS_PER_MINUTE: '1000000',
+    RATE_LIMIT_PORTFOLIOS_PER_HOUR: '10000000',
   });
-  const info = JSON.parse(first) as Omit<Server, 'stop'>;
-  return {
-    ...info,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 async function benchHttp(redisUrl: string | null): Promise<void> {
@@ -278,8 +261,8 @@ async function benchHttp(redisUrl: string | null): Promise<void> {
   for (const target of targets) {
     // Both servers up at once, measured in alternation (best of each): the machine's noise
     // then hits both variants alike.
-    const off = await startServer({ ...target.env, BENCH_RL_ENABLED: 'false' });
-    const on = await startServer({ ...target.env, BENCH_RL_ENABLED: 'true' });
+    const off = await startBenchServer({ ...target.env, BENCH_CONFIG: shieldConfig(false) });
+    const on = await startBenchServer({ ...target.env, BENCH_CONFIG: shieldConfig(true) });
     const best = { off: 0, on: 0 };
     try {
       for (const server of [off, on]) {

@@ -1,7 +1,8 @@
 /**
  * The server side of the HTTP benchmark, run in its own process so the load generator does not
  * share its event loop. Seeds a user and a published portfolio, listens on a free port, and
- * prints one JSON line with what the load generator needs.
+ * prints one JSON line with what the load generator needs. Shared by every HTTP benchmark
+ * (`npm run bench`, `npm run bench:ratelimit`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -12,15 +13,21 @@ import { loadConfig } from '../src/config/index.js';
 import { openPlatform } from '../src/platform/bootstrap.js';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-bench-'));
+// BENCH_CONFIG: a JSON object of extra configuration (e.g. the rate-limit bench's policies).
+const extra = JSON.parse(process.env['BENCH_CONFIG'] ?? '{}') as Record<string, string>;
 const config = loadConfig({
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
   DATA_DIR: dataDir,
   PORT: '0',
-  // These variants measure the request path itself; the rate-limit bench measures the limiter.
-  RATE_LIMIT_ENABLED: process.env['BENCH_RATE_LIMIT'] ?? 'false',
+  // These variants measure the request path itself; the rate-limit bench turns the limiter on.
+  RATE_LIMIT_ENABLED: 'false',
+  // A loaded benchmark machine must not shed the very requests being measured.
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY: '0',
+  KV_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
   ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
   ...(process.env['BENCH_REDIS_URL'] ? { REDIS_URL: process.env['BENCH_REDIS_URL'] } : {}),
+  ...extra,
 });
 const deps = await openPlatform(config);
 const app = await buildApp(deps, { logger: false });
@@ -62,5 +69,9 @@ const port = typeof address === 'object' && address ? address.port : 0;
 process.stdout.write(`${JSON.stringify({ port, slug, portfolioId: portfolio.id, accessToken, database: deps.db.kind })}\n`);
 
 process.on('SIGTERM', () => {
-  void app.close().then(() => deps.db.close()).then(() => process.exit(0));
+  void app
+    .close()
+    .then(() => deps.kv.close())
+    .then(() => deps.db.close())
+    .then(() => process.exit(0));
 });
