@@ -17,6 +17,11 @@ const BackupCheck = Type.Object({
   rpoHours: Type.Number(),
 });
 
+const Readiness = Type.Object({
+  status: Type.String(),
+  checks: Type.Object({ database: Check, kv: Check, rateLimit: Type.Optional(LimiterCheck), backup: Type.Optional(BackupCheck) }),
+});
+
 /**
  * Liveness says the process answers; readiness says it can serve: the database and, when
  * configured, Redis respond. A load balancer takes a not-ready node out of rotation (503); an
@@ -35,8 +40,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         response: {
-          200: Type.Object({ status: Type.String(), checks: Type.Object({ database: Check, kv: Check, rateLimit: Type.Optional(LimiterCheck), backup: Type.Optional(BackupCheck) }) }),
-          503: Type.Object({ status: Type.String(), checks: Type.Object({ database: Check, kv: Check, rateLimit: Type.Optional(LimiterCheck), backup: Type.Optional(BackupCheck) }) }),
+          200: Readiness,
+          503: Readiness,
         },
       },
     },
