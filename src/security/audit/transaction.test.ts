@@ -31,9 +31,12 @@ describe('events commit with their state change', () => {
       if (kind === 1) attempts.push({ email: taken.toUpperCase(), password: strongPassword(), ok: false }); // unique violation inside the transaction
       if (kind === 2) attempts.push({ email: uniqueEmail(), password: 'password1234', ok: false });
     }
-    const results = await Promise.all(
-      attempts.map((a) => t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: a.email, password: a.password, name: 'N' } })),
-    );
+    const register = (a: { email: string; password: string }) =>
+      t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: a.email, password: a.password, name: 'N' } });
+    // The first attempt owns the taken email, so it must commit before its rivals start; the
+    // rest run concurrently (on PostgreSQL, two racing inserts of one email have no set winner).
+    const [first, ...rest] = attempts;
+    const results = [await register(first!), ...(await Promise.all(rest.map(register)))];
     results.forEach((r, i) => expect(r.statusCode).toBe(attempts[i]?.ok ? 201 : r.statusCode === 409 ? 409 : 400));
     const created = results.filter((r) => r.statusCode === 201).map((r) => r.json().user.id as string);
     const users = await t.deps.db.query<{ id: string }>(`select id from users`);
