@@ -3,7 +3,8 @@
  * one run, on a generated PostgreSQL database of at least BENCH_BACKUP_MB (default 200) MB:
  *
  *   shell    pg_dump | gzip -9 | gpg --symmetric --cipher-algo AES256     (the baseline)
- *   backup   npm run cli -- backup create  (pg_dump -> zlib 9 -> OpenPGP AES-256 -> fsync, plus
+ *   backup   npm run cli -- backup create  (pg_dump -> zlib on both cores at BACKUP_COMPRESSION_LEVEL,
+ *            default 6 -> OpenPGP AES-256 -> fsync, plus
  *            per-table checksums in the same snapshot, SHA-256s and metadata)
  *
  * Then the restore side: `backup drill` (verify + restore into a throwaway database + compare
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
     const shell = `pg_dump --format=plain --no-owner --dbname '${data.url.replace(/:[^:@/]+@/, '@')}' | gzip -9 | gpg --homedir '${gnupg}' --batch --yes --quiet --symmetric --cipher-algo AES256 --passphrase-file '${passFile}' -o '${shellOut}'`;
     const password = decodeURIComponent(new URL(data.url).password);
 
-    // What the admin CLI costs before any backup work: start, load every command's modules, exit.
+    // What the admin CLI costs before any backup work: start, load the backup commands' modules, exit.
     const cliStart = await runCli(['backup', 'list'], { ...env, BACKUP_DIR: path.join(work, 'empty') });
     const results: { shell: Run[]; backup: Run[]; shellSize: number; backupSize: number; backupFile: string } = { shell: [], backup: [], shellSize: 0, backupSize: 0, backupFile: '' };
     for (let round = 1; round <= ROUNDS; round++) {

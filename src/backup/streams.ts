@@ -1,10 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { constants as zlibConstants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
 import { Transform, pipeline as pipelineCb, type Readable, type TransformCallback } from 'node:stream';
 
-const gzipAsync = promisify(gzip);
+const deflateRawAsync = promisify(deflateRaw);
 
 /** Counts and hashes what passes through; keeps the last bytes (the dump's end marker is there). */
 export class Meter extends Transform {
@@ -24,8 +24,12 @@ export class Meter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     this.hash.update(chunk);
-    if (this.headBuf.length < this.keep) this.headBuf = Buffer.concat([this.headBuf, chunk.subarray(0, this.keep - this.headBuf.length)]);
-    this.tailBuf = chunk.length >= this.keep ? Buffer.from(chunk.subarray(chunk.length - this.keep)) : Buffer.concat([this.tailBuf, chunk]).subarray(-this.keep);
+    if (this.headBuf.length < this.keep)
+      this.headBuf = Buffer.concat([this.headBuf, chunk.subarray(0, this.keep - this.headBuf.length)]);
+    this.tailBuf =
+      chunk.length >= this.keep
+        ? Buffer.from(chunk.subarray(chunk.length - this.keep))
+        : Buffer.concat([this.tailBuf, chunk]).subarray(-this.keep);
     this.onBytes?.(this.bytes);
     cb(null, chunk);
   }
@@ -110,16 +114,22 @@ export class Rechunk extends Transform {
 }
 
 /**
- * gzip on every core: the input is cut into blocks, each compressed as its own gzip member on
- * libuv's thread pool, and the members are written in order. Concatenated members are one valid
- * gzip stream (RFC 1952, section 2.2; `gunzip` and zlib read them as one file), and a 1 MiB
- * block loses almost nothing to the restarted dictionary (the window is 32 KiB). At most
- * `parallel` blocks are in flight, so memory stays at about 2 * parallel * block size.
+ * gzip on every core, as pigz does it: the input is cut into 1 MiB blocks, each deflated on
+ * libuv's thread pool with the previous block's last 32 KiB as its preset dictionary (the whole
+ * window deflate could have used, so splitting costs almost nothing in size) and ended with a
+ * sync flush, which leaves it on a byte boundary. The blocks are written in order between one
+ * gzip header and one trailer: a single ordinary gzip member (RFC 1951/1952) that `gunzip`,
+ * zlib and `gpg | gunzip` read like any other, whose CRC-32 is computed here as the blocks pass.
+ * At most `parallel` blocks are in flight, so memory stays at about 2 * parallel * block size.
  */
 export class ParallelGzip extends Transform {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly inflight: Promise<Buffer>[] = [];
+  private crc = 0;
+  private total = 0;
+  private window: Buffer | undefined;
+  private headerSent = false;
 
   constructor(
     private readonly level: number,
@@ -142,15 +152,42 @@ export class ParallelGzip extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.pendingBytes > 0) this.startBlock();
-    this.drainTo(0).then(() => cb(), cb);
+    this.drainTo(0).then(() => {
+      this.sendHeader();
+      // The last block: empty, marked final (BFINAL), then CRC-32 and length modulo 2^32.
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(this.crc >>> 0, 0);
+      trailer.writeUInt32LE(this.total % 2 ** 32, 4);
+      this.push(Buffer.concat([deflateRawSync(Buffer.alloc(0), { level: this.level }), trailer]));
+      cb();
+    }, cb);
+  }
+
+  private sendHeader(): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    // ID1 ID2, CM=8 (deflate), no flags, no mtime, XFL=0, OS=3 (Unix): what zlib's gzip writes.
+    this.push(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]));
   }
 
   private startBlock(): void {
     const input = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
+    this.crc = crc32(input, this.crc);
+    this.total += input.length;
+    const dictionary = this.window;
+    // A copy: a view would keep the whole block alive until the next one.
+    this.window = Buffer.from(input.subarray(Math.max(0, input.length - WINDOW)));
     // memLevel 9: zlib's largest hash tables, a little smaller output for 256 KiB more per block.
-    const p = gzipAsync(input, { level: this.level, memLevel: 9 });
+    // chunkSize: a compressed block usually fits one output buffer (fewer callbacks, no concat).
+    const p = deflateRawAsync(input, {
+      level: this.level,
+      memLevel: 9,
+      chunkSize: 256 * 1024,
+      finishFlush: zlibConstants.Z_SYNC_FLUSH,
+      ...(dictionary ? { dictionary } : {}),
+    });
     p.catch(() => undefined);
     this.inflight.push(p);
   }
@@ -159,7 +196,11 @@ export class ParallelGzip extends Transform {
   private async drainTo(max: number): Promise<void> {
     while (this.inflight.length > max) {
       const out = await this.inflight.shift()!;
+      this.sendHeader();
       this.push(out);
     }
   }
 }
+
+/** deflate's window: the most a match can reach back, so all a block can use from the one before. */
+const WINDOW = 32 * 1024;

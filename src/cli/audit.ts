@@ -1,156 +1,53 @@
 /**
  * `npm run cli -- audit ...`: verify, export and prune the tamper-evident audit log
- * (src/security/audit/). Every failure is one sentence on stderr and a non-zero exit; a damaged
- * chain names the first bad seq and the kind of damage.
+ * (src/security/audit/). Only the commands are declared here; each action loads its
+ * implementation (./audit-actions.ts) when it runs (see src/cli/index.ts).
  */
-import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config/index.js';
-import { AppError } from '../http/errors.js';
-import { openDatabase } from '../platform/bootstrap.js';
-import { systemClock } from '../platform/clock.js';
-import type { Db } from '../platform/db/index.js';
-import { migrate } from '../platform/db/migrate.js';
-import { verifyBundle } from '../security/audit/bundle.js';
-import { resolveSigningKey } from '../security/audit/keys.js';
-import { createAuditService, type AuditService } from '../security/audit/service.js';
-import { parseTrustedKeys, publicKeyFromRaw, trustedKeys } from '../security/audit/signing.js';
-import { describeResult, type VerifyResult } from '../security/audit/verify.js';
-
-function fail(message: string): AppError {
-  return new AppError(1, 'AUDIT_CLI', 'audit', message);
-}
-
-function seqOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw fail(`${name} must be a positive integer, got "${value}"`);
-  return Number(value);
-}
-
-function dateOption(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) throw fail(`${name} must be an ISO date such as 2026-01-31, got "${value}"`);
-  return d;
-}
-
-async function withAudit<T>(fn: (audit: AuditService, config: Config) => Promise<T>, options: { createKey: boolean }): Promise<T> {
-  const config = loadConfig();
-  let db: Db;
-  try {
-    db = await openDatabase(config);
-  } catch (err) {
-    throw fail(`Cannot open the database: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  try {
-    await migrate(db);
-    const audit = await createAuditService({ db, clock: systemClock, config }, options);
-    try {
-      return await fn(audit, config);
-    } finally {
-      await audit.stop();
-    }
-  } finally {
-    await db.close();
-  }
-}
-
-function report(result: VerifyResult, extra = ''): void {
-  if (!result.ok) throw fail(describeResult(result));
-  const rate = result.ms > 0 ? `, ${Math.round((result.events / result.ms) * 1000)} events/s` : '';
-  process.stdout.write(`${describeResult(result)}${extra}${rate}.\n`);
-}
 
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('Verify, export and prune the tamper-evident audit log.');
 
   audit
     .command('verify')
-    .description('Check the hash chain and every checkpoint signature (exit 0 when intact; otherwise the first bad seq and the kind of damage).')
+    .description(
+      'Check the hash chain and every checkpoint signature (exit 0 when intact; otherwise the first bad seq and the kind of damage).',
+    )
     .option('--from <seq>', 'start at this seq (trusting the stored hash of the event before it)')
     .option('--bundle <file>', 'verify an exported bundle instead of the database (no database needed)')
-    .option('--public-key <key>', 'also trust this Ed25519 public key (base64url, as printed by `audit public-key`); repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
-    .action(async (opts: { from?: string; bundle?: string; publicKey: string[] }) => {
-      const from = seqOption(opts.from, '--from');
-      let extra: { kid: string; key: string }[];
-      try {
-        extra = opts.publicKey.flatMap((k) => parseTrustedKeys(k));
-      } catch (err) {
-        throw fail(`--public-key: ${(err as Error).message}`);
-      }
-      if (opts.bundle) {
-        if (from !== undefined) throw fail('--from cannot be combined with --bundle (a bundle is verified whole)');
-        const config = loadConfig();
-        const signing = await resolveSigningKey(config, { create: false });
-        const keys = trustedKeys(signing, [...config.AUDIT_TRUSTED_KEYS, ...extra]);
-        if (keys.size === 0) throw fail('No trusted public key: set AUDIT_SIGNING_KEY or AUDIT_TRUSTED_KEYS, or pass --public-key');
-        const file = path.resolve(opts.bundle);
-        let result;
-        try {
-          result = await verifyBundle(file, keys);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw fail(`No such bundle: ${opts.bundle}`);
-          throw err;
-        }
-        report(result, ` (bundle ${path.basename(file)})`);
-        return;
-      }
-      await withAudit(
-        async (service) => {
-          for (const k of extra) service.keys.set(k.kid, publicKeyFromRaw(k.key));
-          if (service.keys.size === 0) throw fail('No trusted public key: set AUDIT_SIGNING_KEY or AUDIT_TRUSTED_KEYS, or pass --public-key');
-          report(await service.verify({ fromSeq: from }));
-        },
-        { createKey: false },
-      );
-    });
+    .option(
+      '--public-key <key>',
+      'also trust this Ed25519 public key (base64url, as printed by `audit public-key`); repeatable',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .action(async (opts: { from?: string; bundle?: string; publicKey: string[] }) =>
+      (await import('./audit-actions.js')).auditVerify(opts),
+    );
 
   audit
     .command('export')
-    .description('Write a JSONL bundle of a seq range with its signed checkpoints; `audit verify --bundle` checks it with no database.')
+    .description(
+      'Write a JSONL bundle of a seq range with its signed checkpoints; `audit verify --bundle` checks it with no database.',
+    )
     .requiredOption('--out <file>', 'where to write the bundle')
     .option('--from <seq>', 'first seq (default: the oldest retained)')
     .option('--to <seq>', 'last seq (default: the newest)')
-    .action(async (opts: { out: string; from?: string; to?: string }) => {
-      const fromSeq = seqOption(opts.from, '--from');
-      const toSeq = seqOption(opts.to, '--to');
-      if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) throw fail('--from must not be after --to');
-      await withAudit(
-        async (service) => {
-          const r = await service.exportBundle({ fromSeq, toSeq, out: path.resolve(opts.out) });
-          process.stdout.write(`Exported ${r.events} events (seq ${r.fromSeq}-${r.toSeq}) to ${opts.out}, signed at seq ${r.checkpoint.seq}; sha256 ${r.sha256}.\n`);
-        },
-        { createKey: true },
-      );
-    });
+    .action(async (opts: { out: string; from?: string; to?: string }) =>
+      (await import('./audit-actions.js')).auditExport(opts),
+    );
 
   audit
     .command('prune')
-    .description('Apply AUDIT_RETENTION_DAYS: export the old segment (bundle plus signed checkpoint), record the prune, then delete it in batches.')
+    .description(
+      'Apply AUDIT_RETENTION_DAYS: export the old segment (bundle plus signed checkpoint), record the prune, then delete it in batches.',
+    )
     .option('--before <date>', 'prune events older than this ISO date instead of the retention period')
     .option('--out <file>', 'where to write the bundle (default: DATA_DIR/audit/pruned/audit-FROM-TO.jsonl)')
-    .action(async (opts: { before?: string; out?: string }) => {
-      const before = dateOption(opts.before, '--before');
-      await withAudit(
-        async (service) => {
-          const r = await service.prune({ before, out: opts.out ? path.resolve(opts.out) : undefined });
-          process.stdout.write(
-            r.pruned === 0 && r.toSeq === null
-              ? `Nothing to prune: no event is older than ${r.cutoff}.\n`
-              : `Pruned ${r.pruned} events (seq ${r.fromSeq}-${r.toSeq}, older than ${r.cutoff}); bundle ${r.bundle} sha256 ${r.bundleSha256}.\n`,
-          );
-        },
-        { createKey: true },
-      );
-    });
+    .action(async (opts: { before?: string; out?: string }) => (await import('./audit-actions.js')).auditPrune(opts));
 
   audit
     .command('public-key')
     .description('Print the checkpoint signing key id and public key (give it to whoever verifies bundles offline).')
-    .action(async () => {
-      const config = loadConfig();
-      const key = await resolveSigningKey(config, { create: false });
-      if (!key) throw fail('No audit signing key yet: set AUDIT_SIGNING_KEY, or start the server once in embedded mode');
-      process.stdout.write(`kid ${key.kid}\npublic key ${key.publicKeyRaw}\n`);
-    });
+    .action(async () => (await import('./audit-actions.js')).auditPublicKey());
 }

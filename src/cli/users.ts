@@ -1,0 +1,109 @@
+/**
+ * `users create|list` and `db migrate`: loaded only when one of them runs (src/cli/index.ts
+ * registers them without importing this module).
+ */
+import type { Config } from '../config/index.js';
+import { loadConfig } from '../config/index.js';
+import { openDatabase } from '../platform/bootstrap.js';
+import type { Db } from '../platform/db/index.js';
+import { currentVersion, migrate } from '../platform/db/migrate.js';
+import type { Role } from '../users/policy.js';
+import { UsersService, toPublicUser } from '../users/service.js';
+import { CliError } from './errors.js';
+
+export async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  if ((stream as NodeJS.ReadStream).isTTY) {
+    throw new CliError(
+      'Pipe the password on standard input, e.g. `printf %s "$PASSWORD" | portfolio-admin users create ...`.',
+    );
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  // One trailing newline (from echo or a heredoc) is not part of the password.
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+async function withDb<T>(
+  fn: (db: Db, config: Config) => Promise<T>,
+  options: { migrate?: boolean } = { migrate: true },
+): Promise<T> {
+  const config = loadConfig();
+  const db = await openDatabase(config).catch((err: unknown) => {
+    throw new CliError(`Cannot open the database: ${err instanceof Error ? err.message : String(err)}.`);
+  });
+  try {
+    if (options.migrate !== false) await migrate(db);
+    return await fn(db, config);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Options are checked by the caller (src/cli/index.ts) before this module is even loaded. */
+export async function usersCreate(opts: {
+  email: string;
+  name: string;
+  role: Role;
+  mustChangePassword: boolean;
+}): Promise<void> {
+  const password = await readStdin();
+  if (password === '') throw new CliError('No password on standard input.');
+  await withDb(async (db, config) => {
+    const service = new UsersService(db, config.PASSWORD_MIN_SCORE);
+    const user = await service.create({
+      email: opts.email,
+      name: opts.name,
+      password,
+      role: opts.role,
+      mustChangePassword: opts.mustChangePassword,
+    });
+    const u = toPublicUser(user);
+    process.stdout.write(
+      `Created ${u.role} ${u.email} (${u.id})${u.mustChangePassword ? '; the password must be changed at first login' : ''}.\n`,
+    );
+  });
+}
+
+export async function usersList(opts: { json: boolean }): Promise<void> {
+  await withDb(async (db, config) => {
+    const service = new UsersService(db, config.PASSWORD_MIN_SCORE);
+    const all = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await service.repo.list({ limit: 500, after });
+      all.push(...page.map(toPublicUser));
+      if (page.length < 500) break;
+      after = page.at(-1)?.id;
+    }
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+      return;
+    }
+    if (all.length === 0) {
+      process.stdout.write('No users.\n');
+      return;
+    }
+    for (const u of all) {
+      process.stdout.write(
+        `${u.id}  ${u.role.padEnd(6)}  ${u.disabled ? 'disabled' : 'active  '}  ${u.email}  ${u.name}\n`,
+      );
+    }
+  });
+}
+
+export async function dbMigrate(): Promise<void> {
+  await withDb(
+    async (handle) => {
+      const applied = await migrate(handle);
+      const version = await currentVersion(handle);
+      process.stdout.write(
+        applied.length > 0
+          ? `Applied migrations ${applied.join(', ')}; schema version is ${version}.\n`
+          : `Nothing to apply; schema version is ${version}.\n`,
+      );
+    },
+    { migrate: false },
+  );
+}
