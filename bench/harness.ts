@@ -1,7 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 
 /**
  * A tiny benchmark harness: named variants run one after another in the same run, and the
@@ -28,7 +30,10 @@ export interface Result {
   ratio: number | null;
 }
 
-export async function measure(v: Variant, options: { durationS: number; connections: number }): Promise<Omit<Result, 'ratio'>> {
+export async function measure(
+  v: Variant,
+  options: { durationS: number; connections: number },
+): Promise<Omit<Result, 'ratio'>> {
   const r = await autocannon({
     url: v.url,
     method: v.method ?? 'GET',
@@ -105,4 +110,52 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
         child.kill('SIGTERM');
       }),
   };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * A private redis-server on a free loopback port when `redis-server` is on the PATH (so its
+ * INFO stats count only this benchmark), else BENCH_REDIS_URL / TEST_REDIS_URL, else null.
+ */
+export async function privateRedis(): Promise<{ url: string; own: boolean; stop: () => Promise<void> } | null> {
+  if (spawnSync('redis-server', ['--version']).status === 0) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    const url = `redis://127.0.0.1:${port}`;
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    for (let i = 0; i < 100; i++) {
+      try {
+        await probe.connect();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    probe.disconnect();
+    return {
+      url,
+      own: true,
+      stop: () =>
+        new Promise((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    };
+  }
+  const url = process.env['BENCH_REDIS_URL'] ?? process.env['TEST_REDIS_URL'];
+  return url ? { url, own: false, stop: async () => undefined } : null;
 }

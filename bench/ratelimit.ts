@@ -15,15 +15,13 @@
  * BENCH_DURATION (s, default 5) and BENCH_CONNECTIONS (default 10) shape the HTTP part, which
  * measures each variant three times, alternating, and keeps the best (the machine may be shared).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisKv } from '../src/platform/kv/index.js';
 import { intervalFor, keys, type BucketGroup } from '../src/security/ratelimit/gcra.js';
 import { KvLimiterStore, MemoryLimiterStore } from '../src/security/ratelimit/stores.js';
-import { measure, startBenchServer } from './harness.js';
+import { measure, privateRedis, startBenchServer } from './harness.js';
 
 const durationS = Number(process.env['BENCH_DURATION'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
@@ -118,49 +116,6 @@ async function benchMemory(): Promise<void> {
 }
 
 // ---- Redis -----------------------------------------------------------------------------------
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function privateRedis(): Promise<{ url: string; stop: () => Promise<void> } | null> {
-  if (spawnSync('redis-server', ['--version']).status === 0) {
-    const port = await freePort();
-    const child: ChildProcess = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    const url = `redis://127.0.0.1:${port}`;
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    for (let i = 0; i < 100; i++) {
-      try {
-        await probe.connect();
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    probe.disconnect();
-    return {
-      url,
-      stop: () =>
-        new Promise((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    };
-  }
-  const url = process.env['BENCH_REDIS_URL'] ?? process.env['TEST_REDIS_URL'];
-  return url ? { url, stop: async () => undefined } : null;
-}
-
 async function benchRedis(url: string): Promise<void> {
   const ips = clients();
   const kv = new RedisKv({ url, keyPrefix: 'bench:rl:' });

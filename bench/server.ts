@@ -11,6 +11,7 @@ import path from 'node:path';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { openPlatform } from '../src/platform/bootstrap.js';
+import { KeyRingError } from '../src/security/tokens/keys.js';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-bench-'));
 // BENCH_CONFIG: a JSON object of extra configuration (e.g. the rate-limit bench's policies).
@@ -25,12 +26,33 @@ const config = loadConfig({
   // A loaded benchmark machine must not shed the very requests being measured.
   LOAD_SHED_MAX_EVENT_LOOP_DELAY: '0',
   KV_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
-  ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
+  ...(process.env['BENCH_DATABASE_URL']
+    ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'], JWT_SECRET: 'bench-only-jwt-secret-shared-by-every-bench-server' }
+    : {}),
   ...(process.env['BENCH_REDIS_URL'] ? { REDIS_URL: process.env['BENCH_REDIS_URL'] } : {}),
   ...extra,
 });
 const deps = await openPlatform(config);
+// Every bench server of a run shares BENCH_DATABASE_URL, so they share one JWT_SECRET (the key
+// ring is encrypted with it). Keys left there by earlier runs under another secret are scratch.
+if (config.DATABASE_URL) {
+  const probe = await buildApp(deps, { logger: false }).catch(async (err: unknown) => {
+    if (!(err instanceof KeyRingError)) throw err;
+    await deps.db.query('delete from signing_keys');
+    return null;
+  });
+  await probe?.close();
+}
 const app = await buildApp(deps, { logger: false });
+// The same small JSON route, open and behind authentication (verify + revocation + binding), so
+// the token benchmark (bench/tokens.ts) measures what authentication itself costs.
+app.get('/bench/hello', async () => ({ ok: true, user: null }));
+app.get('/bench/hello-auth', { onRequest: app.authenticate }, async (request) => ({
+  ok: true,
+  user: request.actor?.userId ?? null,
+}));
+// How often authentication had to ask the database (revocation cache misses), for the token bench.
+app.get('/bench/token-stats', async () => ({ ...app.tokens.revocation.stats }));
 await app.ready();
 
 const tag = randomBytes(4).toString('hex');
@@ -45,7 +67,13 @@ const created = await app.inject({
   method: 'POST',
   url: '/api/portfolios',
   headers: auth,
-  payload: { title: 'Benchmark portfolio', slug, summary: 'A portfolio of typical size', visibility: 'public', published: true },
+  payload: {
+    title: 'Benchmark portfolio',
+    slug,
+    summary: 'A portfolio of typical size',
+    visibility: 'public',
+    published: true,
+  },
 });
 const portfolio = created.json<{ id: string }>();
 for (let i = 0; i < 8; i++) {
@@ -53,7 +81,12 @@ for (let i = 0; i < 8; i++) {
     method: 'POST',
     url: `/api/portfolios/${portfolio.id}/projects`,
     headers: auth,
-    payload: { title: `Project ${i}`, description: 'Something built with care. '.repeat(10), skills: ['typescript', 'postgres'], position: i },
+    payload: {
+      title: `Project ${i}`,
+      description: 'Something built with care. '.repeat(10),
+      skills: ['typescript', 'postgres'],
+      position: i,
+    },
   });
   await app.inject({
     method: 'POST',
@@ -66,7 +99,9 @@ for (let i = 0; i < 8; i++) {
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
-process.stdout.write(`${JSON.stringify({ port, slug, portfolioId: portfolio.id, accessToken, database: deps.db.kind })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ port, slug, portfolioId: portfolio.id, accessToken, database: deps.db.kind })}\n`,
+);
 
 process.on('SIGTERM', () => {
   void app

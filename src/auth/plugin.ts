@@ -3,17 +3,10 @@ import fp from 'fastify-plugin';
 import { AppError } from '../http/errors.js';
 import type { Actor } from '../users/policy.js';
 import { AuthService } from './service.js';
-import { TokenService } from './tokens.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    tokens: TokenService;
     auth: AuthService;
-    /** onRequest hook for protected routes: sets request.actor or answers 401. */
-    authenticate: (request: FastifyRequest) => Promise<void>;
-  }
-  interface FastifyRequest {
-    actor: Actor | null;
   }
 }
 
@@ -23,50 +16,26 @@ export function actorOf(request: FastifyRequest): Actor {
   return request.actor;
 }
 
-function bearerToken(request: FastifyRequest): string {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string' || header === '') {
-    throw new AppError(401, 'UNAUTHORIZED', 'Unauthorized', 'Authentication is required', {
-      headers: { 'www-authenticate': 'Bearer' },
-    });
-  }
-  const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header);
-  if (!match?.[1]) {
-    throw new AppError(401, 'INVALID_TOKEN', 'Unauthorized', 'Send the access token as "Authorization: Bearer <token>"', {
-      headers: { 'www-authenticate': 'Bearer error="invalid_request"' },
-    });
-  }
-  return match[1];
-}
-
+/**
+ * Password sign-in and registration (`app.auth`). Tokens, sessions and the `authenticate` hook
+ * come from src/security/tokens.
+ */
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
-    const { config, clock, secrets } = app.deps;
-    const tokens = new TokenService(
-      {
-        secret: secrets.jwt,
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
-        accessTtl: config.ACCESS_TOKEN_TTL,
-        refreshTtl: config.REFRESH_TOKEN_TTL,
-      },
-      clock,
-    );
-    app.decorate('tokens', tokens);
-    app.decorate('auth', new AuthService(app.users, tokens));
-    app.decorateRequest('actor', null);
-    app.decorate('authenticate', async (request: FastifyRequest) => {
-      const claims = await tokens.verify(bearerToken(request), 'access');
-      // The user is read on every request so that disabling an account or changing roles takes
-      // effect at once, not when the token expires.
-      const user = await app.users.repo.getAuth(claims.sub);
-      if (!user || user.disabled) {
-        throw new AppError(401, 'INVALID_TOKEN', 'Unauthorized', 'The token is invalid', {
-          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-        });
+    app.decorate('auth', new AuthService(app, app.users));
+    app.decorateRequest('issuedPair', null);
+    // Browser mode: a pair issued in this request becomes cookies, and the tokens leave the body
+    // so page scripts (and an XSS) never see them.
+    app.addHook('preSerialization', async (request, reply, payload) => {
+      const pair = request.issuedPair;
+      if (!pair || !app.deps.config.AUTH_COOKIES || reply.statusCode !== 200) return payload;
+      app.setAuthCookies(reply, pair);
+      if (payload && typeof payload === 'object') {
+        const { accessToken: _a, refreshToken: _r, ...rest } = payload as Record<string, unknown>;
+        return rest;
       }
-      request.actor = { userId: user.id, roles: user.roles, permissions: new Set(user.permissions) };
+      return payload;
     });
   },
-  { name: 'auth', dependencies: ['users'] },
+  { name: 'auth', dependencies: ['users', 'tokens'] },
 );

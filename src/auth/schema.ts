@@ -18,8 +18,10 @@ export const LoginBody = Type.Object(
 );
 export type LoginBody = Static<typeof LoginBody>;
 
+// Optional in browser mode, where the refresh token arrives as a cookie. Over-long tokens are
+// answered 401 like any other bad token, not 400, so the limit here is only a size cap.
 export const RefreshBody = Type.Object(
-  { refreshToken: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { refreshToken: Type.Optional(Type.String({ minLength: 1, maxLength: 32_768 })) },
   { additionalProperties: false },
 );
 
@@ -44,8 +46,35 @@ export const MeResponse = Type.Object({
 });
 
 export const TokenPairResponse = Type.Object({
-  accessToken: Type.String(),
-  refreshToken: Type.String(),
+  accessToken: Type.Optional(
+    Type.String({ description: 'Absent in browser mode (AUTH_COOKIES=true): sent as a cookie' }),
+  ),
+  refreshToken: Type.Optional(
+    Type.String({ description: 'Absent in browser mode (AUTH_COOKIES=true): sent as a cookie' }),
+  ),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
+  refreshExpiresIn: Type.Integer({ description: 'Refresh token lifetime in seconds' }),
+  sessionId: Type.String({ format: 'uuid' }),
+});
+
+/**
+ * The login answer: a token pair, or (with MFA) a challenge to complete at /api/auth/mfa/verify.
+ * Every field is optional so gates can extend it; the pair fields are present when no gate
+ * asked for more.
+ */
+export const LoginResponse = Type.Object({
+  accessToken: Type.Optional(Type.String()),
+  refreshToken: Type.Optional(Type.String()),
+  tokenType: Type.Optional(Type.Literal('Bearer')),
+  expiresIn: Type.Optional(Type.Integer()),
+  refreshExpiresIn: Type.Optional(Type.Integer()),
+  sessionId: Type.Optional(Type.String({ format: 'uuid' })),
+  mfaRequired: Type.Optional(Type.Boolean()),
+  mfaToken: Type.Optional(Type.String()),
+  methods: Type.Optional(Type.Array(Type.String())),
+  mfaEnrollmentRequired: Type.Optional(Type.Boolean()),
+  enrollBy: Type.Optional(Type.String({ format: 'date-time' })),
+  passwordChangeRequired: Type.Optional(Type.Boolean()),
+  deviceToken: Type.Optional(Type.String()),
 });

@@ -1,11 +1,15 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../http/errors.js';
 import type { Queryable } from '../platform/db/index.js';
+import { AUDIT_ACTIONS } from '../security/audit/actions.js';
+import type { Restriction } from '../security/tokens/claims.js';
+import { clientFactsOf } from '../security/tokens/plugin.js';
+import type { IssuedPair } from '../security/tokens/service.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../users/password.js';
 import type { UserRow } from '../users/repository.js';
 import type { UsersService } from '../users/service.js';
-import type { TokenPair, TokenService } from './tokens.js';
 
-export type LoginFailureReason = 'unknown_account' | 'wrong_password' | 'account_disabled';
+export type LoginFailureReason = 'unknown_account' | 'wrong_password' | 'account_disabled' | 'email_unverified';
 
 /**
  * One answer for every failed login: the client must not learn which emails exist. What really
@@ -20,16 +24,56 @@ export class LoginFailedError extends AppError {
   }
 }
 
-/** A token pair and whose it is, so callers (audit) need not decode the token they were given. */
-export interface AuthResult {
-  pair: TokenPair;
-  userId: string;
+/** What a login gate (MFA, forced password change, risk checks) decides after the password matched. */
+export type LoginGateResult =
+  | { kind: 'continue'; amr?: string[]; restriction?: Restriction; extra?: Record<string, unknown> }
+  | { kind: 'respond'; body: Record<string, unknown> };
+
+export type LoginGate = (ctx: {
+  user: { id: string; email: string; roles: readonly string[] };
+  request: FastifyRequest;
+}) => Promise<LoginGateResult>;
+
+export interface CompleteLoginOptions {
+  amr: string[];
+  /** Epoch seconds of the sign-in; defaults to now. */
+  authTime?: number;
+  restriction?: Restriction | undefined;
+  extra?: Record<string, unknown> | undefined;
 }
 
+/** The 200 body of a completed sign-in (login, MFA verify, passkey sign-in). */
+export interface LoginSuccessBody extends Record<string, unknown> {
+  accessToken?: string;
+  refreshToken?: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshExpiresIn: number;
+  sessionId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The pair a sign-in or refresh issued in this request (browser mode turns it into cookies). */
+    issuedPair: IssuedPair | null;
+  }
+}
+
+/** Runs after every completed sign-in (password, MFA verify, passkey), once its session exists. */
+export type LoginCompletedListener = (ctx: {
+  request: FastifyRequest;
+  userId: string;
+  sessionId: string;
+  amr: readonly string[];
+}) => Promise<void>;
+
 export class AuthService {
+  private readonly gates: LoginGate[] = [];
+  private readonly completedListeners: LoginCompletedListener[] = [];
+
   constructor(
+    private readonly app: FastifyInstance,
     private readonly users: UsersService,
-    private readonly tokens: TokenService,
   ) {}
 
   /**
@@ -43,7 +87,8 @@ export class AuthService {
     return this.users.create({ ...input, role: 'user' }, undefined, afterInsert);
   }
 
-  async login(email: string, password: string): Promise<AuthResult> {
+  /** The account whose password this is, or LoginFailedError (same answer and time for every failure). */
+  async checkPassword(email: string, password: string): Promise<UserRow> {
     const user = await this.users.repo.getByEmail(email.trim());
     // Always run one argon2 verification, against a dummy hash when the user is unknown, so
     // both failures cost the same time.
@@ -54,15 +99,114 @@ export class AuthService {
     if (needsRehash(user.passwordHash)) {
       await this.users.repo.update(user.id, { passwordHash: await hashPassword(password) });
     }
-    return { pair: await this.tokens.issuePair(user.id), userId: user.id };
+    return user;
   }
 
-  async refresh(refreshToken: string): Promise<AuthResult> {
-    const claims = await this.tokens.verify(refreshToken, 'refresh');
-    const user = await this.users.repo.getAuth(claims.sub);
-    if (!user || user.disabled) {
-      throw new AppError(401, 'INVALID_TOKEN', 'Unauthorized', 'The token is invalid');
-    }
-    return { pair: await this.tokens.issuePair(user.id), userId: user.id };
+  /** Registers a check that runs after the password matched, in registration order. */
+  addLoginGate(gate: LoginGate): void {
+    this.gates.push(gate);
   }
+
+  /**
+   * Registers a listener run at the end of every completed sign-in (suspicious-login checks,
+   * known devices and networks). A listener that throws fails the sign-in, so listeners catch
+   * what is not worth that.
+   */
+  onLoginCompleted(listener: LoginCompletedListener): void {
+    this.completedListeners.push(listener);
+  }
+
+  /** Runs the gates: the first `respond` wins; `continue` results are merged. */
+  async runGates(
+    user: UserRow,
+    request: FastifyRequest,
+  ): Promise<(LoginGateResult & { kind: 'continue' }) | (LoginGateResult & { kind: 'respond' })> {
+    const merged: { kind: 'continue'; amr: string[]; restriction?: Restriction; extra: Record<string, unknown> } = {
+      kind: 'continue',
+      amr: [],
+      extra: {},
+    };
+    for (const gate of this.gates) {
+      const result = await gate({ user: { id: user.id, email: user.email, roles: user.roles }, request });
+      if (result.kind === 'respond') return result;
+      merged.amr.push(...(result.amr ?? []));
+      if (result.restriction && !merged.restriction) merged.restriction = result.restriction;
+      Object.assign(merged.extra, result.extra ?? {});
+    }
+    return merged;
+  }
+
+  /**
+   * Finishes a sign-in: a new session and token pair, the audit event, and (browser mode) the
+   * cookies. Login, MFA verification and passkey sign-in all end here.
+   */
+  async completeLogin(
+    request: FastifyRequest,
+    userId: string,
+    options: CompleteLoginOptions,
+  ): Promise<LoginSuccessBody> {
+    const amr = [...new Set(options.amr)];
+    // Every way of signing in (password, MFA verify, passkey) ends here, so an account that must
+    // change its password gets the restricted token whichever way it came.
+    let { restriction, extra } = options;
+    if (restriction === undefined) {
+      const user = await this.users.repo.get(userId);
+      if (user?.mustChangePassword) {
+        restriction = 'password_change';
+        extra = { ...extra, passwordChangeRequired: true };
+      }
+    }
+    const pair = await this.app.tokens.startSession(
+      {
+        userId,
+        amr,
+        ...(options.authTime !== undefined ? { authTime: new Date(options.authTime * 1000) } : {}),
+        restriction,
+      },
+      clientFactsOf(request),
+    );
+    request.issuedPair = pair;
+    if (this.app.hasDecorator('audit')) {
+      await this.app.audit.record({
+        action: AUDIT_ACTIONS.loginSucceeded,
+        actor: userId,
+        outcome: 'success',
+        target: { type: 'user', id: userId },
+        metadata: {
+          session: pair.sessionId,
+          amr,
+          ...(restriction ? { restriction } : {}),
+        },
+        ...this.app.audit.contextOf(request),
+      });
+      await this.app.audit.record({
+        action: AUDIT_ACTIONS.tokenIssued,
+        actor: userId,
+        outcome: 'success',
+        target: { type: 'session', id: pair.sessionId },
+        metadata: {
+          kid: this.app.tokens.ring.signer().kid,
+          accessExpiresIn: pair.expiresIn,
+          refreshExpiresIn: pair.refreshExpiresIn,
+        },
+        ...this.app.audit.contextOf(request),
+      });
+    }
+    for (const listener of this.completedListeners) {
+      await listener({ request, userId, sessionId: pair.sessionId, amr });
+    }
+    return { ...(extra ?? {}), ...bodyOf(pair) };
+  }
+}
+
+/** The token fields of a response body (browser mode removes the tokens themselves later). */
+export function bodyOf(pair: IssuedPair): LoginSuccessBody {
+  return {
+    accessToken: pair.accessToken,
+    refreshToken: pair.refreshToken,
+    tokenType: pair.tokenType,
+    expiresIn: pair.expiresIn,
+    refreshExpiresIn: pair.refreshExpiresIn,
+    sessionId: pair.sessionId,
+  };
 }

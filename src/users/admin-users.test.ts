@@ -81,6 +81,21 @@ describe('what an admin may do', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: victim.auth })).statusCode).toBe(401);
   });
 
+  it('needs a recent sign-in to change accounts (step-up), not to read them', async () => {
+    const fresh = await createUser(t.app, { role: 'admin' });
+    t.clock.advance((t.config.REAUTH_MAX_AGE + 1) * 1000);
+    try {
+      expect((await req('GET', '/api/admin/users', fresh)).statusCode).toBe(200);
+      const res = await req('PATCH', `/api/admin/users/${user.id}`, fresh, { name: 'Renamed' });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().code).toBe('REAUTH_REQUIRED');
+      const created = await req('POST', '/api/admin/users', fresh, { email: uniqueEmail(), name: 'X', password: strongPassword() });
+      expect(created.json().code).toBe('REAUTH_REQUIRED');
+    } finally {
+      t.clock.advance(-(t.config.REAUTH_MAX_AGE + 1) * 1000);
+    }
+  });
+
   it('cannot demote or disable their own account (no lock-out of the last admin)', async () => {
     for (const body of [{ role: 'user' }, { role: 'editor' }, { disabled: true }]) {
       const res = await req('PATCH', `/api/admin/users/${admin.id}`, admin, body);

@@ -23,6 +23,21 @@ export interface Actor {
   userId: string;
   roles: readonly string[];
   permissions: ReadonlySet<string>;
+  /** How this request authenticated (set by `app.authenticate`; absent for CLI and test actors). */
+  auth?: ActorAuth;
+}
+
+export interface ActorAuth {
+  sessionId: string;
+  /** Authentication methods of the sign-in (RFC 8176: pwd, otp, webauthn, ...). */
+  amr: readonly string[];
+  /** When the user signed in, epoch seconds (step-up checks compare against it). */
+  authTime: number;
+  /** Set on tokens that may only reach the routes opting in (MFA enrollment, password change). */
+  restriction: string | null;
+  jti: string;
+  /** Access token expiry, epoch seconds. */
+  exp: number;
 }
 
 /** Actions on owned content (portfolios and everything inside them). */
@@ -48,7 +63,12 @@ export function canOnContent(actor: Actor, action: ContentAction, object: Owned)
  * Throws unless the actor may act on the object. An object the actor cannot even read answers
  * 404 with the same body as a missing one; an object it can read but not change answers 403.
  */
-export function authorizeContent(actor: Actor, action: ContentAction, object: Owned | null | undefined, what: string): asserts object is Owned {
+export function authorizeContent(
+  actor: Actor,
+  action: ContentAction,
+  object: Owned | null | undefined,
+  what: string,
+): asserts object is Owned {
   if (!object || !canOnContent(actor, 'read', object)) {
     throw new AppError(404, 'NOT_FOUND', 'Not found', `${what} not found`);
   }

@@ -13,6 +13,10 @@ const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Pr
 export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
   app.addHook('preHandler', async (request) => requirePermission(actorOf(request), 'user:manage'));
+  // Changing accounts is sensitive: it needs a recent sign-in (step-up, REAUTH_MAX_AGE).
+  app.addHook('preHandler', async (request) => {
+    if (request.method !== 'GET') await app.requireRecentAuth(request);
+  });
 
   app.get(
     '/api/admin/users',
@@ -39,7 +43,12 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: { tags: ['admin'], security: [{ bearerAuth: [] }], body: CreateUserBody, response: { 201: AdminUser, ...errors } },
     },
-    async (request, reply) => reply.status(201).send(toPublicUser(await app.users.create(request.body))),
+    // The admin chose (and knows) the password: the user must replace it at first sign-in
+    // (docs/ACCOUNT_SECURITY.md), unless the admin explicitly says otherwise.
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(toPublicUser(await app.users.create({ ...request.body, mustChangePassword: request.body.mustChangePassword ?? true }))),
   );
 
   app.get(

@@ -6,6 +6,11 @@ import { checkPasswordPolicy, hashPassword } from './password.js';
 import { ROLES, type Role } from './policy.js';
 import { UsersRepository, type UserRow } from './repository.js';
 
+export type UserChangeHook = (
+  userId: string,
+  change: { role?: Role | undefined; disabled?: boolean | undefined },
+) => Promise<void>;
+
 export interface PublicUser {
   id: string;
   email: string;
@@ -56,13 +61,21 @@ export class UsersService {
   ): Promise<UserRow> {
     const email = input.email.trim();
     const name = input.name.trim();
-    if (name === '') throw new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', 'name must not be blank');
+    if (name === '')
+      throw new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', 'name must not be blank');
     await checkPasswordPolicy(input.password, this.passwordMinScore, [email, name]);
     const passwordHash = await hashPassword(input.password);
     const id = newId();
     const write = async (q: Queryable) => {
       await this.repo.create(
-        { id, email, name, passwordHash, role: input.role ?? 'user', mustChangePassword: input.mustChangePassword ?? false },
+        {
+          id,
+          email,
+          name,
+          passwordHash,
+          role: input.role ?? 'user',
+          mustChangePassword: input.mustChangePassword ?? false,
+        },
         q,
       );
       const row = await this.repo.get(id, q);
@@ -86,11 +99,18 @@ export class UsersService {
     return user;
   }
 
+  private readonly changeHooks: UserChangeHook[] = [];
+
+  /** Called after a user's roles or status changed and committed (token security rereads them). */
+  onChanged(hook: UserChangeHook): void {
+    this.changeHooks.push(hook);
+  }
+
   async update(
     id: string,
     patch: { name?: string | undefined; role?: Role | undefined; disabled?: boolean | undefined },
   ): Promise<UserRow> {
-    return this.db.transaction(async (tx) => {
+    const updated = await this.db.transaction(async (tx) => {
       const user = await this.repo.get(id, tx);
       if (!user) throw new AppError(404, 'USER_NOT_FOUND', 'Not found', 'User not found');
       await this.repo.update(id, { name: patch.name?.trim(), disabled: patch.disabled }, tx);
@@ -99,5 +119,9 @@ export class UsersService {
       if (!updated) throw new Error('user vanished after update');
       return updated;
     });
+    if (patch.role !== undefined || patch.disabled !== undefined) {
+      for (const hook of this.changeHooks) await hook(id, { role: patch.role, disabled: patch.disabled });
+    }
+    return updated;
   }
 }

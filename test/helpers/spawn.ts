@@ -33,8 +33,18 @@ export function runTs(entry: string, args: string[], options: { env?: Record<str
   });
 }
 
+/**
+ * Starts a long-running entry point (the server) as one node process with tsx's loader, not under
+ * the tsx CLI: the tsx CLI relays signals to its child and kills it when the child does not
+ * acknowledge within tens of milliseconds, which on a loaded machine turned a graceful SIGTERM
+ * drain into exit 143. Signals sent to the returned process reach the server itself.
+ */
 export function startTs(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(TSX, [path.join(ROOT, entry)], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** The environment without variables that would point a child at the developer's services. */

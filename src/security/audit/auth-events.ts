@@ -1,26 +1,29 @@
 /**
- * Audit events of the basic auth flows (`auth.login.succeeded`, `auth.login.failed`,
- * `auth.register`, `auth.refresh`), kept here so the auth routes only wrap their calls.
+ * Audit events of the basic auth flows (`auth.login.failed`, `auth.register`, `auth.refresh`,
+ * `token.refresh.reused`), kept here so the auth routes only wrap their calls. A successful
+ * sign-in is recorded by `app.auth.completeLogin`, the one place every sign-in ends.
  * Never the email as typed on a failed login (users paste passwords into the email field), never a
  * token: the user is named by id when the account exists.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LoginFailedError, type AuthResult } from '../../auth/service.js';
-import type { TokenPair } from '../../auth/tokens.js';
-import { AppError } from '../../http/errors.js';
+import { LoginFailedError } from '../../auth/service.js';
 import type { Queryable } from '../../platform/db/index.js';
+import { TokenError, type RefreshOutcome } from '../tokens/service.js';
+import type { UserRow } from '../../users/repository.js';
 import { AUDIT_ACTIONS } from './actions.js';
 
 /**
- * Runs a login and records its outcome. The service says who it was and why it failed, so no
+ * Checks a password and records a failure. The service says who it was and why it failed, so no
  * second lookup happens here; both failure paths do the same single insert, so the audit write
  * does not reintroduce a timing difference between unknown and known emails.
  */
-export async function auditedLogin(app: FastifyInstance, request: FastifyRequest, login: () => Promise<AuthResult>): Promise<TokenPair> {
-  const context = app.audit.contextOf(request);
-  let result: AuthResult;
+export async function auditedPasswordCheck(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  check: () => Promise<UserRow>,
+): Promise<UserRow> {
   try {
-    result = await login();
+    return await check();
   } catch (err) {
     if (err instanceof LoginFailedError) {
       await app.audit.record({
@@ -29,37 +32,78 @@ export async function auditedLogin(app: FastifyInstance, request: FastifyRequest
         outcome: 'failure',
         target: err.userId ? { type: 'user', id: err.userId } : null,
         metadata: { reason: err.reason, errorCode: err.code },
+        ...app.audit.contextOf(request),
+      });
+    }
+    throw err;
+  }
+}
+
+/** Runs a refresh and records its outcome; a detected replay is its own security event. */
+export async function auditedRefresh(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  refresh: () => Promise<RefreshOutcome>,
+): Promise<RefreshOutcome> {
+  const context = app.audit.contextOf(request);
+  let result: RefreshOutcome;
+  try {
+    result = await refresh();
+  } catch (err) {
+    if (err instanceof TokenError) {
+      const reused = err.reason === 'refresh_reused';
+      await app.audit.record({
+        action: reused ? AUDIT_ACTIONS.refreshReused : AUDIT_ACTIONS.refresh,
+        actor: err.userId ?? 'anonymous',
+        outcome: 'failure',
+        target: err.userId ? { type: 'user', id: err.userId } : null,
+        metadata: {
+          reason: err.reason,
+          ...(err.sessionId ? { session: err.sessionId } : {}),
+          ...(reused ? { revoked: 'session and refresh family' } : {}),
+        },
         ...context,
       });
     }
     throw err;
   }
-  const { userId } = result;
-  await app.audit.record({ action: AUDIT_ACTIONS.loginSucceeded, actor: userId, outcome: 'success', target: { type: 'user', id: userId }, ...context });
-  return result.pair;
-}
-
-/** Runs a refresh and records its outcome. */
-export async function auditedRefresh(app: FastifyInstance, request: FastifyRequest, refresh: () => Promise<AuthResult>): Promise<TokenPair> {
-  const context = app.audit.contextOf(request);
-  let result: AuthResult;
-  try {
-    result = await refresh();
-  } catch (err) {
-    if (err instanceof AppError && err.status === 401) {
-      await app.audit.record({ action: AUDIT_ACTIONS.refresh, actor: 'anonymous', outcome: 'failure', metadata: { errorCode: err.code }, ...context });
-    }
-    throw err;
+  const { userId, sessionId } = result.pair;
+  await app.audit.record({
+    action: AUDIT_ACTIONS.refresh,
+    actor: userId,
+    outcome: 'success',
+    target: { type: 'user', id: userId },
+    metadata: { session: sessionId, kind: result.kind },
+    ...context,
+  });
+  if (result.bindingMismatch) {
+    await app.audit.record({
+      action: AUDIT_ACTIONS.tokenBindingMismatch,
+      actor: userId,
+      outcome: 'failure',
+      target: { type: 'user', id: userId },
+      metadata: { session: sessionId, token: 'refresh' },
+      ...context,
+    });
   }
-  const { userId } = result;
-  await app.audit.record({ action: AUDIT_ACTIONS.refresh, actor: userId, outcome: 'success', target: { type: 'user', id: userId }, ...context });
-  return result.pair;
+  return result;
 }
 
 /** The registration event, written in the transaction that creates the account. */
-export async function recordRegister(app: FastifyInstance, request: FastifyRequest, userId: string, tx: Queryable): Promise<void> {
+export async function recordRegister(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  userId: string,
+  tx: Queryable,
+): Promise<void> {
   await app.audit.record(
-    { action: AUDIT_ACTIONS.register, actor: userId, outcome: 'success', target: { type: 'user', id: userId }, ...app.audit.contextOf(request) },
+    {
+      action: AUDIT_ACTIONS.register,
+      actor: userId,
+      outcome: 'success',
+      target: { type: 'user', id: userId },
+      ...app.audit.contextOf(request),
+    },
     tx,
   );
 }

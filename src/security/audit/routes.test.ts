@@ -158,6 +158,18 @@ describe('admin audit API', () => {
     expect(logged?.metadata).toMatchObject({ format: 'csv', rows: 5, route: '/api/admin/audit/export' });
   });
 
+  it('export needs a recent sign-in (step-up); reading events does not', async () => {
+    t.clock.advance((t.config.REAUTH_MAX_AGE + 1) * 1000);
+    try {
+      const res = await get('/api/admin/audit/export?format=jsonl&limit=1');
+      expect(res.statusCode).toBe(401);
+      expect(res.json<{ code: string }>().code).toBe('REAUTH_REQUIRED');
+      expect((await get('/api/admin/audit?limit=1')).statusCode).toBe(200);
+    } finally {
+      t.clock.advance(-(t.config.REAUTH_MAX_AGE + 1) * 1000);
+    }
+  });
+
   it('reports a period: logins, failures, exports, and the integrity status', async () => {
     const from = new Date(t.clock.now().getTime() - 3_600_000).toISOString();
     const to = new Date(t.clock.now().getTime() + 3_600_000).toISOString();

@@ -82,6 +82,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/admin/audit/export',
     {
       config: { audit: { read: AUDIT_ACTIONS.auditExport } },
+      // Exporting the whole log is sensitive: it needs a recent sign-in (step-up, REAUTH_MAX_AGE).
+      preHandler: app.requireRecentAuth,
       schema: { tags, security, summary: 'Export matching events as JSON Lines or CSV (oldest first)',
         querystring: AuditExportQuery,
         response: { 200: Type.Unsafe<Readable>({ type: 'string', description: 'JSON Lines (one event per line) or CSV' }), ...errors },
