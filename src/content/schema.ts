@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { pageOf } from '../http/common-schemas.js';
+import { PublicMediaItem } from '../security/uploads/schema.js';
 import { defineChildResource, type ChildResource } from './resource.js';
 import { LanguageTag, REQUESTED_LANGUAGE_PATTERN, translationsSchema } from './translations.js';
 
@@ -199,6 +200,8 @@ export const PublicPortfolio = Type.Object(
     availableLanguages: Type.Array(Type.String()),
     updatedAt: Type.String({ format: 'date-time' }),
     ...Object.fromEntries(CHILD_RESOURCES.map((r) => [r.path, Type.Array(r.schemas.publicItem)])),
+    /** Available (scanned, sanitised) media with signed links; see src/security/uploads. */
+    media: Type.Optional(Type.Array(PublicMediaItem)),
   },
   { additionalProperties: false, title: 'PublicPortfolio' },
 );

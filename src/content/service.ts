@@ -341,10 +341,17 @@ export class ChildService {
  * (missing, draft, private, malformed slug) is the same 404, so drafts cannot be discovered.
  */
 export class PublicContentService {
+  /** Available media of a portfolio with signed links, set by the uploads module (src/security/uploads). */
+  private mediaSource: ((portfolioId: string) => Promise<unknown[]>) | null = null;
+
   constructor(
     private readonly portfolios: PortfolioRepository,
     private readonly children: readonly ChildService[],
   ) {}
+
+  setMediaSource(source: (portfolioId: string) => Promise<unknown[]>): void {
+    this.mediaSource = source;
+  }
 
   async getBySlug(slug: string, lang: string | undefined): Promise<PublicPortfolio> {
     const row = SLUG_PATTERN.test(slug) ? await this.portfolios.getBySlug(slug) : undefined;
@@ -394,6 +401,7 @@ export class PublicContentService {
         return localize(item, child.resource.translatable, childTranslations.get(r) ?? {}, chain);
       });
     }
+    if (this.mediaSource) out['media'] = await this.mediaSource(row.id);
     return out as PublicPortfolio;
   }
 }

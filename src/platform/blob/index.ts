@@ -22,6 +22,15 @@ export interface PutOptions {
   metadata?: Record<string, string>;
 }
 
+export interface PresignOptions {
+  /** Seconds the URL stays valid. */
+  expiresIn: number;
+  /** Content-Disposition the store must answer with (signed into the URL). */
+  contentDisposition?: string;
+  contentType?: string;
+  now?: Date;
+}
+
 export interface BlobStore {
   readonly kind: 'dir' | 's3';
   /** Where the store points, for messages (`/var/backups`, `s3://bucket/prefix/`). Never a credential. */
@@ -39,6 +48,8 @@ export interface BlobStore {
   /** A human-readable address of one object (`s3://bucket/key`, or the file path). */
   describe(key: string): string;
   close(): Promise<void>;
+  /** Stores that serve objects themselves (S3) sign a time-limited GET URL; absent for `dir`. */
+  presignGet?(key: string, options: PresignOptions): Promise<string>;
 }
 
 export class BlobNotFoundError extends Error {

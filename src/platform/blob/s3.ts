@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { BlobNotFoundError, checkKey, type BlobInfo, type BlobStore, type PutOptions } from './index.js';
+import { BlobNotFoundError, checkKey, type BlobInfo, type BlobStore, type PresignOptions, type PutOptions } from './index.js';
+import { presignGetUrl } from './presign.js';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -126,6 +127,29 @@ export class S3BlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key: this.fullKey(key) }));
+  }
+
+  /**
+   * A presigned GET URL for one object (SigV4 query authentication): S3 serves it without our
+   * server in the path, with the response headers fixed by the signature.
+   */
+  async presignGet(key: string, options: PresignOptions): Promise<string> {
+    const credentials = await this.client.config.credentials();
+    const endpoint = this.o.endpoint ?? `https://s3.${this.o.region}.amazonaws.com`;
+    return presignGetUrl({
+      endpoint,
+      region: this.o.region,
+      bucket: this.o.bucket,
+      key: this.fullKey(key),
+      forcePathStyle: this.o.forcePathStyle ?? false,
+      credentials,
+      expiresIn: options.expiresIn,
+      now: options.now ?? new Date(),
+      responseHeaders: {
+        ...(options.contentDisposition ? { contentDisposition: options.contentDisposition } : {}),
+        ...(options.contentType ? { contentType: options.contentType } : {}),
+      },
+    });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,150 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../../config/index.js';
+import { DirBlobStore, openS3BlobStore, type BlobStore } from '../../platform/blob/index.js';
+import { ClamdClient } from '../../platform/clamd/index.js';
+import { loadOrCreateSecret } from '../../platform/secrets/index.js';
+import { mediaContentRoutes, mediaRoutes } from './routes.js';
+import { UploadService, type InfectionNotifier } from './service.js';
+import { deriveKey, UrlSigner, type SigningKey } from './signing.js';
+import { UploadWorker } from './worker.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Uploaded media: the ingestion pipeline, links, quarantine (src/security/uploads). */
+    uploads: UploadService;
+    uploadWorker: UploadWorker;
+  }
+}
+
+export function uploadStorageKind(config: Config): 'dir' | 's3' {
+  if (config.UPLOAD_STORAGE === 'auto') return config.AWS_S3_BUCKET ? 's3' : 'dir';
+  return config.UPLOAD_STORAGE;
+}
+
+export async function openUploadStore(config: Config): Promise<BlobStore> {
+  if (uploadStorageKind(config) === 'dir') {
+    return new DirBlobStore(path.resolve(config.UPLOAD_DIR ?? path.join(config.DATA_DIR, 'uploads')));
+  }
+  if (!config.AWS_S3_BUCKET) throw new Error('UPLOAD_STORAGE=s3 needs AWS_S3_BUCKET');
+  return openS3BlobStore({
+    bucket: config.AWS_S3_BUCKET,
+    region: config.AWS_REGION,
+    endpoint: config.AWS_S3_ENDPOINT,
+    forcePathStyle: config.AWS_S3_FORCE_PATH_STYLE,
+    prefix: config.UPLOAD_S3_PREFIX,
+    serverSideEncryption: config.AWS_S3_SSE,
+    kmsKeyId: config.AWS_S3_KMS_KEY_ID,
+    credentials:
+      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
+        : undefined,
+  });
+}
+
+/**
+ * The URL signing key: UPLOAD_SIGNING_KEY; else derived from JWT_SECRET (which every node shares
+ * and production requires); else, embedded only, a key generated once in DATA_DIR/secrets.
+ */
+export async function signingKeys(config: Config): Promise<{ current: SigningKey; retired: SigningKey[] }> {
+  const retired = (config.UPLOAD_SIGNING_OLD_KEYS ?? []).map((k) => ({ id: k.id, key: Buffer.from(k.key) }));
+  if (config.UPLOAD_SIGNING_KEY)
+    return { current: { id: config.UPLOAD_SIGNING_KEY_ID, key: Buffer.from(config.UPLOAD_SIGNING_KEY) }, retired };
+  if (config.JWT_SECRET) return { current: { id: 'jwt', key: deriveKey(config.JWT_SECRET, 'media-url') }, retired };
+  const local = await loadOrCreateSecret(config.DATA_DIR, 'upload-signing');
+  return { current: { id: 'local', key: deriveKey(local, 'media-url') }, retired };
+}
+
+/**
+ * The infection notice: an email to the owner and every admin through `app.mail` when the mail
+ * module is registered (the audit event is written either way, by the service).
+ */
+function mailNotifier(app: FastifyInstance): InfectionNotifier {
+  return {
+    infected: async ({ media, signature, adminIds }) => {
+      if (!app.hasDecorator('mail')) return;
+      const ids = [...new Set([media.ownerId, ...adminIds])];
+      const rows = await app.deps.db.query<{ id: string; email: string; name: string }>(
+        'select id, email, name from users where id = any($1::uuid[]) and not disabled',
+        [ids],
+      );
+      for (const user of rows) {
+        const isOwner = user.id === media.ownerId;
+        await app.mail.enqueue({
+          template: 'upload_infected',
+          to: { address: user.email, name: user.name },
+          subject: isOwner ? 'A file you uploaded was quarantined' : 'An uploaded file was quarantined as infected',
+          text: [
+            isOwner
+              ? `The virus scanner found "${signature}" in the file "${media.originalName}" you uploaded. It is quarantined and will not be published.`
+              : `The virus scanner found "${signature}" in an upload (media ${media.id}, portfolio ${media.portfolioId}). It is quarantined.`,
+            '',
+            isOwner
+              ? 'If you believe this is a mistake, contact an administrator. Check the device you uploaded it from.'
+              : 'Review it under GET /api/admin/quarantine; release it with a reason or delete it.',
+          ].join('\n'),
+        });
+      }
+    },
+  };
+}
+
+/**
+ * Uploads: `app.uploads`, the media routes (multipart scoped to them), the signed-link route,
+ * the quarantine admin and the background worker (retries, rescans). Registered after content;
+ * the public portfolio read gets its media from here.
+ */
+export const uploadsPlugin = fp(
+  async (app: FastifyInstance) => {
+    const { config, db, clock } = app.deps;
+    const store = await openUploadStore(config);
+    const scanner = config.CLAMAV_URL
+      ? new ClamdClient({
+          url: config.CLAMAV_URL,
+          timeoutMs: config.CLAMAV_TIMEOUT * 1000,
+          maxStreamBytes: config.CLAMAV_MAX_STREAM,
+        })
+      : null;
+    if (!scanner && config.UPLOAD_SCAN === 'on') {
+      app.log.warn(
+        'CLAMAV_URL is not set: uploads wait in quarantine (scan_unavailable) until a scanner is configured',
+      );
+    }
+    if (config.UPLOAD_SCAN === 'off')
+      app.log.warn('UPLOAD_SCAN=off: uploads are served without a virus scan (development only)');
+    const keys = await signingKeys(config);
+    const service = new UploadService({
+      db,
+      clock,
+      audit: app.audit,
+      store,
+      scanner,
+      signer: new UrlSigner(keys.current, keys.retired),
+      settings: {
+        maxImageBytes: config.UPLOAD_MAX_IMAGE_BYTES,
+        maxDocumentBytes: config.UPLOAD_MAX_DOCUMENT_BYTES,
+        image: { maxPixels: config.UPLOAD_MAX_PIXELS, maxFrames: config.UPLOAD_MAX_FRAMES },
+        urlTtl: config.UPLOAD_URL_TTL,
+        scan: config.UPLOAD_SCAN,
+        stagingDir: path.resolve(config.DATA_DIR, 'upload-staging'),
+        publicUrl: config.PUBLIC_URL,
+      },
+      notifier: mailNotifier(app),
+      log: app.log,
+    });
+    const worker = new UploadWorker({ service, scanner, clock, log: app.log });
+    app.decorate('uploads', service);
+    app.decorate('uploadWorker', worker);
+    app.content.public.setMediaSource((portfolioId) => service.publicMedia(portfolioId));
+    await app.register(mediaRoutes);
+    await app.register(mediaContentRoutes);
+    app.addHook('onReady', async () => worker.start(config.UPLOAD_RETRY_INTERVAL * 1000));
+    app.addHook('onClose', async () => {
+      await worker.stop();
+      await service.settled();
+      await store.close();
+    });
+  },
+  { name: 'uploads', dependencies: ['deps', 'auth', 'audit', 'content'] },
+);

@@ -1,0 +1,249 @@
+/**
+ * The only SQL of the uploads module. Every value is a $n parameter; column names come from this
+ * file. Each method takes an optional transaction.
+ */
+import type { Queryable } from '../../platform/db/index.js';
+import type { Category, MediaKind } from './types.js';
+
+export type MediaStatus = 'staged' | 'validated' | 'scanned' | 'sanitised' | 'available' | 'quarantined' | 'rejected';
+
+export interface StoredVariant {
+  key: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  width?: number | null;
+  height?: number | null;
+}
+
+export type Variants = Partial<Record<'display' | 'thumbnail' | 'original', StoredVariant>>;
+
+export interface MediaRow {
+  id: string;
+  portfolioId: string;
+  projectId: string | null;
+  ownerId: string;
+  uploadedBy: string | null;
+  kind: MediaKind;
+  category: Category;
+  isDefaultResume: boolean;
+  status: MediaStatus;
+  statusReason: string | null;
+  originalName: string;
+  extension: string | null;
+  declaredType: string | null;
+  detectedType: string | null;
+  size: number;
+  sha256: string | null;
+  width: number | null;
+  height: number | null;
+  variants: Variants;
+  quarantineKey: string | null;
+  scanVerdict: 'clean' | 'infected' | 'error' | null;
+  scanSignature: string | null;
+  scannerVersion: string | null;
+  scannedAt: Date | null;
+  scanAttempts: number;
+  nextScanAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const SELECT = `m.id, m.portfolio_id as "portfolioId", m.project_id as "projectId", p.owner_id as "ownerId",
+  m.uploaded_by as "uploadedBy", m.kind, m.category, m.is_default_resume as "isDefaultResume", m.status,
+  m.status_reason as "statusReason", m.original_name as "originalName", m.extension, m.declared_type as "declaredType",
+  m.detected_type as "detectedType", m.size::float8 as size, m.sha256, m.width, m.height, m.variants,
+  m.quarantine_key as "quarantineKey", m.scan_verdict as "scanVerdict", m.scan_signature as "scanSignature",
+  m.scanner_version as "scannerVersion", m.scanned_at as "scannedAt", m.scan_attempts as "scanAttempts",
+  m.next_scan_at as "nextScanAt", m.created_at as "createdAt", m.updated_at as "updatedAt"`;
+const FROM = 'media m join portfolios p on p.id = m.portfolio_id';
+
+/** Updatable columns: field → column. */
+const COLUMNS = {
+  status: 'status',
+  statusReason: 'status_reason',
+  isDefaultResume: 'is_default_resume',
+  extension: 'extension',
+  declaredType: 'declared_type',
+  detectedType: 'detected_type',
+  size: 'size',
+  sha256: 'sha256',
+  width: 'width',
+  height: 'height',
+  variants: 'variants',
+  quarantineKey: 'quarantine_key',
+  scanVerdict: 'scan_verdict',
+  scanSignature: 'scan_signature',
+  scannerVersion: 'scanner_version',
+  scannedAt: 'scanned_at',
+  scanAttempts: 'scan_attempts',
+  nextScanAt: 'next_scan_at',
+} as const;
+export type MediaUpdate = { [K in keyof typeof COLUMNS]?: MediaRow[K] };
+
+export interface MediaCreate {
+  id: string;
+  portfolioId: string;
+  projectId: string | null;
+  uploadedBy: string;
+  kind: MediaKind;
+  category: Category;
+  isDefaultResume: boolean;
+  originalName: string;
+  declaredType: string;
+  extension: string;
+  now: Date;
+}
+
+export class MediaRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async get(id: string, tx: Queryable = this.db, options: { forUpdate?: boolean } = {}): Promise<MediaRow | undefined> {
+    const rows = await tx.query<MediaRow>(
+      `select ${SELECT} from ${FROM} where m.id = $1${options.forUpdate ? ' for update of m' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async create(m: MediaCreate, tx: Queryable = this.db): Promise<void> {
+    await tx.query(
+      `insert into media (id, portfolio_id, project_id, uploaded_by, kind, category, is_default_resume, status,
+         original_name, declared_type, extension, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, false, 'staged', $7, $8, $9, $10, $10)`,
+      [
+        m.id,
+        m.portfolioId,
+        m.projectId,
+        m.uploadedBy,
+        m.kind,
+        m.category,
+        m.originalName,
+        m.declaredType,
+        m.extension,
+        m.now,
+      ],
+    );
+  }
+
+  async update(id: string, fields: MediaUpdate, now: Date, tx: Queryable = this.db): Promise<void> {
+    const sets: string[] = [];
+    const values: unknown[] = [id];
+    for (const [field, column] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, string][]) {
+      if (!Object.hasOwn(fields, field)) continue;
+      const value = fields[field];
+      values.push(field === 'variants' ? JSON.stringify(value) : value);
+      sets.push(`${column} = $${values.length}`);
+    }
+    values.push(now);
+    sets.push(`updated_at = $${values.length}`);
+    await tx.query(`update media set ${sets.join(', ')} where id = $1`, values);
+  }
+
+  /**
+   * Claims a quarantined row for a retry: moves its next attempt to `leaseUntil` only if nobody
+   * else did since it was read, so two nodes never scan the same file at once.
+   */
+  async claimRetry(id: string, seen: Date | null, leaseUntil: Date, tx: Queryable = this.db): Promise<boolean> {
+    const rows = await tx.query<{ id: string }>(
+      `update media set next_scan_at = $3 where id = $1 and status = 'quarantined' and next_scan_at is not distinct from $2 returning id`,
+      [id, seen, leaseUntil],
+    );
+    return rows.length === 1;
+  }
+
+  async clearDefaultResume(portfolioId: string, now: Date, tx: Queryable = this.db): Promise<void> {
+    await tx.query(
+      `update media set is_default_resume = false, updated_at = $2 where portfolio_id = $1 and is_default_resume`,
+      [portfolioId, now],
+    );
+  }
+
+  async delete(id: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query('delete from media where id = $1', [id]);
+  }
+
+  /** Quarantined rows whose retry is due (scan failed or scanner unavailable). */
+  async listRetryDue(now: Date, limit: number, tx: Queryable = this.db): Promise<MediaRow[]> {
+    return tx.query<MediaRow>(
+      `select ${SELECT} from ${FROM} where m.status = 'quarantined' and m.next_scan_at is not null and m.next_scan_at <= $1
+       order by m.next_scan_at limit $2`,
+      [now, limit],
+    );
+  }
+
+  /** Available media last scanned with another signature version (or never). */
+  async listStale(version: string, limit: number, tx: Queryable = this.db): Promise<MediaRow[]> {
+    return tx.query<MediaRow>(
+      `select ${SELECT} from ${FROM} where m.status = 'available' and (m.scanner_version is distinct from $1)
+       order by m.id limit $2`,
+      [version, limit],
+    );
+  }
+
+  async listQuarantined(
+    query: { limit: number; after?: string | undefined },
+    tx: Queryable = this.db,
+  ): Promise<MediaRow[]> {
+    return tx.query<MediaRow>(
+      `select ${SELECT} from ${FROM} where m.status = 'quarantined' and ($1::uuid is null or m.id > $1::uuid) order by m.id limit $2`,
+      [query.after ?? null, query.limit],
+    );
+  }
+
+  async listAvailableByPortfolio(portfolioId: string, limit: number, tx: Queryable = this.db): Promise<MediaRow[]> {
+    return tx.query<MediaRow>(
+      `select ${SELECT} from ${FROM} where m.portfolio_id = $1 and m.status = 'available' order by m.id limit $2`,
+      [portfolioId, limit],
+    );
+  }
+
+  async listByParent(
+    query: {
+      portfolioId?: string | undefined;
+      projectId?: string | undefined;
+      limit: number;
+      after?: string | undefined;
+    },
+    tx: Queryable = this.db,
+  ): Promise<MediaRow[]> {
+    return tx.query<MediaRow>(
+      `select ${SELECT} from ${FROM}
+       where ($1::uuid is null or m.portfolio_id = $1::uuid) and ($2::uuid is null or m.project_id = $2::uuid)
+         and ($3::uuid is null or m.id > $3::uuid)
+       order by m.id limit $4`,
+      [query.portfolioId ?? null, query.projectId ?? null, query.after ?? null, query.limit],
+    );
+  }
+
+  /** The owner of a project's portfolio, for authorization before a byte is read. */
+  async projectParent(
+    projectId: string,
+    tx: Queryable = this.db,
+  ): Promise<{ portfolioId: string; ownerId: string } | undefined> {
+    const rows = await tx.query<{ portfolioId: string; ownerId: string }>(
+      `select p.id as "portfolioId", p.owner_id as "ownerId" from projects j join portfolios p on p.id = j.portfolio_id where j.id = $1`,
+      [projectId],
+    );
+    return rows[0];
+  }
+
+  async portfolioOwner(
+    portfolioId: string,
+    tx: Queryable = this.db,
+  ): Promise<{ portfolioId: string; ownerId: string } | undefined> {
+    const rows = await tx.query<{ portfolioId: string; ownerId: string }>(
+      `select p.id as "portfolioId", p.owner_id as "ownerId" from portfolios p where p.id = $1`,
+      [portfolioId],
+    );
+    return rows[0];
+  }
+
+  /** Admin user ids (for the infection notice). */
+  async adminIds(tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(
+      `select u.id from users u join user_roles r on r.user_id = u.id where r.role = 'admin' and not u.disabled order by u.id limit 50`,
+    );
+    return rows.map((r) => r.id);
+  }
+}
