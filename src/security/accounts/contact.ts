@@ -1,0 +1,125 @@
+/**
+ * The contact form of a public portfolio: a visitor's message is mailed to the owner.
+ *
+ * Abuse it has to withstand, and how:
+ * - spam bots: a honeypot field (`website`) that people never see; a filled one is answered
+ *   exactly like a real message (202, same body) but nothing is sent, so the bot learns nothing;
+ * - flooding: a per-client rate-limit policy (`contact`, src/security/ratelimit/policies.ts) and a
+ *   per-portfolio daily cap (CONTACT_MAX_PER_DAY) shared by every node through the KV;
+ * - header injection: name and email may not hold control characters (schema), the email must be
+ *   one plain mailbox (it becomes Reply-To), and the mailer cleans every header again;
+ * - size: every field has a maximum length (schema; larger bodies are 400 or 413);
+ * - drafts: only published, public portfolios have a form; any other slug is the same 404.
+ */
+import type { Clock } from '../../platform/clock.js';
+import type { Db, Queryable } from '../../platform/db/index.js';
+import type { Kv } from '../../platform/kv/index.js';
+import type { Mailer } from '../../platform/mail/index.js';
+import { isMailboxAddress } from '../../platform/mail/headers.js';
+import { httpErrors } from '../../http/errors.js';
+import { accountErrors } from './errors.js';
+
+export interface ContactInput {
+  name: string;
+  email: string;
+  message: string;
+  website?: string | undefined;
+}
+
+export interface ContactTarget {
+  portfolioId: string;
+  title: string;
+  ownerId: string;
+  ownerEmail: string;
+  ownerName: string;
+}
+
+export type ContactOutcome =
+  { kind: 'sent'; target: ContactTarget; mailId: string } | { kind: 'honeypot'; target: ContactTarget };
+
+const SLUG_PATTERN = /^[a-z0-9-]{3,64}$/;
+
+/** Removes control characters except tab and line breaks (the message is body text only). */
+function cleanMessage(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
+    .trim();
+}
+
+export class ContactRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** A published, public portfolio and its enabled owner, or undefined. */
+  async getTargetBySlug(slug: string, tx: Queryable = this.db): Promise<ContactTarget | undefined> {
+    const rows = await tx.query<ContactTarget>(
+      `select p.id as "portfolioId", p.title, u.id as "ownerId", u.email as "ownerEmail", u.name as "ownerName"
+       from portfolios p join users u on u.id = p.owner_id
+       where lower(p.slug) = lower($1) and p.published and p.visibility = 'public' and not u.disabled`,
+      [slug],
+    );
+    return rows[0];
+  }
+}
+
+export class ContactService {
+  private readonly repo: ContactRepository;
+
+  constructor(private readonly o: { db: Db; kv: Kv; clock: Clock; mail: Mailer; maxPerDay: number }) {
+    this.repo = new ContactRepository(o.db);
+  }
+
+  /**
+   * Checks and sends one message. `record` writes the audit event in the same transaction as the
+   * outbox row, so a message is logged exactly when it is queued.
+   */
+  async submit(
+    slug: string,
+    input: ContactInput,
+    record: (outcome: ContactOutcome, tx?: Queryable) => Promise<void>,
+  ): Promise<ContactOutcome> {
+    const target = SLUG_PATTERN.test(slug) ? await this.repo.getTargetBySlug(slug) : undefined;
+    if (!target) throw httpErrors.notFound('Portfolio');
+
+    const name = input.name.trim();
+    const message = cleanMessage(input.message);
+    const email = input.email.trim();
+    if (name === '') throw accountErrors.invalidField('/name', 'must not be blank');
+    if (message === '') throw accountErrors.invalidField('/message', 'must not be blank');
+    if (!isMailboxAddress(email))
+      throw accountErrors.invalidField('/email', 'must be one email address like name@example.com');
+
+    if ((input.website ?? '').trim() !== '') {
+      const outcome: ContactOutcome = { kind: 'honeypot', target };
+      await record(outcome);
+      return outcome;
+    }
+
+    await this.countToday(target.portfolioId);
+    return this.o.db.transaction(async (tx) => {
+      const mail = this.o.mail.templates.contactMessage({
+        to: { address: target.ownerEmail, name: target.ownerName },
+        portfolioTitle: target.title,
+        senderName: name,
+        senderEmail: email,
+        message,
+      });
+      const mailId = await this.o.mail.enqueue(mail, tx);
+      const outcome: ContactOutcome = { kind: 'sent', target, mailId };
+      await record(outcome, tx);
+      return outcome;
+    });
+  }
+
+  /** The per-portfolio daily cap (UTC day), one atomic increment shared by every node. */
+  private async countToday(portfolioId: string): Promise<void> {
+    const now = this.o.clock.now();
+    const day = now.toISOString().slice(0, 10);
+    const nextMidnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+    const count = await this.o.kv.incr(`contact:day:${portfolioId}:${day}`, 1, 26 * 3600 * 1000);
+    if (count > this.o.maxPerDay) {
+      throw accountErrors.contactLimit(Math.max(1, Math.ceil((nextMidnight - now.getTime()) / 1000)));
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * One-time tokens for links in mails: password reset, email verification, unlock, "was this you?".
+ *
+ * - 256 random bits, base64url (43 characters): unguessable, and short enough for a link.
+ * - Only SHA-256(token) is stored. A leaked table yields no usable link, and the lookup is by
+ *   the hash, so how far a database index compare gets says nothing about the token itself
+ *   (no timing oracle on the secret, no constant-time compare needed on our side).
+ * - `consume` is one UPDATE ... WHERE used_at IS NULL AND expires_at > now RETURNING: of two
+ *   concurrent uses exactly one gets the row, on PostgreSQL and PGlite alike.
+ * - The purpose is part of the match: a verification token never resets a password.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, Queryable } from '../../platform/db/index.js';
+
+export type TokenPurpose =
+  'password_reset' | 'email_verify' | 'unlock' | 'suspicious_login' | (string & { readonly __purpose?: never });
+
+/** What a token was issued for, returned by `consume` and `peek`. */
+export interface TokenGrant {
+  userId: string;
+  purpose: string;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const PURPOSE_PATTERN = /^[a-z][a-z_]{0,39}$/;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+/** True when the string has the shape of a token (43 base64url characters). */
+export function isTokenShaped(token: unknown): token is string {
+  return typeof token === 'string' && TOKEN_PATTERN.test(token);
+}
+
+export class OneTimeTokens {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Issues a token for `userId`, valid `ttlSeconds`. `replace` first invalidates the user's
+   * unused tokens of the same purpose, so only the newest reset/verification link works.
+   * Returns the token itself: put it in the mail, never in a log.
+   */
+  async issue(
+    purpose: TokenPurpose,
+    userId: string,
+    ttlSeconds: number,
+    tx?: Queryable,
+    options: { metadata?: Record<string, unknown>; replace?: boolean } = {},
+  ): Promise<string> {
+    if (!PURPOSE_PATTERN.test(purpose)) throw new Error(`invalid token purpose "${purpose}"`);
+    if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new Error('ttlSeconds must be positive');
+    const q = tx ?? this.db;
+    const now = this.clock.now();
+    if (options.replace) await this.revoke(userId, purpose, q);
+    const token = randomBytes(32).toString('base64url');
+    await q.query(
+      `insert into one_time_tokens (token_hash, purpose, user_id, metadata, created_at, expires_at)
+       values ($1, $2, $3, $4, $5, $6)`,
+      [
+        hashToken(token),
+        purpose,
+        userId,
+        JSON.stringify(options.metadata ?? {}),
+        now,
+        new Date(now.getTime() + ttlSeconds * 1000),
+      ],
+    );
+    return token;
+  }
+
+  /**
+   * Uses a token up: returns its grant the first time, null for anything else (unknown,
+   * tampered, other purpose, expired, already used). The caller answers all of those alike.
+   */
+  async consume(purpose: TokenPurpose, token: unknown, tx?: Queryable): Promise<TokenGrant | null> {
+    if (!isTokenShaped(token)) return null;
+    const rows = await (tx ?? this.db).query<TokenGrant>(
+      `update one_time_tokens set used_at = $3
+       where token_hash = $1 and purpose = $2 and used_at is null and expires_at > $3
+       returning user_id as "userId", purpose, metadata, created_at as "createdAt", expires_at as "expiresAt"`,
+      [hashToken(token), purpose, this.clock.now()],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Whether a token would be accepted now, without using it (e.g. to show the reset form). */
+  async peek(purpose: TokenPurpose, token: unknown, tx?: Queryable): Promise<TokenGrant | null> {
+    if (!isTokenShaped(token)) return null;
+    const rows = await (tx ?? this.db).query<TokenGrant>(
+      `select user_id as "userId", purpose, metadata, created_at as "createdAt", expires_at as "expiresAt"
+       from one_time_tokens where token_hash = $1 and purpose = $2 and used_at is null and expires_at > $3`,
+      [hashToken(token), purpose, this.clock.now()],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Kills a user's unused tokens: of one purpose, or of every purpose when omitted (after a
+   * password reset, every outstanding link dies). Returns how many were revoked.
+   */
+  async revoke(userId: string, purpose?: TokenPurpose, tx?: Queryable): Promise<number> {
+    const rows = await (tx ?? this.db).query(
+      `update one_time_tokens set used_at = $2
+       where user_id = $1 and used_at is null and ($3::text is null or purpose = $3) returning token_hash`,
+      [userId, this.clock.now(), purpose ?? null],
+    );
+    return rows.length;
+  }
+
+  /** Deletes tokens expired or used before `before` (housekeeping). */
+  async deleteStale(before: Date, tx?: Queryable): Promise<number> {
+    const rows = await (tx ?? this.db).query(
+      `delete from one_time_tokens where expires_at < $1 or used_at < $1 returning token_hash`,
+      [before],
+    );
+    return rows.length;
+  }
+}
