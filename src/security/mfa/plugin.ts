@@ -1,0 +1,181 @@
+/**
+ * Wires MFA into the app: `app.mfa` and `app.passkeys`, the login gate (second factor, trusted
+ * devices, enforcement by role), trusted devices dropped whenever a user's tokens are all revoked,
+ * and the routes. Registered after the auth routes.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { loadOrCreateSecret } from '../../platform/secrets/index.js';
+import { MfaKeyRing } from './crypto.js';
+import { PasskeyService } from './passkeys.js';
+import { deviceTokenOf, mfaRoutes } from './routes.js';
+import type { Config } from '../../config/index.js';
+import { AMR, clientBinding, MfaService, type LockoutHooks, type MfaSettings } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mfa: MfaService;
+    passkeys: PasskeyService;
+  }
+}
+
+export const GENERATED_MFA_KEY_NAME = 'mfa-encryption';
+
+/** The service settings from configuration (the plugin and the CLI build the service alike). */
+export function mfaSettingsOf(config: Config): MfaSettings {
+  return {
+    issuer: config.MFA_ISSUER,
+    requiredRoles: config.MFA_REQUIRED_ROLES,
+    graceDays: config.MFA_ENROLLMENT_GRACE_DAYS,
+    trustedDeviceDays: config.TRUSTED_DEVICE_DAYS,
+  };
+}
+const CLEANUP_INTERVAL_MS = 10 * 60_000;
+
+/** The relying party of passkeys: WEBAUTHN_RP_ID / WEBAUTHN_ORIGIN, else taken from PUBLIC_URL. */
+export function webauthnSettings(config: {
+  PUBLIC_URL: string;
+  WEBAUTHN_RP_ID?: string | undefined;
+  WEBAUTHN_ORIGIN?: string[] | undefined;
+  MFA_ISSUER: string;
+}) {
+  const publicUrl = new URL(config.PUBLIC_URL);
+  return {
+    rpId: config.WEBAUTHN_RP_ID ?? publicUrl.hostname,
+    rpName: config.MFA_ISSUER,
+    origins: config.WEBAUTHN_ORIGIN ?? [publicUrl.origin],
+  };
+}
+
+/**
+ * Account lockout (src/security/accounts, `app.accounts`): MFA failures count toward the same
+ * per-account counter as wrong passwords (keyed by the email). Looked up at call time, because
+ * the accounts plugin registers after this one; without it, MFA keeps its own per-token limit.
+ */
+function lockoutHooks(app: FastifyInstance): LockoutHooks {
+  const accounts = () => (app.hasDecorator('accounts') ? app.accounts : null);
+  const emailOf = async (userId: string) => (await app.users.repo.get(userId)) ?? null;
+  return {
+    guard: async (userId) => {
+      const a = accounts();
+      const user = a && (await emailOf(userId));
+      if (a && user) await a.guardLogin(user.email);
+    },
+    failure: async (userId) => {
+      const a = accounts();
+      const user = a && (await emailOf(userId));
+      if (a && user) await a.onLoginFailure(user.email, { user: { id: user.id, email: user.email, name: user.name } });
+    },
+    success: async (userId) => {
+      const a = accounts();
+      const user = a && (await emailOf(userId));
+      if (a && user) await a.onLoginSuccess(user.email);
+    },
+    abandon: async (userId) => {
+      const a = accounts();
+      const user = a && (await emailOf(userId));
+      if (a && user) await a.onLoginAbandoned(user.email);
+    },
+  };
+}
+
+export const mfaPlugin = fp(
+  async (app: FastifyInstance) => {
+    const { config, db, clock } = app.deps;
+    const keys = new MfaKeyRing(
+      config.MFA_ENCRYPTION_KEY ?? [await loadOrCreateSecret(config.DATA_DIR, GENERATED_MFA_KEY_NAME, 32)],
+    );
+    const mfa = new MfaService({
+      db,
+      clock,
+      keys,
+      settings: mfaSettingsOf(config),
+      audit: app.audit,
+      getUser: (userId) => app.users.repo.get(userId),
+      lockout: lockoutHooks(app),
+      notifyReset: async (user, at, tx) => {
+        // MFA_RESET_MAIL_HOOK: the user learns that their second factors were removed.
+        if (!app.hasDecorator('mail')) return;
+        await app.mail.enqueue(
+          app.mail.templates.mfaResetNotice({ to: { address: user.email, name: user.name }, at }),
+          tx,
+        );
+      },
+      revokeUser: (userId, reason) => app.tokens.revokeUser(userId, reason),
+    });
+    const passkeys = new PasskeyService({
+      db,
+      clock,
+      repo: mfa.repo,
+      mfa,
+      settings: webauthnSettings(config),
+      audit: app.audit,
+    });
+    app.decorate('mfa', mfa);
+    app.decorate('passkeys', passkeys);
+
+    // Every revocation of all of a user's tokens (logout everywhere, password change or reset,
+    // admin action, MFA reset, disabled account) also forgets their trusted devices.
+    app.tokens.onUserRevoked(async (userId, reason) => {
+      await mfa.revokeAllDevices(userId, null, reason);
+    });
+
+    const bindingOf = (request: FastifyRequest) => {
+      const ctx = app.audit.contextOf(request);
+      return clientBinding(ctx.ip, ctx.userAgent);
+    };
+
+    // After the password matched: no account, whatever its role, gets tokens without its second
+    // factor; a user who must have MFA and has none gets a deadline, then a restricted token.
+    app.auth.addLoginGate(async ({ user, request }) => {
+      const ctx = app.audit.contextOf(request);
+      const methods = await mfa.loginMethods(user.id);
+      if (methods.length > 0) {
+        const deviceToken = deviceTokenOf(request);
+        if (deviceToken) {
+          const deviceId = await mfa.isTrustedDevice(user.id, deviceToken);
+          if (deviceId) {
+            await app.audit.record({
+              action: 'mfa.device.used',
+              actor: user.id,
+              outcome: 'success',
+              target: { type: 'user', id: user.id },
+              metadata: { deviceId },
+              ...ctx,
+            });
+            return { kind: 'continue', amr: [AMR.device] };
+          }
+        }
+        const { mfaToken } = await mfa.createLoginChallenge(user.id, bindingOf(request), ctx, methods);
+        return { kind: 'respond', body: { mfaRequired: true, mfaToken, methods } };
+      }
+      const deadline = await mfa.enrollmentDeadline(user.id, user.roles);
+      if (!deadline) return { kind: 'continue' };
+      const extra = { mfaEnrollmentRequired: true, enrollBy: deadline.toISOString() };
+      if (clock.now().getTime() < deadline.getTime()) return { kind: 'continue', extra };
+      await app.audit.record({
+        action: 'mfa.enrollment.enforced',
+        actor: user.id,
+        outcome: 'denied',
+        target: { type: 'user', id: user.id },
+        metadata: { enrollBy: extra.enrollBy },
+        ...ctx,
+      });
+      return { kind: 'continue', restriction: 'mfa_enrollment', extra };
+    });
+
+    await app.register(mfaRoutes);
+
+    let timer: NodeJS.Timeout | undefined;
+    app.addHook('onReady', async () => {
+      timer = setInterval(() => {
+        mfa.repo
+          .deleteExpiredChallenges(new Date(clock.now().getTime() - 3_600_000))
+          .catch((err: unknown) => app.log.warn({ err }, 'mfa: challenge cleanup failed'));
+      }, CLEANUP_INTERVAL_MS);
+      timer.unref();
+    });
+    app.addHook('onClose', async () => clearInterval(timer));
+  },
+  { name: 'mfa', dependencies: ['deps', 'users', 'tokens', 'auth', 'audit'] },
+);
