@@ -18,9 +18,15 @@ import { validatorCompiler } from './http/validation.js';
 import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db/index.js';
 import type { Kv } from './platform/kv/index.js';
+import { mailPlugin } from './platform/mail/plugin.js';
+import { accountsPlugin } from './security/accounts/plugin.js';
 import { auditPlugin } from './security/audit/plugin.js';
+import { mfaPlugin } from './security/mfa/plugin.js';
 import { rateLimitPlugin } from './security/ratelimit/plugin.js';
 import { securityAdminRoutes } from './security/ratelimit/routes.js';
+import { uploadsPlugin } from './security/uploads/plugin.js';
+import { tokensPlugin } from './security/tokens/plugin.js';
+import { tokenRoutes } from './security/tokens/routes.js';
 import { usersPlugin } from './users/plugin.js';
 import { adminUserRoutes } from './users/routes.js';
 
@@ -130,11 +136,17 @@ export async function buildApp(
   await app.register(healthRoutes);
   await app.register(securityTxtPlugin);
   await app.register(usersPlugin);
+  await app.register(mailPlugin);
+  await app.register(tokensPlugin);
   await app.register(authPlugin);
   await app.register(auditPlugin);
   await app.register(authRoutes);
+  await app.register(mfaPlugin);
+  await app.register(tokenRoutes);
   await app.register(adminUserRoutes);
   await app.register(securityAdminRoutes);
   await app.register(contentPlugin);
+  await app.register(uploadsPlugin);
+  await app.register(accountsPlugin);
   return app;
 }

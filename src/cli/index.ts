@@ -1,42 +1,34 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
 import { loadEnvFile } from '../config/env-file.js';
 import { AppError } from '../http/errors.js';
-import { openDatabase } from '../platform/bootstrap.js';
-import type { Db } from '../platform/db/index.js';
-import { currentVersion, migrate } from '../platform/db/migrate.js';
 import { ROLES, type Role } from '../users/policy.js';
-import { UsersService, toPublicUser } from '../users/service.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
+import { CliError } from './errors.js';
 
 /**
  * The admin CLI: thin commands over the modules. Every failure is one sentence on stderr and a
  * non-zero exit; no stack traces for operator mistakes.
+ *
+ * Commands are registered cheaply and loaded lazily: this file (and each register*Commands)
+ * imports only commander and light modules, and every action loads its implementation with
+ * `await import(...)` when it runs. `backup create` then loads the backup code and nothing
+ * else, which keeps the start fast and the memory inside the backup's budget. To add a command
+ * (e.g. `keys rotate`), declare its name, description and options here, and put the work in a
+ * module of its own:
+ *
+ *   keys.command('rotate').description('...').option('--dry-run', '...', false)
+ *     .action(async (opts: { dryRun: boolean }) => (await import('./keys.js')).keysRotate(opts));
+ *
+ * Never import a service, the database or a command module at the top of this file.
  */
-class CliError extends Error {}
-
-export async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
-  if ((stream as NodeJS.ReadStream).isTTY) {
-    throw new CliError('Pipe the password on standard input, e.g. `printf %s "$PASSWORD" | portfolio-admin users create ...`.');
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  // One trailing newline (from echo or a heredoc) is not part of the password.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>, options: { migrate?: boolean } = { migrate: true }): Promise<T> {
-  const config = loadConfig();
-  const db = await openDatabase(config).catch((err: unknown) => {
-    throw new CliError(`Cannot open the database: ${err instanceof Error ? err.message : String(err)}.`);
-  });
-  try {
-    if (options.migrate !== false) await migrate(db);
-    return await fn(db, config);
-  } finally {
-    await db.close();
-  }
+interface UsersCreateOptions {
+  email: string;
+  name: string;
+  role: string;
+  mustChangePassword: boolean;
+  temporaryPassword: boolean;
 }
 
 export function buildCli(): Command {
@@ -53,25 +45,21 @@ export function buildCli(): Command {
     .requiredOption('--email <email>', 'the login email')
     .requiredOption('--name <name>', 'display name')
     .option('--role <role>', `one of ${ROLES.join(', ')}`, 'user')
-    .option('--must-change-password', 'force a password change at first login', false)
-    .action(async (opts: { email: string; name: string; role: string; mustChangePassword: boolean }) => {
+    .option('--temporary-password', 'the password is temporary: the user must change it at first login', false)
+    .option('--must-change-password', 'same as --temporary-password', false)
+    .action(async (opts: UsersCreateOptions) => {
       if (!(ROLES as readonly string[]).includes(opts.role)) {
         throw new CliError(`Unknown role "${opts.role}": use one of ${ROLES.join(', ')}.`);
       }
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(opts.email)) throw new CliError(`"${opts.email}" is not an email address.`);
-      const password = await readStdin();
-      if (password === '') throw new CliError('No password on standard input.');
-      await withDb(async (db, config) => {
-        const service = new UsersService(db, config.PASSWORD_MIN_SCORE);
-        const user = await service.create({
-          email: opts.email,
-          name: opts.name,
-          password,
-          role: opts.role as Role,
-          mustChangePassword: opts.mustChangePassword,
-        });
-        const u = toPublicUser(user);
-        process.stdout.write(`Created ${u.role} ${u.email} (${u.id}).\n`);
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(opts.email))
+        throw new CliError(`"${opts.email}" is not an email address.`);
+      const { usersCreate } = await import('./users.js');
+      await usersCreate({
+        email: opts.email,
+        name: opts.name,
+        role: opts.role as Role,
+        // --temporary-password (docs/ACCOUNT_SECURITY.md); --must-change-password is its older name.
+        mustChangePassword: opts.mustChangePassword || opts.temporaryPassword,
       });
     });
 
@@ -79,48 +67,36 @@ export function buildCli(): Command {
     .command('list')
     .description('List users.')
     .option('--json', 'print JSON instead of a table', false)
-    .action(async (opts: { json: boolean }) => {
-      await withDb(async (db, config) => {
-        const service = new UsersService(db, config.PASSWORD_MIN_SCORE);
-        const all = [];
-        let after: string | undefined;
-        for (;;) {
-          const page = await service.repo.list({ limit: 500, after });
-          all.push(...page.map(toPublicUser));
-          if (page.length < 500) break;
-          after = page.at(-1)?.id;
-        }
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-          return;
-        }
-        if (all.length === 0) {
-          process.stdout.write('No users.\n');
-          return;
-        }
-        for (const u of all) {
-          process.stdout.write(`${u.id}  ${u.role.padEnd(6)}  ${u.disabled ? 'disabled' : 'active  '}  ${u.email}  ${u.name}\n`);
-        }
-      });
-    });
+    .action(async (opts: { json: boolean }) => (await import('./users.js')).usersList(opts));
 
   const db = program.command('db').description('Database maintenance.');
   db.command('migrate')
     .description('Apply pending migrations (the server also does this at start).')
-    .action(async () => {
-      await withDb(
-        async (handle) => {
-          const applied = await migrate(handle);
-          const version = await currentVersion(handle);
-          process.stdout.write(
-            applied.length > 0
-              ? `Applied migrations ${applied.join(', ')}; schema version is ${version}.\n`
-              : `Nothing to apply; schema version is ${version}.\n`,
-          );
-        },
-        { migrate: false },
-      );
+    .action(async () => (await import('./users.js')).dbMigrate());
+
+  const keys = program.command('keys').description('The JWT signing key ring (docs/JWT_SECURITY_GUIDE.md).');
+  keys
+    .command('rotate')
+    .description('Add a new signing key; older keys stop signing and keep verifying until their tokens expire.')
+    .option('--algorithm <alg>', 'EdDSA or ES256 (default: JWT_ALGORITHM)')
+    .action(async (opts: { algorithm?: string }) => {
+      if (opts.algorithm !== undefined && opts.algorithm !== 'EdDSA' && opts.algorithm !== 'ES256') {
+        throw new CliError(`Unknown algorithm "${opts.algorithm}": use EdDSA or ES256.`);
+      }
+      await (await import('./keys.js')).keysRotate(opts);
     });
+  keys
+    .command('list')
+    .description('List the signing keys and what each still does.')
+    .option('--json', 'print JSON', false)
+    .action(async (opts: { json: boolean }) => (await import('./keys.js')).keysList(opts));
+
+  program
+    .command('mfa')
+    .description('Multi-factor authentication (docs/MFA.md).')
+    .command('rewrap-keys')
+    .description('Re-encrypt every TOTP secret under the first key of MFA_ENCRYPTION_KEY (after adding a new key).')
+    .action(async () => (await import('./mfa.js')).mfaRewrapKeys());
 
   registerAuditCommands(program);
   registerBackupCommands(program);

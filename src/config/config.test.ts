@@ -58,6 +58,7 @@ describe('config', () => {
     const problems = problemsOf({ NODE_ENV: 'production', PUBLIC_URL: 'https://api.example' });
     expect(problems.map((p) => p.key)).toContain('JWT_SECRET');
     expect(problems.map((p) => p.key)).toContain('AUDIT_SIGNING_KEY');
+    expect(problems.map((p) => p.key)).toContain('MFA_ENCRYPTION_KEY');
   });
 
   it('production starts when the secrets are configured', () => {
@@ -68,6 +69,7 @@ describe('config', () => {
       SECURITY_TXT_EXPIRES: new Date(Date.now() + 180 * 86_400_000).toISOString(),
       SECURITY_CONTACT: 'mailto:security@example.com',
       AUDIT_SIGNING_KEY: 'A'.repeat(43),
+      MFA_ENCRYPTION_KEY: 'M'.repeat(43),
     });
     expect(config.NODE_ENV).toBe('production');
   });

@@ -50,10 +50,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function productionProblems(config: Config): ConfigProblem[] {
   if (config.NODE_ENV !== 'production') return [];
   const problems: ConfigProblem[] = [];
-  if (!config.JWT_SECRET) {
+  if (!config.JWT_SECRET && !config.JWT_PRIVATE_KEY_FILE) {
     problems.push({
       key: 'JWT_SECRET',
-      reason: 'must be set in production (at least 32 random characters), a generated key is per-machine',
+      reason: 'must be set in production (at least 32 random characters) unless JWT_PRIVATE_KEY_FILE is: it encrypts the signing keys, and a generated one is per-machine',
     });
   }
   // security.txt: a contact and an unexpired Expires are required (RFC 9116, src/http/security-txt-rfc.ts).
@@ -64,9 +64,20 @@ export function productionProblems(config: Config): ConfigProblem[] {
       reason: 'must be set in production (an Ed25519 key, e.g. 32 random bytes in base64url): a generated key is per-machine, so checkpoints signed on one node would not verify on another',
     });
   }
+  // MFA (src/security/mfa/): TOTP secrets encrypted by a per-machine key could not be read on another node.
+  if (!config.MFA_ENCRYPTION_KEY) {
+    problems.push({
+      key: 'MFA_ENCRYPTION_KEY',
+      reason: 'must be set in production (at least 32 random characters): a generated key is per-machine, so TOTP secrets encrypted on one node could not be read on another',
+    });
+  }
   // Backups (src/backup/): the S3 credentials and objects must not cross the network in clear text.
   if (config.AWS_S3_ENDPOINT?.startsWith('http://') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(config.AWS_S3_ENDPOINT)) {
     problems.push({ key: 'AWS_S3_ENDPOINT', reason: 'must use https in production (S3 requests carry credentials and backups)' });
+  }
+  // Uploads (src/security/uploads/): unscanned files must never be served in production.
+  if (config.UPLOAD_SCAN === 'off') {
+    problems.push({ key: 'UPLOAD_SCAN', reason: 'off is refused in production: set CLAMAV_URL (uploads wait in quarantine without a scanner)' });
   }
   if (config.PUBLIC_URL.startsWith('http://') && !/^http:\/\/(127\.0\.0\.1|localhost)/.test(config.PUBLIC_URL)) {
     problems.push({ key: 'PUBLIC_URL', reason: 'must use https in production' });

@@ -177,6 +177,7 @@ describe('deploy/compose.yaml', () => {
       PUBLIC_URL: 'https://api.example.com',
       JWT_SECRET: 'j'.repeat(64),
       AUDIT_SIGNING_KEY: '11'.repeat(32),
+      MFA_ENCRYPTION_KEY: 'm'.repeat(64),
       POSTGRES_PASSWORD: 'pg-password',
       REDIS_PASSWORD: 'redis-password',
       SECURITY_CONTACT: 'mailto:security@example.com',

@@ -10,8 +10,16 @@ export const AUDIT_ACTIONS = {
   register: 'auth.register',
   refresh: 'auth.refresh',
   lockout: 'account.locked',
+  accountUnlocked: 'account.unlocked',
+  contactMessage: 'contact.message',
+  mailDeliveryFailed: 'mail.delivery.failed',
   tokenRevoked: 'token.revoked',
   refreshReused: 'token.refresh.reused',
+  tokenIssued: 'token.issued',
+  tokenVerifyFailed: 'token.verify.failed',
+  tokenBindingMismatch: 'token.binding.mismatch',
+  sessionRevoked: 'session.revoked',
+  keysRotated: 'keys.rotated',
   rateLimited: 'ratelimit.limited',
   clientBlocked: 'ratelimit.blocked',
   auditRead: 'audit.read',
@@ -22,6 +30,29 @@ export const AUDIT_ACTIONS = {
   httpLimited: 'http.limited',
   /** Requests refused 403 CLIENT_BLOCKED, aggregated the same way. */
   httpBlocked: 'http.blocked',
+  /** MFA (src/security/mfa/, docs/MFA.md). */
+  mfaTotpEnrolled: 'mfa.totp.enrolled',
+  mfaVerifySucceeded: 'mfa.verify.succeeded',
+  mfaVerifyFailed: 'mfa.verify.failed',
+  mfaBackupCodesUsed: 'mfa.backup_codes.used',
+  /** Two or fewer backup codes left: a warning for the user (and the dashboard). */
+  mfaBackupCodesLow: 'mfa.backup_codes.low',
+  mfaBackupCodesRegenerated: 'mfa.backup_codes.regenerated',
+  mfaDeviceTrusted: 'mfa.device.trusted',
+  mfaDeviceRevoked: 'mfa.device.revoked',
+  mfaDisabled: 'mfa.disabled',
+  mfaReset: 'mfa.reset',
+  mfaEnrollmentEnforced: 'mfa.enrollment.enforced',
+  mfaPasskeyRegistered: 'mfa.passkey.registered',
+  mfaPasskeyLogin: 'mfa.passkey.login.succeeded',
+  /** Uploads (src/security/uploads/): a file held in quarantine (metadata.reason: infected, scan_failed, ...). */
+  mediaQuarantined: 'media.quarantined',
+  mediaInfected: 'media.scan.infected',
+  mediaRejected: 'media.rejected',
+  mediaReleased: 'media.quarantine.released',
+  mediaDeleted: 'media.deleted',
+  /** Stored bytes no longer match their SHA-256 (detected while serving). */
+  mediaIntegrityFailed: 'media.integrity.failed',
 } as const;
 
 /** Prefixes counted as one family in the report (e.g. every `token.revoked.*`). */

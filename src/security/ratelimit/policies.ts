@@ -75,6 +75,31 @@ export function builtinPolicySpecs(config: Config): PolicySpec[] {
       limits: perMinuteHour(config.RATE_LIMIT_REGISTER_PER_MINUTE, config.RATE_LIMIT_REGISTER_PER_HOUR),
     },
     {
+      // The contact form mails a person: few messages per client (plus a per-portfolio daily
+      // cap in src/security/accounts/contact.ts).
+      name: 'contact',
+      methods: ['POST'],
+      path: '/api/public/portfolios/:slug/contact',
+      key: 'ip',
+      limits: perMinuteHour(config.RATE_LIMIT_CONTACT_PER_MINUTE, config.RATE_LIMIT_CONTACT_PER_HOUR),
+    },
+    {
+      // Both mail a person (a reset link, a verification link): few requests per client, plus
+      // at most one mail a minute per account in src/security/accounts/flows.ts.
+      name: 'password-forgot',
+      methods: ['POST'],
+      path: '/api/auth/password/forgot',
+      key: 'ip',
+      limits: perMinuteHour(config.RATE_LIMIT_ACCOUNT_MAIL_PER_MINUTE, config.RATE_LIMIT_ACCOUNT_MAIL_PER_HOUR),
+    },
+    {
+      name: 'email-resend',
+      methods: ['POST'],
+      path: '/api/auth/email/resend',
+      key: 'ip',
+      limits: perMinuteHour(config.RATE_LIMIT_ACCOUNT_MAIL_PER_MINUTE, config.RATE_LIMIT_ACCOUNT_MAIL_PER_HOUR),
+    },
+    {
       name: 'portfolios',
       path: '/api/portfolios*',
       key: 'user',

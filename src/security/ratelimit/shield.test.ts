@@ -27,6 +27,9 @@ beforeAll(async () => {
     MAX_REQUEST_SIZE: '4096',
     IP_ALLOW_LIST: '192.0.2.250',
     IP_DENY_LIST: '198.51.100.0/24',
+    // The account lockout (src/security/accounts) would answer 429 ACCOUNT_LOCKED after 5 wrong
+    // passwords; these tests count the shield's own login buckets.
+    LOCKOUT_THRESHOLD: '100',
   });
   admin = await createUser(t.app, { role: 'admin' });
   alice = await createUser(t.app);
