@@ -75,9 +75,23 @@ export function formatTable(results: Result[], variants: Variant[]): string {
       r.ratio === null ? 'baseline' : `${r.ratio.toFixed(2)}x of ${base ?? '?'}`,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  return markdownTable(header, rows);
+}
+
+/** A result row of the benchmarks that print value/unit/ratio/goal tables (ratelimit, tokens). */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  goal?: string;
+}
+
+/** A Markdown table with padded columns, as every benchmark prints its results. */
+export function markdownTable(header: string[], body: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
 export interface BenchServer {

@@ -21,20 +21,13 @@ import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisKv } from '../src/platform/kv/index.js';
 import { intervalFor, keys, type BucketGroup } from '../src/security/ratelimit/gcra.js';
 import { KvLimiterStore, MemoryLimiterStore } from '../src/security/ratelimit/stores.js';
-import { measure, privateRedis, startBenchServer } from './harness.js';
+import { markdownTable, measure, privateRedis, startBenchServer, type BenchRow } from './harness.js';
 
 const durationS = Number(process.env['BENCH_DURATION'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
 const CLIENTS = 1000;
 
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  goal?: string;
-}
-const rows: Row[] = [];
+const rows: BenchRow[] = [];
 
 function clients(): string[] {
   return Array.from({ length: CLIENTS }, (_, i) => `198.51.${i >> 8}.${i & 0xff}`);
@@ -268,9 +261,7 @@ function table(): string {
     const value = r.unit === 'commands' ? r.value.toFixed(3) : r.value.toFixed(0);
     return [r.name, value, r.unit, ratio, r.goal ?? ''];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(header, body);
 }
 
 const redis = await privateRedis();

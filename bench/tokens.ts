@@ -19,19 +19,12 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { jwtVerify, SignJWT } from 'jose';
-import { measure, privateRedis, startBenchServer, type BenchServer } from './harness.js';
+import { markdownTable, measure, privateRedis, startBenchServer, type BenchRow, type BenchServer } from './harness.js';
 
 const durationS = Number(process.env['BENCH_DURATION'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
 
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  goal?: string;
-}
-const rows: Row[] = [];
+const rows: BenchRow[] = [];
 
 async function bareJoseVerify(): Promise<number> {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -172,9 +165,7 @@ function table(): string {
       met,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(header, body);
 }
 
 process.stderr.write('bare jose.jwtVerify...\n');

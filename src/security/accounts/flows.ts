@@ -6,6 +6,7 @@
  * account-dependent work (token, mail) runs in the background after the answer, so the time of
  * the answer does not depend on it either. Registration hashes the password on both paths.
  */
+import { userEvent } from '../audit/event.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../http/errors.js';
 import type { Queryable } from '../../platform/db/index.js';
@@ -51,17 +52,7 @@ export class AccountFlows {
     metadata: Record<string, unknown> = {},
     tx?: Queryable,
   ): Promise<void> {
-    await this.app.audit.record(
-      {
-        action,
-        actor: userId ?? 'anonymous',
-        outcome,
-        target: userId ? { type: 'user', id: userId } : null,
-        metadata,
-        ...ctx,
-      },
-      tx,
-    );
+    await this.app.audit.record(userEvent(action, userId, outcome, ctx, metadata), tx);
   }
 
   // ---- password reset -------------------------------------------------------------------------

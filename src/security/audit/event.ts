@@ -55,6 +55,29 @@ export interface RequestContext {
   requestId: string | null;
 }
 
+/**
+ * An event about one user: the user is the actor (unless `actor` says otherwise) and the target;
+ * with no user (an unknown account, a refused token) both are anonymous. The shape every security
+ * module (tokens, MFA, accounts) writes for its own events.
+ */
+export function userEvent(
+  action: string,
+  userId: string | null,
+  outcome: AuditEventInput['outcome'],
+  context: RequestContext,
+  metadata: Record<string, unknown> = {},
+  actor?: string,
+): AuditEventInput {
+  return {
+    action,
+    actor: actor ?? userId ?? 'anonymous',
+    outcome,
+    target: userId ? { type: 'user', id: userId } : null,
+    metadata,
+    ...context,
+  };
+}
+
 /** An event after the gate: what goes into the inbox. */
 export interface CleanEvent extends EventFields {
   time: Date;

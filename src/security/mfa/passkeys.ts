@@ -22,7 +22,7 @@ import {
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
-import type { AuditEventInput, RequestContext } from '../audit/event.js';
+import { userEvent, type AuditEventInput, type RequestContext } from '../audit/event.js';
 import { newToken, sameText, tokenHash } from './crypto.js';
 import { mfaErrors } from './errors.js';
 import type { CredentialRow, MfaRepository } from './repository.js';
@@ -99,17 +99,7 @@ export class PasskeyService {
     metadata: Record<string, unknown> = {},
     tx?: Queryable,
   ) {
-    await this.d.audit.record(
-      {
-        action,
-        actor: userId ?? 'anonymous',
-        outcome,
-        target: userId ? { type: 'user', id: userId } : null,
-        metadata,
-        ...ctx,
-      },
-      tx,
-    );
+    await this.d.audit.record(userEvent(action, userId, outcome, ctx, metadata), tx);
   }
 
   // ---- registration ---------------------------------------------------------------------------

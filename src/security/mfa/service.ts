@@ -11,7 +11,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
 import { verifyPassword } from '../../users/password.js';
-import type { AuditEventInput, RequestContext } from '../audit/event.js';
+import { userEvent, type AuditEventInput, type RequestContext } from '../audit/event.js';
 import { MfaDecryptError, MfaKeyRing, newToken, sameText, tokenHash } from './crypto.js';
 import { mfaErrors } from './errors.js';
 import { MfaRepository, type ChallengeRow } from './repository.js';
@@ -132,14 +132,7 @@ export class MfaService {
     actor?: string,
   ) {
     await this.d.audit.record(
-      {
-        action,
-        actor: actor ?? userId,
-        outcome,
-        target: userId === 'anonymous' ? null : { type: 'user', id: userId },
-        metadata,
-        ...ctx,
-      },
+      userEvent(action, userId === 'anonymous' ? null : userId, outcome, ctx, metadata, actor),
       tx,
     );
   }

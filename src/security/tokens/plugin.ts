@@ -3,6 +3,7 @@
  * runs, `requireRecentAuth` for sensitive actions, browser cookies with CSRF protection, and the
  * security events (verification failures, binding mismatches) in the audit log.
  */
+import { userEvent } from '../audit/event.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -342,14 +343,7 @@ export async function recordEvent(
 ): Promise<void> {
   if (!app.hasDecorator('audit')) return;
   try {
-    await app.audit.record({
-      action,
-      actor: userId ?? 'anonymous',
-      outcome,
-      target: userId ? { type: 'user', id: userId } : null,
-      metadata,
-      ...app.audit.contextOf(request),
-    });
+    await app.audit.record(userEvent(action, userId, outcome, app.audit.contextOf(request), metadata));
   } catch (err) {
     request.log.warn({ err }, 'audit record failed');
   }

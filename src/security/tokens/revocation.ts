@@ -31,7 +31,7 @@ type Message =
  * request, and entries are reinserted anyway when they are reread after maxAge), so it is an
  * insertion-ordered cache rather than a strict LRU.
  */
-class Lru<K, V> {
+class BoundedMap<K, V> {
   private readonly map = new Map<K, V>();
   constructor(private readonly max: number) {}
   get(key: K): V | undefined {
@@ -73,8 +73,8 @@ export class RevocationCache {
   static readonly STALE_MS = 600;
 
   private readonly node = randomUUID();
-  private readonly users: Lru<string, Cached<UserTokenState | null>>;
-  private readonly sessions: Lru<string, Cached<boolean>>;
+  private readonly users: BoundedMap<string, Cached<UserTokenState | null>>;
+  private readonly sessions: BoundedMap<string, Cached<boolean>>;
   private readonly jtis = new Map<string, number>();
   private lastBeat = 0;
   private live = false;
@@ -98,8 +98,8 @@ export class RevocationCache {
     this.maxAgeMs = options.maxAgeMs ?? 60_000;
     this.heartbeatMs = options.heartbeatMs ?? RevocationCache.HEARTBEAT_MS;
     this.staleMs = options.staleMs ?? RevocationCache.STALE_MS;
-    this.users = new Lru(options.maxEntries ?? 50_000);
-    this.sessions = new Lru(options.maxEntries ?? 50_000);
+    this.users = new BoundedMap(options.maxEntries ?? 50_000);
+    this.sessions = new BoundedMap(options.maxEntries ?? 50_000);
     this.onError = options.onError ?? (() => undefined);
   }
 
