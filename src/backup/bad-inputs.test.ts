@@ -12,7 +12,15 @@ import { backupSettings } from './settings.js';
 import { loadConfig } from '../config/index.js';
 import { metadataNameOf } from './metadata.js';
 import { restoreBackup } from './restore.js';
-import { backupEnv, fingerprint, fixture, seed, type Env, type Fixture, type Kind } from './test-support.js';
+import {
+  backupEnv,
+  fingerprint,
+  fixture,
+  seed,
+  type Env,
+  type Fixture,
+  type Kind,
+} from '../../test/support/backup/helpers.js';
 
 const KINDS: Kind[] = TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -69,8 +77,17 @@ describe.each(KINDS)('bad inputs on %s', (kind) => {
   }
 
   it('wrong passphrase', async () => {
-    const config = loadConfig({ ...env.env, BACKUP_PASSPHRASE_FILE: '', BACKUP_PASSPHRASE: 'not the right passphrase at all' });
-    await expectRefused(a.file, 'BACKUP_WRONG_PASSPHRASE', /cannot be decrypted with the configured passphrase or key/, { ...env.ctx, settings: backupSettings(config) });
+    const config = loadConfig({
+      ...env.env,
+      BACKUP_PASSPHRASE_FILE: '',
+      BACKUP_PASSPHRASE: 'not the right passphrase at all',
+    });
+    await expectRefused(
+      a.file,
+      'BACKUP_WRONG_PASSPHRASE',
+      /cannot be decrypted with the configured passphrase or key/,
+      { ...env.ctx, settings: backupSettings(config) },
+    );
   });
 
   it('one flipped byte', async () => {
@@ -91,13 +108,20 @@ describe.each(KINDS)('bad inputs on %s', (kind) => {
   it('metadata from another backup', async () => {
     const file = await copyOf(a, 'swapped');
     await copyFile(b.metadataFile, path.join(path.dirname(file), metadataNameOf(path.basename(file))));
-    await expectRefused(file, 'BACKUP_METADATA_MISMATCH', /describes .* not .*: the metadata belongs to another backup/);
+    await expectRefused(
+      file,
+      'BACKUP_METADATA_MISMATCH',
+      /describes .* not .*: the metadata belongs to another backup/,
+    );
   });
 
   it('metadata from another backup, renamed to match', async () => {
     const file = await copyOf(a, 'swapped-edited');
     const other = JSON.parse(await readFile(b.metadataFile, 'utf8')) as Record<string, unknown>;
-    await writeFile(path.join(path.dirname(file), metadataNameOf(path.basename(file))), JSON.stringify({ ...other, file: path.basename(file), sizes: a.metadata.sizes }));
+    await writeFile(
+      path.join(path.dirname(file), metadataNameOf(path.basename(file))),
+      JSON.stringify({ ...other, file: path.basename(file), sizes: a.metadata.sizes }),
+    );
     await expectRefused(file, 'BACKUP_CORRUPTED', /metadata belongs to another backup/);
   });
 
@@ -111,14 +135,21 @@ describe.each(KINDS)('bad inputs on %s', (kind) => {
   });
 
   it('a missing file', async () => {
-    await expectRefused(path.join(work, 'backup_app_20260101T000001Z.sql.gz.gpg'), 'BACKUP_NOT_FOUND', /No such backup file/);
+    await expectRefused(
+      path.join(work, 'backup_app_20260101T000001Z.sql.gz.gpg'),
+      'BACKUP_NOT_FOUND',
+      /No such backup file/,
+    );
   });
 
   it('a backup of the other engine', async () => {
     // PGlite and PostgreSQL dumps are not interchangeable (INSERT vs COPY, version-specific DDL).
     const meta = JSON.parse(await readFile(a.metadataFile, 'utf8')) as Record<string, unknown>;
     const file = await copyOf(a, 'engine');
-    await writeFile(path.join(path.dirname(file), metadataNameOf(path.basename(file))), JSON.stringify({ ...meta, engine: kind === 'pglite' ? 'postgres' : 'pglite' }));
+    await writeFile(
+      path.join(path.dirname(file), metadataNameOf(path.basename(file))),
+      JSON.stringify({ ...meta, engine: kind === 'pglite' ? 'postgres' : 'pglite' }),
+    );
     await expectRefused(file, 'BACKUP_REFUSED', /restores only into/);
   });
 });

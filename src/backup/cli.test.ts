@@ -10,14 +10,18 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runTs } from '../../test/helpers/spawn.js';
-import { PASSPHRASE } from './test-support.js';
+import { PASSPHRASE } from '../../test/support/backup/helpers.js';
 
 let dir: string;
 let env: Record<string, string>;
-const cli = (args: string[], extra: Record<string, string> = {}) => runTs('src/cli/main.ts', ['backup', ...args], { env: { ...env, ...extra }, timeoutMs: 120_000 });
+const cli = (args: string[], extra: Record<string, string> = {}) =>
+  runTs('src/cli/main.ts', ['backup', ...args], { env: { ...env, ...extra }, timeoutMs: 120_000 });
 const backupsDir = () => path.join(dir, 'data', 'backups');
 const oneSentence = (stderr: string) => {
-  const lines = stderr.trim().split('\n').filter((l) => !/: .*(done|%)/.test(l) && !l.startsWith('warning:'));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !/: .*(done|%)/.test(l) && !l.startsWith('warning:'));
   expect(lines).toHaveLength(1);
   expect(stderr).not.toMatch(/\n\s+at /);
 };
@@ -38,7 +42,9 @@ describe('backup CLI', () => {
   it('refuses to write a backup without an encryption key, and says how to configure one', async () => {
     const r = await cli(['create'], { BACKUP_PASSPHRASE_FILE: '' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/No backup encryption key is configured: set BACKUP_PASSPHRASE_FILE .* or BACKUP_PASSPHRASE/);
+    expect(r.stderr).toMatch(
+      /No backup encryption key is configured: set BACKUP_PASSPHRASE_FILE .* or BACKUP_PASSPHRASE/,
+    );
     oneSentence(r.stderr);
     expect(await readdir(backupsDir()).catch(() => [])).toEqual([]);
   }, 120_000);
@@ -67,12 +73,18 @@ describe('backup CLI', () => {
     expect(file).toBeDefined();
     expect(path.basename(file!)).toMatch(/^backup_pglite_\d{8}T\d{6}Z\.sql\.gz\.gpg$/);
 
-    const listed = JSON.parse((await cli(['list', '--json'])).stdout) as { name: string; valid: boolean; verified: unknown }[];
+    const listed = JSON.parse((await cli(['list', '--json'])).stdout) as {
+      name: string;
+      valid: boolean;
+      verified: unknown;
+    }[];
     expect(listed).toEqual([expect.objectContaining({ name: path.basename(file!), valid: true, verified: null })]);
 
     const verified = await cli(['verify', path.basename(file!)]);
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/is intact: SHA-256 matches its metadata, it decrypts, and the .* dump is complete/);
+    expect(verified.stdout).toMatch(
+      /is intact: SHA-256 matches its metadata, it decrypts, and the .* dump is complete/,
+    );
 
     const noTty = await cli(['restore', file!]);
     expect(noTty.code).toBe(1);
@@ -93,7 +105,10 @@ describe('backup CLI', () => {
     const drill = await cli(['drill', file!]);
     expect(drill.code).toBe(0);
     expect(drill.stdout).toMatch(/^Drill passed: .* Marked verified\./);
-    const after = JSON.parse((await cli(['list', '--json'])).stdout) as { name: string; verified: { rtoMs: number } | null }[];
+    const after = JSON.parse((await cli(['list', '--json'])).stdout) as {
+      name: string;
+      verified: { rtoMs: number } | null;
+    }[];
     expect(after.find((e) => e.name === path.basename(file!))?.verified?.rtoMs).toBeGreaterThan(0);
 
     const prune = await cli(['prune', '--dry-run']);
@@ -130,11 +145,15 @@ describe('a backup killed with SIGKILL halfway', () => {
       const killEnv = { ...env, DATA_DIR: path.join(killDir, 'data') };
       // One process (node with tsx's loader, not the tsx wrapper that forks a child), so the
       // SIGKILL hits the process that writes the backup.
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'backup', 'create'], {
-        cwd: ROOT,
-        env: { ...process.env, ...killEnv },
-        stdio: 'ignore',
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'backup', 'create'],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ...killEnv },
+          stdio: 'ignore',
+        },
+      );
       const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
       const bdir = path.join(killDir, 'data', 'backups');
       // Kill as soon as the backup file is being written.

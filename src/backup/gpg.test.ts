@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import { createBackup } from './create.js';
 import { backupSettings } from './settings.js';
-import { backupEnv, fixture, seed, PASSPHRASE, type Env, type Fixture } from './test-support.js';
+import { backupEnv, fixture, seed, PASSPHRASE, type Env, type Fixture } from '../../test/support/backup/helpers.js';
 import { verifyFile } from './verify.js';
 import { END_MARKER } from './streams.js';
 
@@ -34,7 +34,9 @@ afterAll(async () => {
 });
 
 function gpg(args: string[]): Buffer {
-  const r = spawnSync('gpg', ['--homedir', gnupgHome, '--batch', '--quiet', '--no-tty', ...args], { maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('gpg', ['--homedir', gnupgHome, '--batch', '--quiet', '--no-tty', ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.error) throw new Error(`gpg is not installed (apt-get install gnupg): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`gpg failed: ${r.stderr.toString()}`);
   return r.stdout;
@@ -49,7 +51,19 @@ describe('stock gpg', () => {
     expect(sql).toContain(END_MARKER);
     expect(sql.startsWith(`-- portfolio-backup id=${created.metadata.id} `)).toBe(true);
     // gpg reports the cipher it used: AES256, never a weaker default.
-    const r = spawnSync('gpg', ['--homedir', gnupgHome, '--batch', '--no-tty', '-v', '--passphrase-file', env.passphraseFile, '--decrypt', '--output', '/dev/null', created.file]);
+    const r = spawnSync('gpg', [
+      '--homedir',
+      gnupgHome,
+      '--batch',
+      '--no-tty',
+      '-v',
+      '--passphrase-file',
+      env.passphraseFile,
+      '--decrypt',
+      '--output',
+      '/dev/null',
+      created.file,
+    ]);
     expect(r.stderr.toString()).toMatch(/AES256/);
   });
 
@@ -61,7 +75,12 @@ describe('stock gpg', () => {
   });
 
   it('backups encrypted to a public key open with the private key, in gpg and in verify', async () => {
-    const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Backups', email: 'backup@example.test' }], format: 'armored' });
+    const { privateKey, publicKey } = await openpgp.generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{ name: 'Backups', email: 'backup@example.test' }],
+      format: 'armored',
+    });
     const pub = path.join(env.dir, 'pub.asc');
     const priv = path.join(env.dir, 'priv.asc');
     await writeFile(pub, publicKey);
@@ -69,15 +88,22 @@ describe('stock gpg', () => {
     // The backup host holds only the public key: no passphrase at all.
     const encryptOnly = loadConfig({ ...env.env, BACKUP_PASSPHRASE_FILE: '', BACKUP_PUBLIC_KEY_FILE: pub });
     const created = await createBackup(f.target, { ...env.ctx, settings: backupSettings(encryptOnly) });
-    expect(created.metadata.encryption).toMatchObject({ passphrase: false, recipients: [expect.stringMatching(/^[0-9A-F]{40}$/)] });
+    expect(created.metadata.encryption).toMatchObject({
+      passphrase: false,
+      recipients: [expect.stringMatching(/^[0-9A-F]{40}$/)],
+    });
 
     execFileSync('gpg', ['--homedir', gnupgHome, '--batch', '--quiet', '--import', priv]);
     const sql = gunzipSync(gpg(['--decrypt', created.file])).toString('utf8');
     expect(sql).toContain(END_MARKER);
 
     const restoreHost = loadConfig({ ...env.env, BACKUP_PASSPHRASE_FILE: '', BACKUP_PRIVATE_KEY_FILE: priv });
-    await expect(verifyFile(created.file, await backupSettings(restoreHost).decryptionKeys())).resolves.toMatchObject({ metadata: { id: created.metadata.id } });
+    await expect(verifyFile(created.file, await backupSettings(restoreHost).decryptionKeys())).resolves.toMatchObject({
+      metadata: { id: created.metadata.id },
+    });
     // Without the private key it cannot be read.
-    await expect(verifyFile(created.file, { passphrase: PASSPHRASE, privateKeys: [] })).rejects.toThrow(/cannot be decrypted/);
+    await expect(verifyFile(created.file, { passphrase: PASSPHRASE, privateKeys: [] })).rejects.toThrow(
+      /cannot be decrypted/,
+    );
   });
 });

@@ -10,7 +10,7 @@ import { listLocal, newestVerified, type CatalogEntry } from './catalog.js';
 import { createBackup } from './create.js';
 import { drillFile } from './drill.js';
 import { deleteBackup, planPrune } from './prune.js';
-import { backupEnv, fixture, seed, type Env, type Fixture } from './test-support.js';
+import { backupEnv, fixture, seed, type Env, type Fixture } from '../../test/support/backup/helpers.js';
 
 const DAY = 24 * 3600 * 1000;
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -25,40 +25,63 @@ function entry(i: number, ageDays: number, valid: boolean, drillOk: boolean | un
     status: valid ? 'valid' : 'invalid',
     valid,
     locations: ['local'],
-    ...(drillOk === undefined ? {} : { drill: { at: NOW.toISOString(), ok: drillOk, rtoMs: 1, target: 'x', tables: 1, rows: 1 } }),
+    ...(drillOk === undefined
+      ? {}
+      : { drill: { at: NOW.toISOString(), ok: drillOk, rtoMs: 1, target: 'x', tables: 1, rows: 1 } }),
   };
 }
 
 const catalog = fc.array(
-  fc.record({ age: fc.double({ min: 0, max: 400, noNaN: true }), valid: fc.boolean(), drill: fc.option(fc.boolean(), { nil: undefined }) }),
+  fc.record({
+    age: fc.double({ min: 0, max: 400, noNaN: true }),
+    valid: fc.boolean(),
+    drill: fc.option(fc.boolean(), { nil: undefined }),
+  }),
   { maxLength: 40 },
 );
 
 describe('planPrune (property)', () => {
   it('never deletes the newest verified backup, whatever the settings', () => {
     fc.assert(
-      fc.property(catalog, fc.integer({ min: 1, max: 36_500 }), fc.integer({ min: 1, max: 50 }), (specs, retentionDays, minKeep) => {
-        const entries = specs.map((s, i) => entry(i, s.age, s.valid, s.drill));
-        const plan = planPrune(entries, { now: NOW, retentionDays, minKeep });
-        const verified = newestVerified(entries);
-        const removed = new Set(plan.remove.map((r) => r.entry.name));
-        if (verified) expect(removed.has(verified.name)).toBe(false);
-        // Every entry is decided exactly once.
-        expect(plan.keep.length + plan.remove.length).toBe(entries.length);
-        // The newest minKeep valid backups stay.
-        const newestValid = entries.filter((e) => e.valid).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, minKeep);
-        for (const e of newestValid) expect(removed.has(e.name)).toBe(false);
-        // Nothing younger than the retention period is deleted (interrupted leftovers aside).
-        for (const r of plan.remove) expect(NOW.getTime() - r.entry.createdAt.getTime()).toBeGreaterThan(retentionDays * DAY - 1);
-      }),
+      fc.property(
+        catalog,
+        fc.integer({ min: 1, max: 36_500 }),
+        fc.integer({ min: 1, max: 50 }),
+        (specs, retentionDays, minKeep) => {
+          const entries = specs.map((s, i) => entry(i, s.age, s.valid, s.drill));
+          const plan = planPrune(entries, { now: NOW, retentionDays, minKeep });
+          const verified = newestVerified(entries);
+          const removed = new Set(plan.remove.map((r) => r.entry.name));
+          if (verified) expect(removed.has(verified.name)).toBe(false);
+          // Every entry is decided exactly once.
+          expect(plan.keep.length + plan.remove.length).toBe(entries.length);
+          // The newest minKeep valid backups stay.
+          const newestValid = entries
+            .filter((e) => e.valid)
+            .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+            .slice(0, minKeep);
+          for (const e of newestValid) expect(removed.has(e.name)).toBe(false);
+          // Nothing younger than the retention period is deleted (interrupted leftovers aside).
+          for (const r of plan.remove)
+            expect(NOW.getTime() - r.entry.createdAt.getTime()).toBeGreaterThan(retentionDays * DAY - 1);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('keeps an old verified backup when every newer one is unverified', () => {
-    const entries = [entry(1, 100, true, true), entry(2, 90, true, undefined), entry(3, 80, true, false), entry(4, 1, true, undefined)];
+    const entries = [
+      entry(1, 100, true, true),
+      entry(2, 90, true, undefined),
+      entry(3, 80, true, false),
+      entry(4, 1, true, undefined),
+    ];
     const plan = planPrune(entries, { now: NOW, retentionDays: 30, minKeep: 1 });
-    expect(plan.remove.map((r) => r.entry.name).sort()).toEqual([entry(2, 0, true, undefined).name, entry(3, 0, true, undefined).name]);
+    expect(plan.remove.map((r) => r.entry.name).sort()).toEqual([
+      entry(2, 0, true, undefined).name,
+      entry(3, 0, true, undefined).name,
+    ]);
     expect(plan.keep.find((k) => k.entry.name === entry(1, 0, true, true).name)?.why).toBe('newest verified backup');
   });
 });

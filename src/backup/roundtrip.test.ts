@@ -11,7 +11,15 @@ import { createBackup } from './create.js';
 import { drillFile } from './drill.js';
 import { readMetadataFile } from './metadata.js';
 import { restoreBackup } from './restore.js';
-import { backupEnv, fingerprint, fixture, seed, type Env, type Fixture, type Kind } from './test-support.js';
+import {
+  backupEnv,
+  fingerprint,
+  fixture,
+  seed,
+  type Env,
+  type Fixture,
+  type Kind,
+} from '../../test/support/backup/helpers.js';
 import { verifyFile } from './verify.js';
 
 const KINDS: Kind[] = TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
@@ -54,7 +62,11 @@ describe.each(KINDS)('round trip on %s', (kind) => {
     // Identity sequences continue after the restored rows.
     const [row] = await f.sql(`insert into bk_values (label) values ('next') returning id`);
     expect(row?.['id']).toBe(21);
-    expect(env.events.map((e) => e.action)).toEqual(['backup.create.completed', 'backup.create.completed', 'backup.restore.completed']);
+    expect(env.events.map((e) => e.action)).toEqual([
+      'backup.create.completed',
+      'backup.create.completed',
+      'backup.restore.completed',
+    ]);
   });
 
   it('the safety backup holds the state just before the restore', async () => {
@@ -62,7 +74,9 @@ describe.each(KINDS)('round trip on %s', (kind) => {
     const safety = entries.find((e) => e.metadata?.reason === 'pre-restore');
     expect(safety?.valid).toBe(true);
     expect(safety?.metadata?.tables.find((t) => t.name === 'after_backup')).toBeDefined();
-    await expect(verifyFile(safety!.local!.file, await env.ctx.settings.decryptionKeys())).resolves.toMatchObject({ dumpBytes: expect.any(Number) });
+    await expect(verifyFile(safety!.local!.file, await env.ctx.settings.decryptionKeys())).resolves.toMatchObject({
+      dumpBytes: expect.any(Number),
+    });
   });
 
   it('a drill restores into a scratch database, matches every table and marks the backup verified', async () => {

@@ -6,12 +6,12 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../platform/blob/s3.js';
-import { startLocalS3, type LocalS3 } from '../platform/blob/s3rver.test-support.js';
+import { startLocalS3, type LocalS3 } from '../../test/support/blob/s3rver.js';
 import { catalogFor } from './cli-support.js';
 import { createBackup, type CreateResult } from './create.js';
 import { locate } from './locate.js';
 import { restoreBackup } from './restore.js';
-import { backupEnv, fingerprint, fixture, seed, type Env, type Fixture } from './test-support.js';
+import { backupEnv, fingerprint, fixture, seed, type Env, type Fixture } from '../../test/support/backup/helpers.js';
 import { verifyFile } from './verify.js';
 
 let s3: LocalS3;
@@ -45,7 +45,9 @@ describe('backups in S3', () => {
     try {
       const keys = [];
       for await (const o of store.list('')) keys.push(o.key);
-      expect(keys.sort()).toEqual([created.metadata.file.replace('.sql.gz.gpg', '.json'), created.metadata.file].sort());
+      expect(keys.sort()).toEqual(
+        [created.metadata.file.replace('.sql.gz.gpg', '.json'), created.metadata.file].sort(),
+      );
       expect((await store.head(created.metadata.file))?.size).toBe(created.metadata.sizes.encrypted);
     } finally {
       await store.close();
@@ -53,10 +55,18 @@ describe('backups in S3', () => {
   });
 
   it('list shows it in both places, then only in S3 once the local copy is gone', async () => {
-    expect((await catalogFor(env.ctx.settings))[0]).toMatchObject({ name: created.metadata.file, locations: ['local', 's3'], valid: true });
+    expect((await catalogFor(env.ctx.settings))[0]).toMatchObject({
+      name: created.metadata.file,
+      locations: ['local', 's3'],
+      valid: true,
+    });
     await rm(created.file);
     await rm(created.metadataFile);
-    expect((await catalogFor(env.ctx.settings))[0]).toMatchObject({ name: created.metadata.file, locations: ['s3'], valid: true });
+    expect((await catalogFor(env.ctx.settings))[0]).toMatchObject({
+      name: created.metadata.file,
+      locations: ['s3'],
+      valid: true,
+    });
   });
 
   it('verify and restore read from S3 (by s3:// address or by bare name)', async () => {
@@ -64,7 +74,9 @@ describe('backups in S3', () => {
     const located = await locate(`s3://pf-backups/backups/${created.metadata.file}`, env.ctx.settings);
     try {
       expect(located.where).toBe('s3');
-      await expect(verifyFile(located.file, await env.ctx.settings.decryptionKeys())).resolves.toMatchObject({ metadata: { id: created.metadata.id } });
+      await expect(verifyFile(located.file, await env.ctx.settings.decryptionKeys())).resolves.toMatchObject({
+        metadata: { id: created.metadata.id },
+      });
     } finally {
       await located.cleanup();
     }
@@ -92,6 +104,8 @@ describe('backups in S3', () => {
   });
 
   it('an address outside the configured bucket is refused', async () => {
-    await expect(locate('s3://other-bucket/backups/backup_pglite_20200101T000000Z.sql.gz.gpg', env.ctx.settings)).rejects.toThrow(/not in the configured bucket pf-backups/);
+    await expect(
+      locate('s3://other-bucket/backups/backup_pglite_20200101T000000Z.sql.gz.gpg', env.ctx.settings),
+    ).rejects.toThrow(/not in the configured bucket pf-backups/);
   });
 });

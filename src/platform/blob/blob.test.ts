@@ -11,7 +11,7 @@ import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobNotFoundError, DirBlobStore, checkKey, type BlobStore } from './index.js';
 import { S3BlobStore } from './s3.js';
-import { startLocalS3, type LocalS3 } from './s3rver.test-support.js';
+import { startLocalS3, type LocalS3 } from '../../../test/support/blob/s3rver.js';
 
 let s3: LocalS3;
 let dir: string;
@@ -82,7 +82,9 @@ describe.each(stores)('BlobStore contract: %s', (kind, make) => {
 
   it('a missing object is a BlobNotFoundError naming it', async () => {
     await expect(store.get('nope.bin')).rejects.toBeInstanceOf(BlobNotFoundError);
-    await expect(store.get('nope.bin')).rejects.toThrow(kind === 's3' ? /s3:\/\/test-bucket\/contract\/nope\.bin/ : /nope\.bin/);
+    await expect(store.get('nope.bin')).rejects.toThrow(
+      kind === 's3' ? /s3:\/\/test-bucket\/contract\/nope\.bin/ : /nope\.bin/,
+    );
   });
 
   it('streams an object larger than a multipart part', async () => {
@@ -107,7 +109,8 @@ describe.each(stores)('BlobStore contract: %s', (kind, make) => {
   });
 
   it('refuses keys that would escape', () => {
-    for (const bad of ['../x', '/abs', 'a//b', 'a/../b', '', 'a\\b']) expect(() => checkKey(bad)).toThrow(/Invalid blob key/);
+    for (const bad of ['../x', '/abs', 'a//b', 'a/../b', '', 'a\\b'])
+      expect(() => checkKey(bad)).toThrow(/Invalid blob key/);
   });
 });
 

@@ -15,7 +15,7 @@ import { openDb, type Db } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
 import { MailAddressError } from './headers.js';
 import { Mailer, type MailerOptions } from './mailer.js';
-import { startSmtpServer, type TestSmtpServer } from './smtp-server.test-support.js';
+import { startSmtpServer, type TestSmtpServer } from '../../../test/support/mail/smtp-server.js';
 import { createFileTransport, createSmtpTransport } from './transport.js';
 import type { OutgoingMail } from './types.js';
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { startSmtpServer, type TestSmtpServer } from '../../platform/mail/smtp-server.test-support.js';
+import { startSmtpServer, type TestSmtpServer } from '../../../test/support/mail/smtp-server.js';
 
 let smtp: TestSmtpServer;
 let t: TestApp;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, strongPassword, uniqueEmail, type TestUser } from '../../../test/helpers/factories.js';
-import { compareTimings, mailsTo } from './test-support.js';
+import { compareTimings, mailsTo } from '../../../test/support/accounts/helpers.js';
 
 /** Medians may differ by this factor at most: a real existence oracle (argon2, a mail, a transaction) is far above it or needs the flush we exclude. */
 const MAX_RATIO = 2;

@@ -11,7 +11,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, uniqueEmail, type TestUser } from '../../../test/helpers/factories.js';
-import { startSmtpServer, type TestSmtpServer } from '../../platform/mail/smtp-server.test-support.js';
+import { startSmtpServer, type TestSmtpServer } from '../../../test/support/mail/smtp-server.js';
 import { verifyPassword } from '../../users/password.js';
 import { LockoutError } from './lockout.js';
 

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, strongPassword, uniqueEmail, type TestUser } from '../../../test/helpers/factories.js';
-import { client, enrollTotp, login, oathCode, verify } from '../mfa/test-support.js';
-import { loginAs, mailsTo, tokenIn } from './test-support.js';
+import { client, enrollTotp, login, oathCode, verify } from '../../../test/support/mfa/helpers.js';
+import { loginAs, mailsTo, tokenIn } from '../../../test/support/accounts/helpers.js';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, strongPassword, uniqueEmail } from '../../../test/helpers/factories.js';
-import { startSmtpServer, type TestSmtpServer } from '../../platform/mail/smtp-server.test-support.js';
+import { startSmtpServer, type TestSmtpServer } from '../../../test/support/mail/smtp-server.js';
 import { runHousekeeping } from './housekeeping.js';
-import { loginAs } from './test-support.js';
+import { loginAs } from '../../../test/support/accounts/helpers.js';
 
 let t: TestApp;
 let smtp: TestSmtpServer;

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, strongPassword, type TestUser } from '../../../test/helpers/factories.js';
-import { client, enrollTotp, login, oathCode, verify } from '../mfa/test-support.js';
+import { client, enrollTotp, login, oathCode, verify } from '../../../test/support/mfa/helpers.js';
 import { actionFor, assessRisk, deviceFamily, networkPrefix } from './risk.js';
-import { FIREFOX_LINUX, loginAs, mailsTo, SAFARI_IPHONE, tokenIn } from './test-support.js';
+import { FIREFOX_LINUX, loginAs, mailsTo, SAFARI_IPHONE, tokenIn } from '../../../test/support/accounts/helpers.js';
 
 const DENIED = '198.18.7.9';
 

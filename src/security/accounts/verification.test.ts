@@ -8,7 +8,7 @@ import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, strongPassword, uniqueEmail } from '../../../test/helpers/factories.js';
 import { loadConfig } from '../../config/index.js';
 import { emailVerificationMode } from './service.js';
-import { loginAs, mailsTo, tokenIn } from './test-support.js';
+import { loginAs, mailsTo, tokenIn } from '../../../test/support/accounts/helpers.js';
 
 function stable(body: string): unknown {
   const parsed = JSON.parse(body) as Record<string, unknown>;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MfaDecryptError, MfaKeyRing } from './crypto.js';
 import { BACKUP_ALPHABET, codeAt, matchStep, newBackupCode, normaliseBackupCode, stepAt } from './totp.js';
-import { oathCode } from './test-support.js';
+import { oathCode } from '../../../test/support/mfa/helpers.js';
 import { parseEncryptionKeys, parseRequiredRoles } from './config.js';
 
 // RFC 6238 Appendix B: the ASCII secret "12345678901234567890" in base32.

@@ -11,7 +11,7 @@ import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser } from '../../../test/helpers/factories.js';
 import { openDb } from '../../platform/db/index.js';
 import { TEST_DATABASE_URL } from '../../../test/helpers/services.js';
-import { claimsOf, client, enrollTotp, login, oathCode, verify } from './test-support.js';
+import { claimsOf, client, enrollTotp, login, oathCode, verify } from '../../../test/support/mfa/helpers.js';
 
 let t: TestApp;
 

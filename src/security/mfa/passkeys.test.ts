@@ -18,7 +18,7 @@ import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../../test/helpers/factories.js';
 import { IN_CI } from '../../../test/helpers/services.js';
 import { freePort } from '../../../test/helpers/spawn.js';
-import { claimsOf } from './test-support.js';
+import { claimsOf } from '../../../test/support/mfa/helpers.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);

@@ -11,7 +11,7 @@ import { loadOrCreateSecret } from '../../platform/secrets/index.js';
 import { MfaKeyRing } from './crypto.js';
 import { GENERATED_MFA_KEY_NAME } from './plugin.js';
 import { MfaService } from './service.js';
-import { claimsOf, client, enrollTotp, login, oathCode, verify } from './test-support.js';
+import { claimsOf, client, enrollTotp, login, oathCode, verify } from '../../../test/support/mfa/helpers.js';
 
 let t: TestApp;
 

@@ -13,7 +13,16 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { fetchMedia, gif, hasExiftool, jarBytes, jpeg, pngBomb, upload, uploadTestApp } from './test-support.js';
+import {
+  fetchMedia,
+  gif,
+  hasExiftool,
+  jarBytes,
+  jpeg,
+  pngBomb,
+  upload,
+  uploadTestApp,
+} from '../../../test/support/uploads/helpers.js';
 
 let t: TestApp;
 let owner: TestUser;

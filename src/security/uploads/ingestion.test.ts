@@ -10,7 +10,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { fetchMedia, jpeg, multipart, png, simplePdf, upload, uploadTestApp } from './test-support.js';
+import {
+  fetchMedia,
+  jpeg,
+  multipart,
+  png,
+  simplePdf,
+  upload,
+  uploadTestApp,
+} from '../../../test/support/uploads/helpers.js';
 
 let t: TestApp;
 let owner: TestUser;

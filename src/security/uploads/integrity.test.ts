@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { auditActions, fetchMedia, png, upload, uploadTestApp } from './test-support.js';
+import { auditActions, fetchMedia, png, upload, uploadTestApp } from '../../../test/support/uploads/helpers.js';
 
 let t: TestApp;
 let owner: TestUser;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
 import { inspectPdf, sanitisePdf } from './pdf.js';
-import { fetchMedia, hostilePdf, upload, uploadTestApp } from './test-support.js';
+import { fetchMedia, hostilePdf, upload, uploadTestApp } from '../../../test/support/uploads/helpers.js';
 
 describe('sanitisePdf', () => {
   it('finds everything dangerous in the hostile sample', async () => {

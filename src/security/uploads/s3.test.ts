@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { startLocalS3, type LocalS3 } from '../../platform/blob/s3rver.test-support.js';
-import { png, simplePdf, upload, uploadTestApp } from './test-support.js';
+import { startLocalS3, type LocalS3 } from '../../../test/support/blob/s3rver.js';
+import { png, simplePdf, upload, uploadTestApp } from '../../../test/support/uploads/helpers.js';
 
 let s3: LocalS3;
 let t: TestApp;

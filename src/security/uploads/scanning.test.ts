@@ -22,7 +22,7 @@ import {
   TEST_CLAMAV_URL,
   upload,
   uploadTestApp,
-} from './test-support.js';
+} from '../../../test/support/uploads/helpers.js';
 
 describe('configuration', () => {
   it('UPLOAD_SCAN=off is refused in production', () => {

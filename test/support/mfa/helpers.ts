@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { codeAt } from './totp.js';
+import { codeAt } from '../../../src/security/mfa/totp.js';
 
 // Not imported from test/helpers: this file sits under src/ (rootDir of the build).
 const IN_CI = process.env['CI'] === 'true';

@@ -11,8 +11,8 @@ import zlib from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { PDFDocument, PDFName, PDFString, rgb } from 'pdf-lib';
 import sharp from 'sharp';
-import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
-import type { TestUser } from '../../../test/helpers/factories.js';
+import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import type { TestUser } from '../../helpers/factories.js';
 
 /** The real clamd of this run (SERVICES.md), e.g. tcp://127.0.0.1:3310. */
 export const TEST_CLAMAV_URL = process.env['TEST_CLAMAV_URL'] || undefined;

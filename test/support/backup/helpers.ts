@@ -9,13 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { loadConfig } from '../config/index.js';
-import { ManualClock } from '../platform/clock.js';
-import { openDb, type Db } from '../platform/db/index.js';
-import { migrate } from '../platform/db/migrate.js';
-import type { BackupAudit, BackupContext } from './create.js';
-import type { DbTarget } from './db.js';
-import { backupSettings } from './settings.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { ManualClock } from '../../../src/platform/clock.js';
+import { openDb, type Db } from '../../../src/platform/db/index.js';
+import { migrate } from '../../../src/platform/db/migrate.js';
+import type { BackupAudit, BackupContext } from '../../../src/backup/create.js';
+import type { DbTarget } from '../../../src/backup/db.js';
+import { backupSettings } from '../../../src/backup/settings.js';
 
 export const PASSPHRASE = 'test passphrase, long enough 1234';
 
@@ -81,14 +81,16 @@ export async function fixture(kind: Kind, baseUrl: string | undefined): Promise<
 export function pgliteAsDb(pgl: PGlite): Db {
   return {
     kind: 'pglite',
-    query: async <T>(sql: string, params?: readonly unknown[]) => (await pgl.query<T>(sql, params as unknown[] | undefined)).rows,
+    query: async <T>(sql: string, params?: readonly unknown[]) =>
+      (await pgl.query<T>(sql, params as unknown[] | undefined)).rows,
     exec: async (sql) => {
       await pgl.exec(sql);
     },
     transaction: (fn) =>
       pgl.transaction((tx) =>
         fn({
-          query: async <T>(sql: string, params?: readonly unknown[]) => (await tx.query<T>(sql, params as unknown[] | undefined)).rows,
+          query: async <T>(sql: string, params?: readonly unknown[]) =>
+            (await tx.query<T>(sql, params as unknown[] | undefined)).rows,
           exec: async (sql) => {
             await tx.exec(sql);
           },
@@ -116,19 +118,25 @@ export async function seed(f: Fixture, n = 5): Promise<void> {
     doubled numeric generated always as (amount * 2) stored
   )`);
   for (let i = 0; i < n; i++) {
-    await f.sql(`insert into bk_values (label, payload, blob, amount, tags, ratio, span, flag, day) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-      `row ${i}; it's "quoted"\nwith a newline and $$dollars$$ \\ backslash`,
-      JSON.stringify({ i, nested: { ok: true, s: 'ünïcødé' } }),
-      Buffer.from([0, 1, 2, 255, i]),
-      i * 1.5,
-      [`t${i}`, 'x,y'],
-      i === 0 ? null : 1 / (i * 3),
-      `${i} days 03:04:05.5`,
-      i % 2 === 0,
-      `2026-0${(i % 9) + 1}-1${i % 10}`,
-    ]);
+    await f.sql(
+      `insert into bk_values (label, payload, blob, amount, tags, ratio, span, flag, day) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        `row ${i}; it's "quoted"\nwith a newline and $$dollars$$ \\ backslash`,
+        JSON.stringify({ i, nested: { ok: true, s: 'ünïcødé' } }),
+        Buffer.from([0, 1, 2, 255, i]),
+        i * 1.5,
+        [`t${i}`, 'x,y'],
+        i === 0 ? null : 1 / (i * 3),
+        `${i} days 03:04:05.5`,
+        i % 2 === 0,
+        `2026-0${(i % 9) + 1}-1${i % 10}`,
+      ],
+    );
   }
-  await f.sql(`insert into users (id, email, name, password_hash) values ($1, $2, 'Seed', 'x')`, [randomUUID(), `seed-${randomUUID()}@example.test`]);
+  await f.sql(`insert into users (id, email, name, password_hash) values ($1, $2, 'Seed', 'x')`, [
+    randomUUID(),
+    `seed-${randomUUID()}@example.test`,
+  ]);
 }
 
 /** Every row of every user table, as text, sorted: equal fingerprints mean equal data. */
@@ -160,7 +168,13 @@ export async function backupEnv(extra: Record<string, string> = {}): Promise<Env
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pf-backup-'));
   const passphraseFile = path.join(dir, 'passphrase');
   await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 });
-  const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'data'), BACKUP_PASSPHRASE_FILE: passphraseFile, ...extra };
+  const env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: path.join(dir, 'data'),
+    BACKUP_PASSPHRASE_FILE: passphraseFile,
+    ...extra,
+  };
   const config = loadConfig(env);
   const clock = new ManualClock(new Date('2026-03-01T02:00:00Z'));
   const events: { action: string; target: string }[] = [];
