@@ -18,7 +18,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-RUN npm run build
+# dist/ keeps only what the server and CLI run: the incremental-build state stays behind.
+RUN npm run build && rm -f dist/.tsbuildinfo
 
 # ---- prod-deps: exactly the lockfile's production dependencies ---------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps

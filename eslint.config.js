@@ -11,8 +11,12 @@
  * and keep the noisy heuristics as warnings to read, not gate on. `npm run security` fails on any
  * security/* error. See docs/supply-chain.md.
  */
+import { createRequire } from 'node:module';
 import security from 'eslint-plugin-security';
 import tseslint from 'typescript-eslint';
+
+/** Packages the server must not load at run time: `npm ci --omit=dev` leaves them out of production. */
+const devDependencies = Object.keys(createRequire(import.meta.url)('./package.json').devDependencies ?? {});
 
 const typedFiles = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'vitest.config.ts'];
 
@@ -50,6 +54,37 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // What `npm run build` compiles is what production runs: it must never reach into test/ (the
+    // build then fails with TS6059, or ships test code) nor load a devDependency, which
+    // `npm ci --omit=dev` does not install. Type-only imports vanish at compile time and stay allowed.
+    name: 'project/runtime-boundary',
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: devDependencies.map((name) => ({
+            name,
+            message: `${name} is a devDependency: production installs (npm ci --omit=dev) do not have it.`,
+            allowTypeImports: true,
+          })),
+          patterns: [
+            {
+              group: devDependencies.map((name) => `${name}/*`),
+              message: 'This is a devDependency: production installs (npm ci --omit=dev) do not have it.',
+              allowTypeImports: true,
+            },
+            {
+              regex: '^(\\.\\./)+(test|bench|scripts)(/|$)',
+              message: 'src/ is what the build ships: move shared code into src/, keep test helpers in test/.',
+            },
+          ],
+        },
       ],
     },
   },

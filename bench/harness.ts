@@ -126,7 +126,7 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, '127.0.0.1', () => {
