@@ -85,7 +85,7 @@ describe('.github/workflows', () => {
     }
   });
 
-  it('ci: mirrors .ci/run (lint, typecheck, security, tests embedded then on PostgreSQL 15 and Redis 7)', async () => {
+  it('ci: mirrors .ci/run (lint, typecheck, security, release smoke, tests embedded then on PostgreSQL 15 and Redis 7)', async () => {
     const wf = await yamlFile('.github/workflows/ci.yml');
     expect(wf['permissions']).toEqual({ contents: 'read' });
     const on = wf['on'] as Yaml;
@@ -102,6 +102,7 @@ describe('.github/workflows', () => {
       'npm run lint',
       'npm run typecheck',
       'npm run security',
+      expect.stringContaining('bash scripts/release-smoke.sh'),
       'npm test',
       'npm test',
     ]);
@@ -114,6 +115,7 @@ describe('.github/workflows', () => {
       'npm run lint',
       'npm run typecheck',
       'npm run security',
+      'bash scripts/release-smoke.sh',
       'npm test',
       'TEST_REDIS_URL=$TEST_REDIS_URL_CI npm test',
     ];
@@ -123,6 +125,30 @@ describe('.github/workflows', () => {
       `.ci/run runs ${order.join(', ')}`,
     ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+});
+
+describe('scripts/release-smoke.sh', () => {
+  it('builds and starts the server as the README and the Dockerfile do, in that order', async () => {
+    const text = await readFile('scripts/release-smoke.sh', 'utf8');
+    const steps = [
+      'npm run build',
+      'npm start',
+      'npm ci --omit=dev --ignore-scripts',
+      'NODE_ENV=production',
+      'node dist/server.js',
+      'node dist/cli/main.js --help',
+    ];
+    const positions = steps.map((c) => text.indexOf(c));
+    expect(
+      positions.every((p) => p >= 0),
+      `release-smoke.sh runs ${steps.join(', ')}`,
+    ).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    // Every start waits for readiness with a deadline and prints the server log when it fails.
+    expect(text).toMatch(/health\/ready/);
+    expect(text).toMatch(/-ge 60/);
+    expect(text).toMatch(/set -euo pipefail/);
   });
 });
 

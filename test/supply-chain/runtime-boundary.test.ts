@@ -8,28 +8,30 @@ import path from 'node:path';
 import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
-import config from '../../eslint.config.js';
 
-const boundary = (config as Linter.Config[]).find((c) => c.name === 'project/runtime-boundary');
+const RULE = '@typescript-eslint/no-restricted-imports';
 
-/** The boundary block alone, with a parser but no type information, so a planted text can be linted. */
-function linter(): ESLint {
-  if (!boundary) throw new Error('eslint.config.js has no project/runtime-boundary block');
-  return new ESLint({
+/**
+ * The boundary rule exactly as eslint.config.js configures it for `filePath` (files and ignores
+ * resolved by ESLint itself), run alone with a parser but no type information, so planted text can
+ * be linted without writing it into src/.
+ */
+async function problems(code: string, filePath: string): Promise<string[]> {
+  const resolved = (await new ESLint().calculateConfigForFile(filePath)) as Linter.Config;
+  const setting = resolved.rules?.[RULE];
+  if (setting === undefined) return [];
+  const eslint = new ESLint({
     overrideConfigFile: true,
     overrideConfig: [
       {
         files: ['**/*.ts'],
         plugins: { '@typescript-eslint': tseslint.plugin },
         languageOptions: { parser: tseslint.parser },
+        rules: { [RULE]: setting },
       },
-      boundary,
     ],
   });
-}
-
-async function problems(code: string, filePath: string): Promise<string[]> {
-  const [result] = await linter().lintText(code, { filePath });
+  const [result] = await eslint.lintText(code, { filePath });
   return (result?.messages ?? []).map((m) => `${m.ruleId ?? ''}: ${m.message}`);
 }
 

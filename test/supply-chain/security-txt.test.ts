@@ -33,7 +33,7 @@ describe('GET /.well-known/security.txt (defaults outside production)', () => {
     const report = parseSecurityTxt(res.body, {
       now: t.clock.now(),
       allowHttp: true, // the test server's PUBLIC_URL is http://127.0.0.1
-      fetchedFrom: `${t.config.PUBLIC_URL}/.well-known/security.txt`,
+      fetchedFrom: `${t.app.publicUrl.href}/.well-known/security.txt`,
     });
     expect(report.errors).toEqual([]);
     expect(report.warnings).toEqual([]);
@@ -55,7 +55,7 @@ describe('GET /.well-known/security.txt (defaults outside production)', () => {
   it('publishes SECURITY.md as the default Policy', async () => {
     const txt = (await t.app.inject({ method: 'GET', url: '/.well-known/security.txt' })).body;
     const policy = /^Policy: (.+)$/m.exec(txt)?.[1];
-    expect(policy).toBe(`${t.config.PUBLIC_URL}/security-policy`);
+    expect(policy).toBe(`${t.app.publicUrl.href}/security-policy`);
     const res = await t.app.inject({ method: 'GET', url: '/security-policy' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/markdown; charset=utf-8');
