@@ -138,7 +138,7 @@ describe('scripts/release-smoke.sh', () => {
       'npm run build',
       'npm start',
       'npm ci --omit=dev --ignore-scripts',
-      'NODE_ENV=production',
+      'HOME="$PROD_DIR" NODE_ENV=production',
       'node dist/server.js',
       'node dist/cli/main.js --help',
     ];
