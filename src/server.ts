@@ -22,8 +22,6 @@ async function main(): Promise<void> {
   const app = await buildApp(deps);
   const expiryWarning = securityTxtExpiryWarning(config);
   if (expiryWarning) app.log.warn(expiryWarning);
-  // Headers must arrive quickly even when the body may take longer (slowloris).
-  app.server.headersTimeout = Math.min(config.REQUEST_TIMEOUT, 20) * 1000;
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -49,9 +47,15 @@ async function main(): Promise<void> {
 
   await app.listen({ host: config.HOST, port: config.PORT });
   app.log.info(
-    { database: deps.db.kind, kv: deps.kv.kind, dataDir: config.DATA_DIR },
+    { database: deps.db.kind, kv: deps.kv.kind, dataDir: config.DATA_DIR, publicUrl: app.publicUrl.href },
     'portfolio backend ready',
   );
+  if (config.NODE_ENV === 'production' && app.publicUrl.derived) {
+    app.log.warn(
+      { publicUrl: app.publicUrl.href },
+      'PUBLIC_URL is not set: links (mails, media) point to this loopback address',
+    );
+  }
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,10 @@ import { rpoStatus, type RpoStatus } from '../backup/status.js';
 
 const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), kind: Type.String() });
 /** The rate limiter's store: "degraded" while it limits per node in memory because Redis is unreachable. */
-const LimiterCheck = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]), kind: Type.String() });
+const LimiterCheck = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  kind: Type.String(),
+});
 /**
  * Backups against the RPO (src/backup/status.ts): "stale" when the newest verified (drilled)
  * backup is older than BACKUP_RPO_HOURS. Reported only: a stale backup must not take a node out
@@ -17,15 +20,27 @@ const BackupCheck = Type.Object({
   rpoHours: Type.Number(),
 });
 
+/** `checks` only for operators (METRICS_ALLOW_LIST); everyone else gets the status alone. */
 const Readiness = Type.Object({
   status: Type.String(),
-  checks: Type.Object({ database: Check, kv: Check, rateLimit: Type.Optional(LimiterCheck), backup: Type.Optional(BackupCheck) }),
+  checks: Type.Optional(
+    Type.Object({
+      database: Check,
+      kv: Check,
+      rateLimit: Type.Optional(LimiterCheck),
+      backup: Type.Optional(BackupCheck),
+    }),
+  ),
 });
 
 /**
  * Liveness says the process answers; readiness says it can serve: the database and, when
  * configured, Redis respond. A load balancer takes a not-ready node out of rotation (503); an
  * unreachable Redis only makes the node "degraded" (200), see below.
+ *
+ * Which stores run, which check fails and how old the newest backup is are for operators: the
+ * details go only to clients that may read /metrics (`app.shield.isOperator`, METRICS_ALLOW_LIST
+ * after TRUST_PROXY), everyone else gets `{ status }` with the same 200/503.
  */
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -60,7 +75,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         probe(() => db.ping(), 'database'),
         probe(() => kv.ping(), 'kv'),
         withTimeout(rpoStatus(app.deps.config, app.deps.clock.now()), 2_000).catch(
-          (): RpoStatus | { status: 'unknown'; newestVerifiedAt: null; ageHours: null; rpoHours: number } => ({ status: 'unknown', newestVerifiedAt: null, ageHours: null, rpoHours: app.deps.config.BACKUP_RPO_HOURS }),
+          (): RpoStatus | { status: 'unknown'; newestVerifiedAt: null; ageHours: null; rpoHours: number } => ({
+            status: 'unknown',
+            newestVerifiedAt: null,
+            ageHours: null,
+            rpoHours: app.deps.config.BACKUP_RPO_HOURS,
+          }),
         ),
       ]);
       // Redis down is "degraded", not "not ready": the rate limiter goes on per node in memory
@@ -69,8 +89,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const limiter = app.hasDecorator('shield') ? app.shield.limiter : null;
       const degraded = kvStatus !== 'ok' || (limiter?.degraded ?? false);
       const ready = database === 'ok';
+      const status = !ready ? 'not_ready' : degraded ? 'degraded' : 'ready';
+      // Fails closed: without the shield there is no operator list, so no details.
+      const operator = app.hasDecorator('shield') && app.shield.isOperator(request);
+      if (!operator) return reply.status(ready ? 200 : 503).send({ status });
       return reply.status(ready ? 200 : 503).send({
-        status: !ready ? 'not_ready' : degraded ? 'degraded' : 'ready',
+        status,
         checks: {
           database: { status: database, kind: db.kind },
           kv: { status: kvStatus, kind: kv.kind },

@@ -3,6 +3,7 @@
  * and parsing a file by the RFC's rules. Kept free of runtime imports so `src/config/schema.ts`,
  * the HTTP plugin, `npm run security` and the tests all share one reading of the RFC.
  */
+import type { PublicUrlSource } from '../config/public-url.js';
 import type { Config } from '../config/schema.js';
 
 const DAY_MS = 86_400_000;
@@ -102,7 +103,6 @@ export function languageTags(raw: string): string[] {
 export type SecurityTxtConfig = Pick<
   Config,
   | 'NODE_ENV'
-  | 'PUBLIC_URL'
   | 'SECURITY_CONTACT'
   | 'SECURITY_TXT_EXPIRES'
   | 'SECURITY_POLICY_URL'
@@ -124,8 +124,8 @@ export interface SecurityTxtFields {
 export const WELL_KNOWN_PATH = '/.well-known/security.txt';
 export const POLICY_PATH = '/security-policy';
 
-function publicUrl(config: Pick<Config, 'PUBLIC_URL'>, path: string): string {
-  return `${config.PUBLIC_URL.replace(/\/+$/, '')}${path}`;
+function linkTo(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
 }
 
 /**
@@ -134,8 +134,14 @@ function publicUrl(config: Pick<Config, 'PUBLIC_URL'>, path: string): string {
  * production refuses to start without both (see `securityTxtProductionProblems`).
  * `servesPolicy`: whether this server publishes SECURITY.md at /security-policy (the default Policy).
  */
-export function securityTxtFields(config: SecurityTxtConfig, now: Date, servesPolicy = true): SecurityTxtFields {
-  const host = new URL(config.PUBLIC_URL).hostname;
+export function securityTxtFields(
+  config: SecurityTxtConfig,
+  publicUrl: PublicUrlSource,
+  now: Date,
+  servesPolicy = true,
+): SecurityTxtFields {
+  const base = typeof publicUrl === 'string' ? publicUrl : publicUrl.href;
+  const host = new URL(base).hostname;
   return {
     contact: config.SECURITY_CONTACT ?? [`mailto:security@${host}`],
     expires: config.SECURITY_TXT_EXPIRES
@@ -144,8 +150,8 @@ export function securityTxtFields(config: SecurityTxtConfig, now: Date, servesPo
     encryption: config.SECURITY_ENCRYPTION_URL,
     acknowledgments: config.SECURITY_ACKNOWLEDGMENTS_URL,
     preferredLanguages: config.SECURITY_PREFERRED_LANGUAGES,
-    canonical: publicUrl(config, WELL_KNOWN_PATH),
-    policy: config.SECURITY_POLICY_URL ?? (servesPolicy ? publicUrl(config, POLICY_PATH) : undefined),
+    canonical: linkTo(base, WELL_KNOWN_PATH),
+    policy: config.SECURITY_POLICY_URL ?? (servesPolicy ? linkTo(base, POLICY_PATH) : undefined),
   };
 }
 

@@ -30,7 +30,7 @@ export const securityTxtPlugin = fp(
 
     app.get(WELL_KNOWN_PATH, { schema: { hide: true } }, async (_request, reply) => {
       const { config, clock } = app.deps;
-      const body = renderSecurityTxt(securityTxtFields(config, clock.now(), policy !== undefined));
+      const body = renderSecurityTxt(securityTxtFields(config, app.publicUrl, clock.now(), policy !== undefined));
       // RFC 9116 §3: text/plain with an explicit UTF-8 charset. Short cache: Expires may be renewed.
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'public, max-age=3600').send(body);
     });

@@ -12,7 +12,11 @@ export interface Run {
 }
 
 /** Runs a TypeScript entry point (CLI or server) with tsx and collects its output. */
-export function runTs(entry: string, args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+export function runTs(
+  entry: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [path.join(ROOT, entry), ...args], {
       cwd: ROOT,
@@ -52,7 +56,8 @@ function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
-    if (/^(DATABASE_URL|REDIS_URL|JWT_SECRET|PORT|HOST|DATA_DIR|NODE_ENV|LOG_LEVEL)$/.test(k)) continue;
+    if (/^(DATABASE_URL|REDIS_URL|JWT_SECRET|PORT|HOST|PUBLIC_URL|API_DOCS|DATA_DIR|NODE_ENV|LOG_LEVEL)$/.test(k))
+      continue;
     env[k] = v;
   }
   return env;

@@ -3,7 +3,8 @@
  * the server does and parsed by RFC 9116's rules. An expired (or soon expiring) file is the failure
  * this exists for: it silently tells researchers the contact may be dead.
  */
-import { schema, type VarSpec } from '../../../src/config/schema.js';
+import { configuredPublicUrl } from '../../../src/config/public-url.js';
+import { schema, type Config, type VarSpec } from '../../../src/config/schema.js';
 import {
   EXPIRY_WARNING_MS,
   parseSecurityTxt,
@@ -17,6 +18,8 @@ import type { CheckResult } from './types.js';
 const KEYS = [
   'NODE_ENV',
   'PUBLIC_URL',
+  'HOST',
+  'PORT',
   'SECURITY_CONTACT',
   'SECURITY_TXT_EXPIRES',
   'SECURITY_POLICY_URL',
@@ -44,7 +47,15 @@ export function checkSecurityTxt(options: { env: Record<string, string | undefin
   for (const p of securityTxtProductionProblems(cfg, options.now))
     result.findings.push(`security-txt: ${p.key}: ${p.reason}`);
 
-  const text = renderSecurityTxt(securityTxtFields(cfg, options.now));
+  // As the server would serve it before listening: PUBLIC_URL, or http://HOST:PORT.
+  let publicUrl: string;
+  try {
+    publicUrl = configuredPublicUrl(config as Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>);
+  } catch (err) {
+    result.findings.push(`security-txt: HOST: ${(err as Error).message}: set PUBLIC_URL`);
+    return result;
+  }
+  const text = renderSecurityTxt(securityTxtFields(cfg, publicUrl, options.now));
   const report = parseSecurityTxt(text, { now: options.now, allowHttp: cfg.NODE_ENV !== 'production' });
   for (const e of report.errors) result.findings.push(`security-txt: ${e}`);
   for (const w of report.warnings) result.notes.push(`security-txt: ${w}`);

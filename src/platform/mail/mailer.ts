@@ -9,6 +9,7 @@
  * by one of them only (see outbox.ts), so a mail is never sent twice by two nodes racing.
  */
 import { randomUUID } from 'node:crypto';
+import { hrefOf, type PublicUrlSource } from '../../config/public-url.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/index.js';
 import { newId } from '../ids.js';
@@ -29,8 +30,8 @@ export interface MailerOptions {
   transport: MailTransport;
   /** MAIL_FROM, already validated. */
   from: string;
-  /** PUBLIC_URL: links, and the host part of Message-IDs. */
-  publicUrl: string;
+  /** The public base URL (`app.publicUrl`): links, and the host part of Message-IDs. */
+  publicUrl: PublicUrlSource;
   appName?: string;
   /** Attempts before a mail is given up (MAIL_MAX_ATTEMPTS). */
   maxAttempts: number;
@@ -74,7 +75,6 @@ export class Mailer {
   readonly outbox: OutboxRepository;
 
   private readonly o: Required<Omit<MailerOptions, 'onDead'>> & Pick<MailerOptions, 'onDead'>;
-  private readonly messageHost: string;
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private running = false;
@@ -92,7 +92,11 @@ export class Mailer {
     };
     this.outbox = new OutboxRepository(options.db);
     this.templates = createTemplates({ publicUrl: options.publicUrl, appName: this.o.appName });
-    this.messageHost = new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '') || 'localhost';
+  }
+
+  /** The host part of Message-IDs: the public host as it is now. */
+  private get messageHost(): string {
+    return new URL(hrefOf(this.o.publicUrl)).hostname.replace(/^\[|\]$/g, '') || 'localhost';
   }
 
   get transportKind(): MailTransport['kind'] {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config/index.js';
+import { hrefOf, type PublicUrlSource } from '../../config/public-url.js';
 import { Mailer } from './mailer.js';
 import { createFileTransport, createSmtpTransport } from './transport.js';
 import type { MailTransport } from './types.js';
@@ -13,10 +14,10 @@ declare module 'fastify' {
   }
 }
 
-/** MAIL_FROM, or no-reply@ the PUBLIC_URL host (localhost when that host is an IP address). */
-export function defaultFrom(config: Pick<Config, 'MAIL_FROM' | 'PUBLIC_URL'>): string {
+/** MAIL_FROM, or no-reply@ the public host (localhost when that host is an IP address). */
+export function defaultFrom(config: Pick<Config, 'MAIL_FROM'>, publicUrl: PublicUrlSource): string {
   if (config.MAIL_FROM) return config.MAIL_FROM;
-  const host = new URL(config.PUBLIC_URL).hostname;
+  const host = new URL(hrefOf(publicUrl)).hostname;
   const isIp = /^[\d.]+$/.test(host) || host.startsWith('[');
   return `no-reply@${isIp ? 'localhost' : host}`;
 }
@@ -39,8 +40,9 @@ export const mailPlugin = fp(
       db,
       clock,
       transport: transportFor(config),
-      from: defaultFrom(config),
-      publicUrl: config.PUBLIC_URL,
+      // The host only: HOST decides it before listening, only the port can change later.
+      from: defaultFrom(config, app.publicUrl),
+      publicUrl: app.publicUrl,
       maxAttempts: config.MAIL_MAX_ATTEMPTS,
       pollIntervalMs: config.MAIL_POLL_INTERVAL * 1000,
       log: app.log,

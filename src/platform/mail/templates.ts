@@ -6,12 +6,13 @@
  * Wording rules: say what happened and when, what to do if it was not the reader, and never
  * include a password, a full session id or anything the reader did not already know.
  */
+import { hrefOf, type PublicUrlSource } from '../../config/public-url.js';
 import { escapeHtml, headerText } from './headers.js';
 import type { MailAddress, OutgoingMail } from './types.js';
 
 export interface TemplateContext {
-  /** PUBLIC_URL: links are built on it. */
-  publicUrl: string;
+  /** The public base URL (`app.publicUrl`): links are built on it, read when each mail is made. */
+  publicUrl: PublicUrlSource;
   /** Product name in subjects and signatures. */
   appName: string;
 }
@@ -26,8 +27,8 @@ export const MAIL_LINK_PATHS = {
 } as const;
 
 /** PUBLIC_URL + path (+ `?token=`), keeping any path prefix of PUBLIC_URL. */
-export function mailLink(publicUrl: string, path: string, token?: string): string {
-  const url = new URL(publicUrl);
+export function mailLink(publicUrl: PublicUrlSource, path: string, token?: string): string {
+  const url = new URL(hrefOf(publicUrl));
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
   url.search = token === undefined ? '' : new URLSearchParams({ token }).toString();
   url.hash = '';

@@ -46,9 +46,7 @@ describe('account security configuration', () => {
     expect(emailVerificationMode({ NODE_ENV: 'production' })).toBe('required');
     expect(emailVerificationMode({ NODE_ENV: 'development' })).toBe('optional');
     expect(emailVerificationMode({ NODE_ENV: 'production', EMAIL_VERIFICATION: 'optional' })).toBe('optional');
-    expect(defaultFrom({ MAIL_FROM: undefined, PUBLIC_URL: 'https://api.me.example/v1' })).toBe(
-      'no-reply@api.me.example',
-    );
-    expect(defaultFrom({ MAIL_FROM: undefined, PUBLIC_URL: 'http://127.0.0.1:3000' })).toBe('no-reply@localhost');
+    expect(defaultFrom({ MAIL_FROM: undefined }, 'https://api.me.example/v1')).toBe('no-reply@api.me.example');
+    expect(defaultFrom({ MAIL_FROM: undefined }, 'http://127.0.0.1:3000')).toBe('no-reply@localhost');
   });
 });

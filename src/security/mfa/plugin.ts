@@ -10,6 +10,7 @@ import { MfaKeyRing } from './crypto.js';
 import { PasskeyService } from './passkeys.js';
 import { deviceTokenOf, mfaRoutes } from './routes.js';
 import type { Config } from '../../config/index.js';
+import { hrefOf, type PublicUrlSource } from '../../config/public-url.js';
 import { AMR, clientBinding, MfaService, type LockoutHooks, type MfaSettings } from './service.js';
 
 declare module 'fastify' {
@@ -32,18 +33,27 @@ export function mfaSettingsOf(config: Config): MfaSettings {
 }
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
-/** The relying party of passkeys: WEBAUTHN_RP_ID / WEBAUTHN_ORIGIN, else taken from PUBLIC_URL. */
-export function webauthnSettings(config: {
-  PUBLIC_URL: string;
-  WEBAUTHN_RP_ID?: string | undefined;
-  WEBAUTHN_ORIGIN?: string[] | undefined;
-  MFA_ISSUER: string;
-}) {
-  const publicUrl = new URL(config.PUBLIC_URL);
+/**
+ * The relying party of passkeys: WEBAUTHN_RP_ID / WEBAUTHN_ORIGIN, else taken from the public URL
+ * (`app.publicUrl`), read at each ceremony: its port is only known once the server listens.
+ */
+export function webauthnSettings(
+  config: {
+    WEBAUTHN_RP_ID?: string | undefined;
+    WEBAUTHN_ORIGIN?: string[] | undefined;
+    MFA_ISSUER: string;
+  },
+  publicUrl: PublicUrlSource,
+) {
+  const current = () => new URL(hrefOf(publicUrl));
   return {
-    rpId: config.WEBAUTHN_RP_ID ?? publicUrl.hostname,
+    get rpId(): string {
+      return config.WEBAUTHN_RP_ID ?? current().hostname;
+    },
     rpName: config.MFA_ISSUER,
-    origins: config.WEBAUTHN_ORIGIN ?? [publicUrl.origin],
+    get origins(): string[] {
+      return config.WEBAUTHN_ORIGIN ?? [current().origin];
+    },
   };
 }
 
@@ -108,7 +118,7 @@ export const mfaPlugin = fp(
       clock,
       repo: mfa.repo,
       mfa,
-      settings: webauthnSettings(config),
+      settings: webauthnSettings(config, app.publicUrl),
       audit: app.audit,
     });
     app.decorate('mfa', mfa);

@@ -141,7 +141,9 @@ export const tokensPlugin = fp(
 
     await app.register(cookie);
     const cookiesOn = config.AUTH_COOKIES;
-    const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...config.CORS_ORIGINS]);
+    // Our own origin is read per request from app.publicUrl: its port is known once the server listens.
+    const corsOrigins = new Set(config.CORS_ORIGINS);
+    const allowedOrigin = (origin: string) => origin === app.publicUrl.origin || corsOrigins.has(origin);
 
     app.decorate('setAuthCookies', (reply: FastifyReply, pair: IssuedPair | null) => {
       if (!cookiesOn) return;
@@ -179,7 +181,7 @@ export const tokensPlugin = fp(
       const cookieValue = request.cookies[COOKIE_CSRF];
       const ok =
         typeof origin === 'string' &&
-        allowedOrigins.has(origin) &&
+        allowedOrigin(origin) &&
         typeof header === 'string' &&
         typeof cookieValue === 'string' &&
         cookieValue.length > 0 &&
@@ -202,7 +204,7 @@ export const tokensPlugin = fp(
         if (SAFE_METHODS.has(request.method)) return;
         const origin = request.headers.origin;
         // "null" is what sandboxed frames and some redirects send: never one of ours.
-        if (typeof origin === 'string' && !allowedOrigins.has(origin)) {
+        if (typeof origin === 'string' && !allowedOrigin(origin)) {
           throw new AppError(
             403,
             'CSRF_FAILED',

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, productionProblems } from '../../config/index.js';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
+import { productionEnv } from '../../../test/helpers/production-env.js';
 import {
   auditActions,
   CLAMD_SKIP_REASON,
@@ -26,14 +27,7 @@ import {
 
 describe('configuration', () => {
   it('UPLOAD_SCAN=off is refused in production', () => {
-    const env = {
-      NODE_ENV: 'production',
-      PUBLIC_URL: 'https://api.example',
-      JWT_SECRET: 'x'.repeat(48),
-      SECURITY_TXT_EXPIRES: new Date(Date.now() + 180 * 86_400_000).toISOString(),
-      SECURITY_CONTACT: 'mailto:security@example.com',
-      AUDIT_SIGNING_KEY: 'A'.repeat(43),
-    };
+    const env = productionEnv();
     expect(() => loadConfig({ ...env, UPLOAD_SCAN: 'off' })).toThrow(/UPLOAD_SCAN/);
     expect(
       productionProblems({ ...loadConfig({ UPLOAD_SCAN: 'off' }), NODE_ENV: 'production' }).map((p) => p.key),
