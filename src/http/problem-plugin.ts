@@ -9,7 +9,9 @@ import { AppError, PROBLEM_CONTENT_TYPE, problemType, type ProblemBody } from '.
  */
 export function toAppError(err: FastifyError | AppError | Error): AppError {
   if (err instanceof AppError) return err;
-  const fe = err as FastifyError & { validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[] };
+  const fe = err as FastifyError & {
+    validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+  };
   if (fe.validation) {
     const errors = fe.validation.map((v) => {
       const extra = v.params?.['additionalProperty'];
@@ -57,7 +59,9 @@ export function toAppError(err: FastifyError | AppError | Error): AppError {
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError(fe.statusCode, 'BAD_REQUEST', 'Bad request', 'The request could not be processed');
   }
-  return new AppError(500, 'INTERNAL_ERROR', 'Internal server error', 'Something went wrong on our side', { cause: err });
+  return new AppError(500, 'INTERNAL_ERROR', 'Internal server error', 'Something went wrong on our side', {
+    cause: err,
+  });
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
@@ -71,6 +75,9 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     ...error.extensions,
   };
   for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
+  // A 413 comes before the body was read, whoever refused it: the connection is closed (by
+  // lingering, src/security/ratelimit/lingering-close.ts) rather than kept to read the rest.
+  if (error.status === 413) void reply.header('connection', 'close');
   return reply.status(error.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
@@ -89,7 +96,12 @@ export const problemPlugin = fp(
       sendProblem(
         request,
         reply,
-        new AppError(404, 'ROUTE_NOT_FOUND', 'Not found', `No route for ${request.method} ${request.url.split('?')[0]}`),
+        new AppError(
+          404,
+          'ROUTE_NOT_FOUND',
+          'Not found',
+          `No route for ${request.method} ${request.url.split('?')[0]}`,
+        ),
       ),
     );
   },

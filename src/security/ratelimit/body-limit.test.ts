@@ -11,6 +11,7 @@ import fp from 'fastify-plugin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemPlugin } from '../../http/problem-plugin.js';
 import { installBodyLimit } from './body-limit.js';
+import { installLingeringClose } from './lingering-close.js';
 
 const MAX = 4096;
 let app: FastifyInstance;
@@ -20,6 +21,8 @@ let received = 0;
 
 beforeAll(async () => {
   app = Fastify({ logger: false });
+  // As the shield does (connection-limits.ts): the 413 closes the connection by lingering.
+  installLingeringClose(app.server, { maxMs: 2_000, maxBytes: 1024 * 1024 });
   await app.register(problemPlugin);
   await app.register(
     fp(async (instance: FastifyInstance) => installBodyLimit(instance, { max: MAX, onTooLarge: () => tooLarge++ })),

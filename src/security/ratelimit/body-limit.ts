@@ -9,8 +9,13 @@
  * 3. A chunked multipart body is not read by a content-type parser at all: @fastify/multipart
  *    (future uploads) streams `request.raw` itself. There the count sits on `request.raw.push`,
  *    where Node's HTTP parser hands over each chunk, so the total of all parts is bounded
- *    without changing how the stream flows; past the limit the rest is dropped, the client gets
- *    413 with `Connection: close`, and the request stream is destroyed after the answer.
+ *    without changing how the stream flows; past the limit the rest is dropped and the client
+ *    gets 413 with `Connection: close`. The counting stream of (2) is not put on such a body:
+ *    nobody would read it, and once full it would stall the request stream for the real reader.
+ *
+ * Every 413 carries `Connection: close`, and the connection is closed by lingering
+ * (./lingering-close.ts): the client, still sending, can read the answer; the rest of the body
+ * is discarded, for a bounded time and number of bytes, and never reaches the app.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -49,6 +54,16 @@ class CountingStream extends Transform {
   }
 }
 
+/** Chunked multipart: counted on `request.raw` (the reader streams it), not by a counting stream. */
+function countedOnRaw(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  return (
+    typeof type === 'string' &&
+    type.toLowerCase().startsWith('multipart/') &&
+    request.headers['transfer-encoding'] !== undefined
+  );
+}
+
 function guardRawStream(request: FastifyRequest, reply: FastifyReply, options: BodyLimitOptions): void {
   const raw = request.raw;
   const push = raw.push.bind(raw);
@@ -61,9 +76,14 @@ function guardRawStream(request: FastifyRequest, reply: FastifyReply, options: B
       if (seen > options.max) {
         tripped = true;
         options.onTooLarge(request);
+        // After the 413 (Connection: close), Node closes the connection, by lingering: the
+        // consumer then sees the body end early. If an answer was sent already (on a kept-alive
+        // connection, Node reading the rest of the body away), close the same way after it.
         if (!reply.sent) void reply.send(shieldErrors.payloadTooLarge(options.max));
-        // The consumer learns the body is gone once the 413 is out.
-        reply.raw.once('finish', () => raw.destroy());
+        else if (reply.raw.writableFinished) raw.socket.destroySoon();
+        else reply.raw.once('finish', () => raw.socket.destroySoon());
+        // Whatever closes the connection, the reader must not wait for the rest forever.
+        raw.socket.once('close', () => raw.destroy());
         return false;
       }
     }
@@ -84,14 +104,7 @@ export function checkBodyOnRequest(request: FastifyRequest, reply: FastifyReply,
     }
     return;
   }
-  const type = request.headers['content-type'];
-  if (
-    typeof type === 'string' &&
-    type.toLowerCase().startsWith('multipart/') &&
-    request.headers['transfer-encoding'] !== undefined
-  ) {
-    guardRawStream(request, reply, options);
-  }
+  if (countedOnRaw(request)) guardRawStream(request, reply, options);
 }
 
 export function installBodyLimit(app: FastifyInstance, options: BodyLimitOptions): void {
@@ -106,6 +119,7 @@ export function installBodyLimit(app: FastifyInstance, options: BodyLimitOptions
     // Declared lengths were checked already, and a request with neither a length nor chunked
     // encoding has no body: only chunked bodies need counting.
     if (declaredLength(request) !== null || request.headers['transfer-encoding'] === undefined) return payload;
+    if (countedOnRaw(request)) return payload;
     const counter = new CountingStream(options.max);
     payload.on('error', (err) => counter.destroy(err));
     counter.on('error', (err: unknown) => {

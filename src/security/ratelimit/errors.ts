@@ -54,7 +54,8 @@ export const shieldErrors = {
     ),
   payloadTooLarge: (max: number) =>
     new AppError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The request body is larger than ${max} bytes`, {
-      // The rest of the body is not read: close the connection instead of draining it.
+      // The rest of the body is not read: the connection is closed, by lingering
+      // (./lingering-close.ts), so a client still sending can read this answer.
       headers: { connection: 'close' },
     }),
 };

@@ -1,7 +1,7 @@
 /**
  * Slowloris: clients that open connections and send their headers one byte at a time, to hold
  * every socket the server has. Node is event-driven, so they must not stop normal requests
- * from being served, and headersTimeout (checked every second, not Node's default 30 s) cuts
+ * from being served, and headersTimeout (checked every 500 ms, not Node's default 30 s) cuts
  * them off after REQUEST_TIMEOUT. Each cut-off is a 408 violation for that client.
  */
 import net from 'node:net';
