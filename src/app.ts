@@ -7,14 +7,16 @@ import fp from 'fastify-plugin';
 import { authPlugin } from './auth/plugin.js';
 import { authRoutes } from './auth/routes.js';
 import type { Config } from './config/index.js';
+import { PublicUrl } from './config/public-url.js';
 import type { TrustProxy } from './config/schema.js';
 import { contentPlugin } from './content/plugin.js';
 import { clientIpPlugin } from './http/client-ip.js';
 import { healthRoutes } from './http/health.js';
+import { redactLogArguments, serializeError, serializeRequest } from './http/log-redaction.js';
 import { openapiPlugin } from './http/openapi.js';
 import { problemPlugin, sendProblem, toAppError } from './http/problem-plugin.js';
 import { securityTxtPlugin } from './http/security-txt.js';
-import { validatorCompiler } from './http/validation.js';
+import { controlCharacterGuard, validatorCompiler } from './http/validation.js';
 import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db/index.js';
 import type { Kv } from './platform/kv/index.js';
@@ -42,6 +44,11 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /**
+     * The effective public base URL (src/config/public-url.ts): PUBLIC_URL, or http://HOST:PORT
+     * as the server really listens. Every link is built on it, read when the link is made.
+     */
+    publicUrl: PublicUrl;
   }
 }
 
@@ -50,6 +57,13 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  // Request headers logged by plugins under other names (@fastify/multipart logs its busboy
+  // options, headers included, at trace level).
+  'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.newPassword',
@@ -62,10 +76,24 @@ export const REDACT_PATHS = [
   'err.config',
 ];
 
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+/**
+ * The logger: credentials by path (REDACT_PATHS), and by rule (src/http/log-redaction.ts) secrets
+ * in URLs (signed links, one-time tokens, any bearer value) and database statements and values
+ * in errors, wherever they appear.
+ */
+export type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>;
+
+export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>): LoggerOptions {
   return {
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Fastify types the err serializer's result as pino's; ours returns the same shape, redacted.
+    serializers: { req: serializeRequest, err: serializeError as never },
+    hooks: {
+      logMethod(args, method) {
+        return method.apply(this, redactLogArguments(args) as Parameters<typeof method>);
+      },
+    },
   };
 }
 
@@ -114,11 +142,22 @@ export async function buildApp(
     fp(
       async (instance) => {
         instance.decorate('deps', deps);
+        const publicUrl = new PublicUrl(config);
+        instance.decorate('publicUrl', publicUrl);
+        // The one place the public URL learns the real port (PORT=0): right after listen.
+        // Callback style: runs before `await app.listen()` returns to its caller.
+        instance.addHook('onListen', (done) => {
+          publicUrl.listening(instance.server.address());
+          done();
+        });
       },
       { name: 'deps' },
     ),
   );
   await app.register(problemPlugin);
+  // NUL and other control characters in any body string, path parameter or query value: 400,
+  // before any route's hooks, validation or SQL (src/http/validation.ts has the rule).
+  await app.register(controlCharacterGuard);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

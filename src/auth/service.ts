@@ -7,7 +7,7 @@ import { clientFactsOf } from '../security/tokens/plugin.js';
 import type { IssuedPair } from '../security/tokens/service.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../users/password.js';
 import type { UserRow } from '../users/repository.js';
-import type { UsersService } from '../users/service.js';
+import type { PreparedUser, UsersService } from '../users/service.js';
 
 export type LoginFailureReason = 'unknown_account' | 'wrong_password' | 'account_disabled' | 'email_unverified';
 
@@ -85,6 +85,16 @@ export class AuthService {
     afterInsert?: (user: UserRow, tx: Queryable) => Promise<void>,
   ) {
     return this.users.create({ ...input, role: 'user' }, undefined, afterInsert);
+  }
+
+  /** A registration's checks and password hash, without touching the database (see UsersService.prepare). */
+  prepareRegistration(input: { email: string; password: string; name: string }): Promise<PreparedUser> {
+    return this.users.prepare({ ...input, role: 'user' });
+  }
+
+  /** Writes a prepared registration: EMAIL_TAKEN (409) when the email already has an account. */
+  registerPrepared(prepared: PreparedUser, afterInsert?: (user: UserRow, tx: Queryable) => Promise<void>) {
+    return this.users.insert(prepared, undefined, afterInsert);
   }
 
   /** The account whose password this is, or LoginFailedError (same answer and time for every failure). */

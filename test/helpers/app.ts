@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import pg from 'pg';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
@@ -47,7 +47,11 @@ export async function openTestDb(): Promise<{ db: Db; drop: () => Promise<void> 
   };
 }
 
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  env: Record<string, string> = {},
+  /** A logger for this app (test/support/logs/capture.ts captures one); none by default. */
+  options: { logger?: FastifyServerOptions['logger'] } = {},
+): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -68,7 +72,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   await migrate(db);
   const kv = await openKv({ url: config.REDIS_URL, prefix: config.KV_PREFIX, now: () => clock.now().getTime() });
   const deps: AppDeps = { config, db, kv, clock, secrets: { jwt: randomBytes(32).toString('hex') } };
-  const app = await buildApp(deps, { logger: false });
+  const app = await buildApp(deps, { logger: options.logger ?? false });
   await app.ready();
   return {
     app,
