@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Problem } from '../http/common-schemas.js';
-import { AppError } from '../http/errors.js';
+import { AppError, httpErrors } from '../http/errors.js';
 import { Accepted } from '../security/accounts/schema.js';
 import { emailVerificationMode } from '../security/accounts/service.js';
 import { auditedPasswordCheck, auditedRefresh } from '../security/audit/auth-events.js';
 import { clientFactsOf, COOKIE_REFRESH } from '../security/tokens/plugin.js';
+import { canonicalEmail } from '../users/email.js';
 import type { UserRow } from '../users/repository.js';
 import { bodyOf, LoginFailedError } from './service.js';
 import { primaryRole, toPublicUser } from '../users/service.js';
@@ -66,7 +67,16 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { email, password } = request.body;
+      const { password } = request.body;
+      // One identifier per account (src/users/email.ts): the lookup, the lockout and the
+      // per-account limit all see this string. A spelling registration would refuse is refused
+      // here, before any counter, lookup or hash: it cannot buy a fresh counter for an account.
+      const email = canonicalEmail(request.body.email);
+      if (email === null) {
+        throw httpErrors.validation('email must be a valid email address', [
+          { path: '/email', message: 'must match format "email"' },
+        ]);
+      }
       const accounts = app.accounts;
       // Progressive lockout (docs/ACCOUNT_SECURITY.md): an attempt is reserved before any
       // credential is checked, and settled exactly once below. A trusted device of the owner

@@ -1,4 +1,5 @@
 import type { Queryable } from '../platform/db/index.js';
+import { canonicalEmail } from './email.js';
 
 export interface UserRow {
   id: string;
@@ -33,8 +34,16 @@ export class UsersRepository {
     return rows[0];
   }
 
+  /**
+   * The account an email names: compared as its canonical identifier (src/users/email.ts), byte
+   * for byte, never folded by the database. A spelling registration would refuse names no account.
+   */
   async getByEmail(email: string, tx: Queryable = this.db): Promise<UserRow | undefined> {
-    const rows = await tx.query<UserRow>(`select ${USER_COLUMNS} from users u where lower(u.email) = lower($1)`, [email]);
+    const canonical = canonicalEmail(email);
+    if (canonical === null) return undefined;
+    const rows = await tx.query<UserRow>(`select ${USER_COLUMNS} from users u where u.email_canonical = $1`, [
+      canonical,
+    ]);
     return rows[0];
   }
 
@@ -51,10 +60,7 @@ export class UsersRepository {
     return rows[0];
   }
 
-  async list(
-    page: { limit: number; after?: string | undefined },
-    tx: Queryable = this.db,
-  ): Promise<UserRow[]> {
+  async list(page: { limit: number; after?: string | undefined }, tx: Queryable = this.db): Promise<UserRow[]> {
     return tx.query<UserRow>(
       `select ${USER_COLUMNS} from users u where ($1::uuid is null or u.id > $1::uuid) order by u.id limit $2`,
       [page.after ?? null, page.limit],
@@ -74,7 +80,12 @@ export class UsersRepository {
 
   async update(
     id: string,
-    patch: { name?: string | undefined; disabled?: boolean | undefined; passwordHash?: string | undefined; mustChangePassword?: boolean | undefined },
+    patch: {
+      name?: string | undefined;
+      disabled?: boolean | undefined;
+      passwordHash?: string | undefined;
+      mustChangePassword?: boolean | undefined;
+    },
     tx: Queryable = this.db,
   ): Promise<void> {
     await tx.query(

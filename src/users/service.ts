@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../platform/db/index.js';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../platform/db/index.js';
 import { newId } from '../platform/ids.js';
 import { AppError } from '../http/errors.js';
+import { canonicalEmail } from './email.js';
 import { checkPasswordPolicy, hashPassword } from './password.js';
 import { ROLES, type Role } from './policy.js';
 import { UsersRepository, type UserRow } from './repository.js';
@@ -39,8 +40,21 @@ export function toPublicUser(u: UserRow): PublicUser {
   };
 }
 
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+export interface NewUserInput {
+  email: string;
+  name: string;
+  password: string;
+  role?: Role;
+  mustChangePassword?: boolean;
+}
+
+/** A checked new account with its password hash, ready to insert (UsersService.prepare). */
+export interface PreparedUser {
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: Role;
+  mustChangePassword: boolean;
 }
 
 export class UsersService {
@@ -54,30 +68,47 @@ export class UsersService {
   }
 
   async create(
-    input: { email: string; name: string; password: string; role?: Role; mustChangePassword?: boolean },
+    input: NewUserInput,
     tx?: Queryable,
     /** Runs in the same transaction after the insert (e.g. the audit event of the account). */
     afterInsert?: (user: UserRow, tx: Queryable) => Promise<void>,
   ): Promise<UserRow> {
+    return this.insert(await this.prepare(input), tx, afterInsert);
+  }
+
+  /**
+   * What a new account needs before any row is written: the checks (400s) and the argon2 hash.
+   * Nothing here reads the database, so its work and time do not depend on whether the email
+   * is taken (registration with EMAIL_VERIFICATION=required runs it before answering).
+   */
+  async prepare(input: NewUserInput): Promise<PreparedUser> {
     const email = input.email.trim();
+    // Every way in (API, admin, CLI) obeys the one rule of src/users/email.ts.
+    if (canonicalEmail(email) === null)
+      throw new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', 'email must be a valid email address');
     const name = input.name.trim();
     if (name === '')
       throw new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', 'name must not be blank');
     await checkPasswordPolicy(input.password, this.passwordMinScore, [email, name]);
     const passwordHash = await hashPassword(input.password);
+    return {
+      email,
+      name,
+      passwordHash,
+      role: input.role ?? 'user',
+      mustChangePassword: input.mustChangePassword ?? false,
+    };
+  }
+
+  /** Writes a prepared account; EMAIL_TAKEN (409) when the email already has one. */
+  async insert(
+    user: PreparedUser,
+    tx?: Queryable,
+    afterInsert?: (user: UserRow, tx: Queryable) => Promise<void>,
+  ): Promise<UserRow> {
     const id = newId();
     const write = async (q: Queryable) => {
-      await this.repo.create(
-        {
-          id,
-          email,
-          name,
-          passwordHash,
-          role: input.role ?? 'user',
-          mustChangePassword: input.mustChangePassword ?? false,
-        },
-        q,
-      );
+      await this.repo.create({ id, ...user }, q);
       const row = await this.repo.get(id, q);
       if (!row) throw new Error('user vanished after insert');
       await afterInsert?.(row, q);

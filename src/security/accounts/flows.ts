@@ -3,8 +3,9 @@
  *
  * Enumeration: forgot-password, resend-verification and (EMAIL_VERIFICATION=required)
  * registration answer the same status and body whether or not the email has an account. Their
- * account-dependent work (token, mail) runs in the background after the answer, so the time of
- * the answer does not depend on it either. Registration hashes the password on both paths.
+ * account-dependent work (insert, token, mail) runs in the background after the answer, so the
+ * time of the answer does not depend on it either. Registration checks and hashes the password
+ * before answering on both paths (the same work, independent of the account).
  */
 import { userEvent } from '../audit/event.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -99,7 +100,12 @@ export class AccountFlows {
     return hashPassword(newPassword);
   }
 
-  /** Sets the new hash and keeps the replaced one in the history (in the caller's transaction). */
+  /**
+   * Sets the new hash and keeps the replaced one in the history (in the caller's transaction).
+   * Every password change and reset passes here, so here every outstanding one-time link of the
+   * account ends, in the same transaction (a reset or "was this you?" link mailed before the
+   * change never works after it).
+   */
   private async write(userId: string, hash: string, tx: Queryable): Promise<void> {
     const rows = await tx.query<{ hash: string }>(`select password_hash as hash from users where id = $1 for update`, [
       userId,
@@ -112,6 +118,7 @@ export class AccountFlows {
       this.now(),
     ]);
     await this.accounts.passwordHistory.remember(userId, previous, tx);
+    await this.accounts.tokens.endAll(userId, tx);
   }
 
   /**
@@ -131,9 +138,8 @@ export class AccountFlows {
     const hash = await this.prepare(user, newPassword);
     await this.app.deps.db.transaction(async (tx) => {
       if (!(await this.accounts.tokens.consume('password_reset', token, tx))) throw accountErrors.invalidToken();
-      await this.write(user.id, hash, tx);
       // Every other link (another reset, unlock, "was this you?") dies with the old password.
-      await this.accounts.tokens.revoke(user.id, undefined, tx);
+      await this.write(user.id, hash, tx);
       // Following a link mailed to the address proves the address.
       await tx.query(
         `update users set email_verified_at = coalesce(email_verified_at, $2), email_verification_pending = false
@@ -148,7 +154,9 @@ export class AccountFlows {
     });
     // Sessions and refresh tokens on every node; trusted devices through the tokens' revocation hook.
     await this.app.tokens.revokeUser(user.id, 'password_reset');
-    await this.accounts.lockout.reset(user.email).catch(() => undefined);
+    // The owner proved the mailbox: whatever an attacker spent on the account (its lockout, its
+    // per-account login budget) is given back, so the new password works at once.
+    await this.accounts.ownerProven(user.email);
   }
 
   // ---- password change ------------------------------------------------------------------------
@@ -222,30 +230,38 @@ export class AccountFlows {
   }
 
   /**
-   * POST /api/auth/register with EMAIL_VERIFICATION=required: the same 202 for a new and a taken
-   * email. A new account waits for its verification (it cannot sign in before); the owner of a
-   * taken email is told that someone tried (at most once an hour), in the background.
+   * POST /api/auth/register with EMAIL_VERIFICATION=required: the same 202 after the same work
+   * for a new and a taken email. Before the answer runs only what does not depend on the account:
+   * the checks (a weak password is a 400 either way) and one argon2 hash. Everything that does
+   * (the insert, the verification mail, or the owner's "someone tried" notice at most once an
+   * hour) runs in the background after the answer, like forgot-password.
    */
   async registerQuietly(input: { email: string; password: string; name: string }, request: FastifyRequest) {
     const ctx = this.app.audit.contextOf(request);
-    try {
-      await this.app.auth.register(input, async (created, tx) => {
-        await tx.query(`update users set email_verification_pending = true where id = $1`, [created.id]);
-        await recordRegister(this.app, request, created.id, tx);
-        await this.sendVerification(created, tx);
-      });
-    } catch (err) {
-      if (!(err instanceof AppError && err.code === 'EMAIL_TAKEN')) throw err;
-      this.background.run('register attempt', async () => {
-        const user = await this.app.users.repo.getByEmail(input.email.trim());
-        if (!user) return;
-        await this.audit('auth.register', user.id, 'denied', ctx, { reason: 'email_taken' });
-        if (!(await this.firstInInterval('register', user.id, REGISTER_ATTEMPT_MAIL_INTERVAL_MS))) return;
-        await this.app.mail.enqueue(
-          this.app.mail.templates.registerAttempt({ to: { address: user.email, name: user.name }, at: this.now() }),
-        );
-      });
-    }
+    const prepared = await this.app.auth.prepareRegistration(input);
+    this.background.run('register', async () => {
+      try {
+        await this.app.auth.registerPrepared(prepared, async (created, tx) => {
+          await tx.query(`update users set email_verification_pending = true where id = $1`, [created.id]);
+          await recordRegister(this.app, request, created.id, tx);
+          await this.sendVerification(created, tx);
+        });
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'EMAIL_TAKEN')) throw err;
+        await this.registerAttempt(prepared.email, ctx);
+      }
+    });
+  }
+
+  /** A registration for a taken email: audited, and the owner told (at most once an hour). */
+  private async registerAttempt(email: string, ctx: Ctx): Promise<void> {
+    const user = await this.app.users.repo.getByEmail(email);
+    if (!user) return;
+    await this.audit('auth.register', user.id, 'denied', ctx, { reason: 'email_taken' });
+    if (!(await this.firstInInterval('register', user.id, REGISTER_ATTEMPT_MAIL_INTERVAL_MS))) return;
+    await this.app.mail.enqueue(
+      this.app.mail.templates.registerAttempt({ to: { address: user.email, name: user.name }, at: this.now() }),
+    );
   }
 
   /** True when this account may not sign in yet: EMAIL_VERIFICATION=required and not verified. */

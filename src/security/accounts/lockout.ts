@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
 import type { Kv, KvScript } from '../../platform/kv/index.js';
 import { AppError } from '../../http/errors.js';
+import { canonicalEmail } from '../../users/email.js';
 
 export interface LockoutPolicy {
   threshold: number;
@@ -45,11 +46,14 @@ export interface FailureResult extends LockState {
 }
 
 /**
- * The identifier as one account sees it: NFKC, trimmed, lower-cased (so "Alice@X.com " and
- * "alice@x.com" share a counter), then hashed, so no email address is ever a KV key.
+ * The identifier as one account sees it: its canonical email (src/users/email.ts, the same
+ * function the database lookup and the per-account login limit use), so "Alice@X.com " and
+ * "alice@x.com" share a counter and no spelling that reaches the account gets a counter of its
+ * own. Requests never get here with anything else (the login answers 400 first); an address
+ * stored before the rule existed is counted as stored. Hashed: no email address is ever a KV key.
  */
 export function normaliseIdentifier(identifier: string): string {
-  return identifier.normalize('NFKC').trim().toLowerCase();
+  return canonicalEmail(identifier) ?? identifier.trim();
 }
 
 export function lockoutKey(identifier: string, scope?: string): string {

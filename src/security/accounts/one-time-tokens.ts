@@ -8,6 +8,11 @@
  * - `consume` is one UPDATE ... WHERE used_at IS NULL AND expires_at > now RETURNING: of two
  *   concurrent uses exactly one gets the row, on PostgreSQL and PGlite alike.
  * - The purpose is part of the match: a verification token never resets a password.
+ * - Every token carries the account's `credential_version` at issue, and is honoured only while
+ *   the account still has that version. `endAll` raises it: one statement ends every outstanding
+ *   link of the account (reset, unlock, "was this you?", verification, any purpose added later),
+ *   including one being issued concurrently. It runs on every password change and reset, an
+ *   admin reset and disabling the account (src/security/accounts/service.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
@@ -61,9 +66,11 @@ export class OneTimeTokens {
     const now = this.clock.now();
     if (options.replace) await this.revoke(userId, purpose, q);
     const token = randomBytes(32).toString('base64url');
-    await q.query(
-      `insert into one_time_tokens (token_hash, purpose, user_id, metadata, created_at, expires_at)
-       values ($1, $2, $3, $4, $5, $6)`,
+    // Bound to the credentials as they are now: a change committed later ends it.
+    const rows = await q.query(
+      `insert into one_time_tokens (token_hash, purpose, user_id, metadata, created_at, expires_at, credential_version)
+       select $1, $2, u.id, $4, $5, $6, u.credential_version from users u where u.id = $3
+       returning token_hash`,
       [
         hashToken(token),
         purpose,
@@ -73,6 +80,7 @@ export class OneTimeTokens {
         new Date(now.getTime() + ttlSeconds * 1000),
       ],
     );
+    if (rows.length === 0) throw new Error('one-time token for an unknown user');
     return token;
   }
 
@@ -82,10 +90,17 @@ export class OneTimeTokens {
    */
   async consume(purpose: TokenPurpose, token: unknown, tx?: Queryable): Promise<TokenGrant | null> {
     if (!isTokenShaped(token)) return null;
+    // The account row is locked with the token: a credential change waits for this transaction,
+    // or (when it committed first) the re-checked version no longer matches and nothing is used.
     const rows = await (tx ?? this.db).query<TokenGrant>(
-      `update one_time_tokens set used_at = $3
-       where token_hash = $1 and purpose = $2 and used_at is null and expires_at > $3
-       returning user_id as "userId", purpose, metadata, created_at as "createdAt", expires_at as "expiresAt"`,
+      `with live as (
+         select t.token_hash from one_time_tokens t join users u on u.id = t.user_id
+         where t.token_hash = $1 and t.purpose = $2 and t.used_at is null and t.expires_at > $3
+           and u.credential_version = t.credential_version
+         for update of t, u
+       )
+       update one_time_tokens t set used_at = $3 from live where t.token_hash = live.token_hash
+       returning t.user_id as "userId", t.purpose, t.metadata, t.created_at as "createdAt", t.expires_at as "expiresAt"`,
       [hashToken(token), purpose, this.clock.now()],
     );
     return rows[0] ?? null;
@@ -95,8 +110,10 @@ export class OneTimeTokens {
   async peek(purpose: TokenPurpose, token: unknown, tx?: Queryable): Promise<TokenGrant | null> {
     if (!isTokenShaped(token)) return null;
     const rows = await (tx ?? this.db).query<TokenGrant>(
-      `select user_id as "userId", purpose, metadata, created_at as "createdAt", expires_at as "expiresAt"
-       from one_time_tokens where token_hash = $1 and purpose = $2 and used_at is null and expires_at > $3`,
+      `select t.user_id as "userId", t.purpose, t.metadata, t.created_at as "createdAt", t.expires_at as "expiresAt"
+       from one_time_tokens t join users u on u.id = t.user_id
+       where t.token_hash = $1 and t.purpose = $2 and t.used_at is null and t.expires_at > $3
+         and u.credential_version = t.credential_version`,
       [hashToken(token), purpose, this.clock.now()],
     );
     return rows[0] ?? null;
@@ -113,6 +130,18 @@ export class OneTimeTokens {
       [userId, this.clock.now(), purpose ?? null],
     );
     return rows.length;
+  }
+
+  /**
+   * Ends every outstanding link of the account, of every purpose, at once: raises its credential
+   * version (tokens issued under an older one are refused from now on, even one whose issuing
+   * transaction has not committed yet) and marks the unused ones used. Call it in the
+   * transaction of the change.
+   */
+  async endAll(userId: string, tx?: Queryable): Promise<number> {
+    const q = tx ?? this.db;
+    await q.query(`update users set credential_version = credential_version + 1 where id = $1`, [userId]);
+    return this.revoke(userId, undefined, q);
   }
 
   /** Deletes tokens expired or used before `before` (housekeeping). */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, strongPassword, uniqueEmail, type TestUser } from '../../../test/helpers/factories.js';
 import { client, enrollTotp, login, oathCode, verify } from '../../../test/support/mfa/helpers.js';
-import { loginAs, mailsTo, tokenIn } from '../../../test/support/accounts/helpers.js';
+import { FIREFOX_LINUX, loginAs, mailsTo, SAFARI_IPHONE, tokenIn } from '../../../test/support/accounts/helpers.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -252,5 +252,106 @@ describe('forced change on first login', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/auth/mfa', headers: auth })).statusCode).toBe(401);
     const later = await loginAs(t.app, email, next);
     expect(later.json().passwordChangeRequired).toBeUndefined();
+  });
+});
+
+describe('a credential change ends every outstanding one-time link', () => {
+  interface Links {
+    reset: string;
+    unlock: string;
+    notMe: string;
+    verify: string;
+  }
+
+  /** One live link of every kind, as the owner's mailbox (or whoever reads it) holds them. */
+  async function outstandingLinks(user: TestUser): Promise<Links> {
+    // "Was this you?": a known device, then a new device on a new network.
+    await loginAs(t.app, user.email, user.password, { ua: FIREFOX_LINUX });
+    const flagged = await loginAs(t.app, user.email, user.password, { ip: '203.0.113.77', ua: SAFARI_IPHONE });
+    expect(flagged.statusCode, flagged.body).toBe(200);
+    const notMe = tokenIn((await mailsTo(t.app, user.email, 'suspicious_login')).at(-1));
+    expect((await post('/api/auth/email/resend', { email: user.email })).statusCode).toBe(202);
+    const verify = tokenIn((await mailsTo(t.app, user.email, 'email_verification')).at(-1));
+    expect(await t.app.accounts.sendUnlockMail({ id: user.id, email: user.email, name: user.name }, 300)).toBe(true);
+    const unlock = tokenIn((await mailsTo(t.app, user.email, 'unlock_account')).at(-1));
+    const reset = await resetToken(user);
+    const links = { reset, unlock, notMe, verify };
+    // All of them work right now (checked without using them up).
+    const purposes = { reset: 'password_reset', unlock: 'unlock', notMe: 'suspicious_login', verify: 'email_verify' };
+    for (const [kind, purpose] of Object.entries(purposes)) {
+      expect(await t.app.accounts.tokens.peek(purpose, links[kind as keyof Links]), kind).not.toBeNull();
+    }
+    return links;
+  }
+
+  /** What following each link answers now: 'ok' or the problem code. */
+  async function follow(links: Partial<Links>): Promise<Partial<Record<keyof Links, string>>> {
+    const outcome = async (res: Awaited<ReturnType<typeof post>>) =>
+      res.statusCode === 200 ? 'ok' : String(res.json().code);
+    const out: Partial<Record<keyof Links, string>> = {};
+    if (links.reset)
+      out.reset = await outcome(
+        await post('/api/auth/password/reset', { token: links.reset, newPassword: strongPassword() }),
+      );
+    if (links.unlock) out.unlock = await outcome(await post('/api/auth/unlock', { token: links.unlock }));
+    if (links.notMe) out.notMe = await outcome(await post('/api/auth/login/not-me', { token: links.notMe }));
+    if (links.verify) out.verify = await outcome(await post('/api/auth/email/verify', { token: links.verify }));
+    return out;
+  }
+
+  const dead = { reset: 'INVALID_TOKEN', unlock: 'INVALID_TOKEN', notMe: 'INVALID_TOKEN', verify: 'INVALID_TOKEN' };
+
+  it('a password change: the reset link mailed before no longer resets, "was this you?" hands out no reset token', async () => {
+    const user = await createUser(t.app);
+    const links = await outstandingLinks(user);
+    const next = strongPassword();
+    const changed = await post(
+      '/api/auth/password/change',
+      { currentPassword: user.password, newPassword: next },
+      user.auth,
+    );
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(await follow(links)).toEqual(dead);
+    // The password is still the one the owner chose.
+    expect((await loginAs(t.app, user.email, next)).statusCode).toBe(200);
+  });
+
+  it('a completed password reset ends the other links', async () => {
+    const user = await createUser(t.app);
+    const { reset, ...others } = await outstandingLinks(user);
+    expect(await follow({ reset })).toEqual({ reset: 'ok' });
+    expect(await follow(others)).toEqual({ unlock: 'INVALID_TOKEN', notMe: 'INVALID_TOKEN', verify: 'INVALID_TOKEN' });
+  });
+
+  it('an admin reset (MFA reset, revoke-tokens) ends every link', async () => {
+    for (const action of ['mfa/reset', 'revoke-tokens']) {
+      const admin = await createUser(t.app, { role: 'admin' });
+      const user = await createUser(t.app);
+      const links = await outstandingLinks(user);
+      const res = await post(`/api/admin/users/${user.id}/${action}`, {}, admin.auth);
+      expect(res.statusCode, `${action}: ${res.body}`).toBeLessThan(300);
+      expect({ action, ...(await follow(links)) }).toEqual({ action, ...dead });
+    }
+  });
+
+  it('disabling the account ends every link, and enabling it again does not bring them back', async () => {
+    const admin = await createUser(t.app, { role: 'admin' });
+    const user = await createUser(t.app);
+    const links = await outstandingLinks(user);
+    const patch = (disabled: boolean) =>
+      t.app.inject({ method: 'PATCH', url: `/api/admin/users/${user.id}`, headers: admin.auth, payload: { disabled } });
+    expect((await patch(true)).statusCode).toBe(200);
+    expect((await patch(false)).statusCode).toBe(200);
+    expect(await follow(links)).toEqual(dead);
+  });
+
+  it('"log out everywhere" changes no credential: the owner\'s links keep working', async () => {
+    const user = await createUser(t.app);
+    const links = await outstandingLinks(user);
+    expect((await post('/api/auth/logout-all', {}, user.auth)).statusCode).toBeLessThan(300);
+    const { notMe, ...rest } = links;
+    expect(await follow({ notMe })).toEqual({ notMe: 'ok' });
+    // not-me issued a fresh reset link (the older one died, as `replace` says); the rest still work.
+    expect(await follow({ unlock: rest.unlock, verify: rest.verify })).toEqual({ unlock: 'ok', verify: 'ok' });
   });
 });

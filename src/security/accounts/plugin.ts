@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { canonicalEmail } from '../../users/email.js';
 import { ContactService } from './contact.js';
 import { AccountFlows } from './flows.js';
 import { scheduleHousekeeping } from './housekeeping.js';
@@ -7,7 +8,7 @@ import { Lockout } from './lockout.js';
 import { OneTimeTokens } from './one-time-tokens.js';
 import { PasswordHistory } from './password-history.js';
 import { accountRoutes } from './routes.js';
-import { AccountSecurity } from './service.js';
+import { AccountSecurity, ENDS_ONE_TIME_LINKS } from './service.js';
 import { SuspiciousLogins } from './suspicious.js';
 
 /** `app.accounts`: lockout, one-time tokens, password history, flows, suspicious logins, contact form. */
@@ -47,6 +48,24 @@ export const accountsPlugin = fp(
       suspicious: new SuspiciousLogins(app, security, config.SUSPICIOUS_LOGIN_DENY_NETWORKS),
     });
     app.decorate('accounts', decoration);
+
+    // The per-account login limit (shield policy `login-account`) counts the owner's trusted
+    // device on its own, like the lockout: spending the account's budget does not lock its owner
+    // out of a trusted device, and a stolen device still has only its own budget.
+    if (app.hasDecorator('shield')) {
+      app.shield.scopeBodyKey('email', async (request) => {
+        const raw = (request.body as { email?: unknown } | null | undefined)?.email;
+        const email = typeof raw === 'string' ? canonicalEmail(raw) : null;
+        if (email === null) return null;
+        const device = await security.trustedDeviceFor(email, request);
+        return device ? `device:${device}` : null;
+      });
+    }
+
+    // A reset, an admin reset or disabling the account ends every one-time link it has.
+    app.tokens.onUserRevoked(async (userId, reason) => {
+      if (ENDS_ONE_TIME_LINKS[reason]) await security.tokens.endAll(userId);
+    });
 
     // Gates run after MFA's (registered earlier). Forced password change: accounts created by an
     // admin (API or CLI) get a token that only allows POST /api/auth/password/change.

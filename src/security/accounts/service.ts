@@ -12,6 +12,25 @@ import { BackgroundTasks } from './background.js';
 import { Lockout, LockoutError, type FailureResult } from './lockout.js';
 import { OneTimeTokens } from './one-time-tokens.js';
 import { PasswordHistory } from './password-history.js';
+import type { RevokeReason } from '../tokens/service.js';
+
+/**
+ * When every session of an account ends (`app.tokens.revokeUser`), whether every outstanding
+ * one-time link ends too (`tokens.endAll`). A credential change or an admin's action on the
+ * account does: a reset, an admin reset (MFA reset, revoke-tokens), disabling. Password changes
+ * end them where the password is written (flows.ts), since they keep the current session. "Log
+ * out everywhere" does not: it changes no credential, and whoever holds a session (possibly
+ * an attacker) must not be able to destroy the owner's "was this you?" or reset link with it.
+ * A Record, so a new reason cannot be added without deciding.
+ */
+export const ENDS_ONE_TIME_LINKS: Record<RevokeReason, boolean> = {
+  password_reset: true,
+  password_change: true,
+  admin: true,
+  disabled: true,
+  mfa_reset: true,
+  logout_all: false,
+};
 
 /** How long an unlock link works. */
 export const UNLOCK_TOKEN_TTL_SECONDS = 3600;
@@ -69,11 +88,22 @@ export class AccountSecurity {
    * otherwise. Without a device token nothing is looked up, so ordinary logins cost the same
    * for known and unknown identifiers.
    */
-  async trustedDeviceFor(identifier: string, request: FastifyRequest): Promise<string | null> {
+  trustedDeviceFor(identifier: string, request: FastifyRequest): Promise<string | null> {
+    // Asked twice per login (the shield's per-account limit, then the lockout): looked up once.
+    const known = this.devices.get(request);
+    if (known && known.identifier === identifier) return known.device;
+    const device = this.lookUpTrustedDevice(identifier, request);
+    this.devices.set(request, { identifier, device });
+    return device;
+  }
+
+  private readonly devices = new WeakMap<FastifyRequest, { identifier: string; device: Promise<string | null> }>();
+
+  private async lookUpTrustedDevice(identifier: string, request: FastifyRequest): Promise<string | null> {
     if (!this.app.hasDecorator('mfa')) return null;
     const token = deviceTokenOf(request);
     if (!token) return null;
-    const user = await this.app.users.repo.getByEmail(identifier.trim());
+    const user = await this.app.users.repo.getByEmail(identifier);
     if (!user || user.disabled) return null;
     return this.app.mfa.isTrustedDevice(user.id, token);
   }
@@ -155,8 +185,23 @@ export class AccountSecurity {
   }
 
   /**
-   * Follows an unlock link: lifts the lockout of the account's email. Returns the user id, or
-   * null for any unusable token (the caller answers INVALID_TOKEN).
+   * The owner proved they read the account's mailbox (an unlock link, a completed reset): the
+   * lockout and the per-account login limit (`login-account`, every policy keyed by the body's
+   * email) start afresh, so what an attacker spent on the account no longer keeps its owner out.
+   * Never fails the flow that called it: a KV error is logged.
+   */
+  async ownerProven(email: string): Promise<void> {
+    try {
+      await this.lockout.reset(email);
+      if (this.app.hasDecorator('shield')) await this.app.shield.limiter.forgetBodyKey('email', email);
+    } catch (err) {
+      this.app.log.warn({ err }, 'could not clear the lockout or login limit of an account');
+    }
+  }
+
+  /**
+   * Follows an unlock link: lifts the lockout of the account's email and empties its login
+   * limit. Returns the user id, or null for any unusable token (the caller answers INVALID_TOKEN).
    */
   async unlockWithToken(token: unknown, request?: FastifyRequest): Promise<string | null> {
     return this.app.deps.db.transaction(async (tx) => {
@@ -164,7 +209,7 @@ export class AccountSecurity {
       if (!grant) return null;
       const user = await this.app.users.repo.get(grant.userId, tx);
       if (!user) return null;
-      await this.lockout.reset(user.email);
+      await this.ownerProven(user.email);
       await this.app.audit.record(
         {
           action: 'account.unlocked',

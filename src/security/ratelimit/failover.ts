@@ -102,6 +102,12 @@ export class FailoverStore implements LimiterStore {
     return this.call((store) => store.putBlock(client, block, now));
   }
 
+  async forget(groupKeys: readonly string[]): Promise<void> {
+    // Like unblock: the memory store too, whichever mode we are in.
+    await this.fallback.forget(groupKeys);
+    if (this.current === 'primary') await this.call((store) => store.forget(groupKeys));
+  }
+
   ping(): Promise<void> {
     return this.call((store) => store.ping());
   }

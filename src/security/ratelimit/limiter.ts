@@ -7,7 +7,7 @@ import type { Kv } from '../../platform/kv/index.js';
 import { keys, type BlockInfo, type Decision } from './gcra.js';
 import { FailoverStore, type StoreMode } from './failover.js';
 import type { ShieldMetrics } from './metrics.js';
-import { matchPolicies, needsBody, type PlannedGroup, type Policy } from './policies.js';
+import { bodyKeyId, matchPolicies, needsBody, type PlannedGroup, type Policy } from './policies.js';
 import type { BlockRules } from './scripts.js';
 import { KvLimiterStore, MemoryLimiterStore, type BlockRecord, type LimiterStore } from './stores.js';
 
@@ -140,6 +140,20 @@ export class RateLimiter {
       })
       .catch((err: unknown) => this.options.log.error({ err }, 'could not record a violation'));
     this.track(task);
+  }
+
+  /**
+   * Empties the buckets of every policy keyed by the body field `field` for this value (keyed
+   * the way requests are: `bodyKeyId`). Used when an account's owner proved themselves: the
+   * per-account login budget an attacker spent is given back.
+   */
+  async forgetBodyKey(field: string, value: string): Promise<void> {
+    const id = bodyKeyId(field, value);
+    if (id === null) return;
+    const groupKeys = this.options.policies
+      .filter((p) => p.key === `body:${field}`)
+      .map((p) => keys.bucket(p.name, p.windowsTag, id));
+    await this.store.forget(groupKeys);
   }
 
   async listBlocks(): Promise<BlockRecord[]> {

@@ -8,7 +8,9 @@
  *
  * A policy keyed by a body field (login per account) needs the parsed body, so routes that have
  * one take their single decision in preValidation instead, still before validation and the
- * handler. After the response, 429/413/408 count as violations towards automatic blocks.
+ * handler. After the response, the client's own violations count towards automatic blocks: a
+ * 413 or 408, or a 429 from a bucket of its own (see `isClientsOwn`); never a refusal about a
+ * shared budget (an account's login limit, its lockout, a portfolio's contact cap).
  *
  * Everything keys on `request.clientKey` (src/http/client-ip.ts).
  */
@@ -17,13 +19,16 @@ import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 import { IpMatcher, clientKeyOf, normalizeIp } from '../../http/client-ip.js';
 import { checkBodyOnRequest, installBodyLimit } from './body-limit.js';
+import { applyConnectionLimits } from './connection-limits.js';
 import { shieldErrors } from './errors.js';
 import { policyHeader, rateLimitHeader } from './headers.js';
 import { RateLimiter } from './limiter.js';
+import { isLingering } from './lingering-close.js';
 import { LoadShedder } from './load-shed.js';
 import { ShieldMetrics } from './metrics.js';
 import { refusing } from './refusing.js';
-import { compilePolicies, planBuckets, type Policy } from './policies.js';
+import type { BucketState } from './gcra.js';
+import { compilePolicies, planBuckets, type PlannedGroup, type Policy } from './policies.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,6 +40,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set for clients on IP_ALLOW_LIST: never limited, blocked or counted. */
     shieldExempt: boolean;
+    /** Set when the shield refused this request on one of the client's own buckets (a violation). */
+    shieldViolation: boolean;
   }
 }
 
@@ -43,10 +50,37 @@ export interface Shield {
   readonly shedder: LoadShedder;
   readonly metrics: ShieldMetrics;
   readonly enabled: boolean;
+  /**
+   * The one operator check (METRICS_ALLOW_LIST against `request.clientIp`, so after TRUST_PROXY):
+   * may this client read /metrics and the details of /health/ready?
+   */
+  readonly isOperator: (request: FastifyRequest) => boolean;
+  /**
+   * Gives buckets keyed by the body field `field` a scope of their own for some requests: the
+   * accounts module scopes the per-account login limit by the owner's trusted device, as the
+   * lockout does, so an attacker who spends the account's budget does not lock its owner out
+   * of a trusted device. Asked only after the client's own limits admitted the request.
+   */
+  scopeBodyKey(field: string, resolve: BodyScopeResolver): void;
 }
 
-/** Violations that count towards automatic blocks. */
-const VIOLATIONS = new Set([429, 413, 408]);
+/** The scope of a request's body-keyed buckets (e.g. "device:<id>"), or null for the shared one. */
+export type BodyScopeResolver = (request: FastifyRequest) => Promise<string | null>;
+
+/**
+ * Which refusals count towards automatic blocks, decided here and nowhere else: what the client
+ * alone controls. A body over the size limit (413) or too slow to arrive (408); a 429 only when
+ * the shield refused one of the client's own buckets (`request.shieldViolation`). A 429 by
+ * status alone proves nothing about the client: ACCOUNT_LOCKED, CONTACT_LIMIT_REACHED and the
+ * per-account `login-account` limit refuse a shared budget that anyone, the owner included, runs
+ * into; counting them let an attacker who locked an account get its owner's address blocked.
+ */
+const SIZE_AND_TIME_VIOLATIONS = new Set([413, 408]);
+
+/** A bucket of the client itself (by address, or by its signed-in user), not of a shared resource. */
+function isClientsOwn(policy: Policy): boolean {
+  return policy.key === 'ip' || policy.key === 'user';
+}
 /** Verified access tokens -> user id, so keying by user costs no second signature check. */
 const TOKEN_CACHE_SIZE = 10_000;
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -80,28 +114,38 @@ export const rateLimitPlugin = fp(
       metrics,
       log: app.log,
     });
-    app.decorate('shield', { limiter, shedder, metrics, enabled });
+    const isOperator = (request: FastifyRequest) => metricsAllow.has(request.clientIp);
+    const bodyScopes = new Map<string, BodyScopeResolver>();
+    const scopeBodyKey = (field: string, resolve: BodyScopeResolver) => void bodyScopes.set(field, resolve);
+    /** The scope of the first body field of these policies that has a resolver. */
+    const bodyScopeOf = async (request: FastifyRequest, step: Policy[]) => {
+      for (const p of step) {
+        const field = p.key.startsWith('body:') ? p.key.slice('body:'.length) : null;
+        const resolve = field === null ? undefined : bodyScopes.get(field);
+        if (field !== null && resolve) {
+          const scope = await resolve(request);
+          return scope === null ? null : { field, scope };
+        }
+      }
+      return null;
+    };
+    app.decorate('shield', { limiter, shedder, metrics, enabled, isOperator, scopeBodyKey });
     app.decorate('metrics', metrics.registry);
     app.decorateRequest('shieldExempt', false);
+    app.decorateRequest('shieldViolation', false);
 
-    // ---- connection level: slow clients (slowloris) ------------------------------------------
-    // Headers must arrive within min(REQUEST_TIMEOUT, 20 s) and the whole request within
-    // REQUEST_TIMEOUT (Fastify's requestTimeout). Node checks these every
-    // connectionsCheckingInterval (30 s by default, which would let a slow client hold a socket
-    // up to twice as long), so check every second.
-    const requestMs = config.REQUEST_TIMEOUT * 1000;
-    app.server.headersTimeout = Math.min(requestMs, 20_000);
-    // Read by Node when the server starts listening (not in @types/node 20's Server type).
-    (app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
-      1_000,
-      requestMs,
-    );
+    // ---- connection level: slow clients (slowloris), lingering close --------------------------
+    // Headers within min(REQUEST_TIMEOUT, 20 s), the whole request within REQUEST_TIMEOUT, both
+    // checked every 500 ms instead of Node's 30 s; answers sent while the client is still
+    // sending its body close by lingering (./connection-limits.ts).
+    applyConnectionLimits(app.server, config);
     // A timed-out connection never becomes a request, so count it here. Only without a trusted
     // proxy: behind one, the socket address is the proxy's, and blocking it would block everyone.
     if (config.TRUST_PROXY === false) {
       // Before Fastify's own handler, which destroys the socket (and with it remoteAddress).
       app.server.prependListener('clientError', (err: NodeJS.ErrnoException, socket: { remoteAddress?: string }) => {
-        if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') return;
+        // A connection draining after its answer (a 413 already counted) is not a slow client.
+        if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' || isLingering(socket)) return;
         const ip = socket.remoteAddress ? normalizeIp(socket.remoteAddress) : null;
         if (ip && !allow.has(ip)) limiter.recordViolation(clientKeyOf(ip), 408);
       });
@@ -136,42 +180,71 @@ export const rateLimitPlugin = fp(
     };
 
     const policyFields = new WeakMap<Policy[], string>();
+    /**
+     * Two steps, each one atomic decision: first the client's own buckets (by address or user),
+     * then the shared ones (an account's, keyed by a body field). So a refusal of a shared budget
+     * has still charged the client for the request it sent (a client that keeps knocking on a
+     * spent account runs out of its own budget), only refusals of its own buckets are its
+     * violations, and the shared key's scope (the owner's trusted device, see `scopeBodyKey`) is
+     * looked up only for a request its own limits admitted.
+     */
     const decide = async (request: FastifyRequest, reply: FastifyReply, matched: Policy[]) => {
       const userId = matched.some((p) => p.key === 'user') ? await userIdOf(request) : null;
-      const buckets = planBuckets(matched, { clientKey: request.clientKey, userId, body: request.body });
+      const who = { clientKey: request.clientKey, userId, body: request.body };
+      const own = matched.filter(isClientsOwn);
+      const shared = own.length === matched.length ? [] : matched.filter((p) => !isClientsOwn(p));
+      const buckets: PlannedGroup[] = [];
+      const states: BucketState[] = [];
+      let refused: { retryAfterMs: number; policy: string; own: boolean } | null = null;
+      for (const step of [own, shared]) {
+        if (step.length === 0) continue;
+        const scope = step === shared ? await bodyScopeOf(request, step) : null;
+        const groups = planBuckets(step, { ...who, bodyScope: scope });
+        if (groups.length === 0) continue;
+        const decision = await limiter.decide(request.clientKey, groups);
+        if (limiter.degraded && matched.some((p) => p.failClosed)) {
+          metrics.failClosed.inc();
+          throw shieldErrors.limiterUnavailable();
+        }
+        if (decision.outcome === 'blocked') {
+          metrics.blocked.inc({ reason: 'auto' });
+          throw shieldErrors.clientBlocked(decision.retryAfterMs);
+        }
+        buckets.push(...groups);
+        states.push(...decision.buckets);
+        if (decision.outcome === 'limited') {
+          // Name the policy that refused (the first window without room) in the metric.
+          let policy = 'unknown';
+          let i = 0;
+          for (const g of groups) {
+            for (let w = 0; w < g.windows.length; w++) {
+              if (policy === 'unknown' && (decision.buckets[i]?.remaining ?? 0) < g.cost) policy = g.policy.name;
+              i++;
+            }
+          }
+          refused = { retryAfterMs: decision.retryAfterMs, policy, own: step === own };
+          break;
+        }
+      }
       if (buckets.length === 0) return;
-      const decision = await limiter.decide(request.clientKey, buckets);
-      if (limiter.degraded && matched.some((p) => p.failClosed)) {
-        metrics.failClosed.inc();
-        throw shieldErrors.limiterUnavailable();
-      }
-      if (decision.outcome === 'blocked') {
-        metrics.blocked.inc({ reason: 'auto' });
-        throw shieldErrors.clientBlocked(decision.retryAfterMs);
-      }
-      // The policy field only changes when a body-keyed policy was skipped: cache the usual one.
-      let policyField = buckets.length === matched.length ? policyFields.get(matched) : undefined;
+      // Every policy the request is subject to, also those a refusal left undecided. The field
+      // only changes when a body-keyed policy was skipped: cache the usual one.
+      let policyField = policyFields.get(matched);
       if (policyField === undefined) {
-        policyField = policyHeader(buckets);
-        if (buckets.length === matched.length) policyFields.set(matched, policyField);
+        const planned = planBuckets(matched, who);
+        policyField = policyHeader(planned);
+        if (planned.length === matched.length) policyFields.set(matched, policyField);
       }
       void reply.header('ratelimit-policy', policyField);
-      void reply.header('ratelimit', rateLimitHeader(buckets, decision.buckets));
-      if (decision.outcome === 'allowed') {
+      void reply.header('ratelimit', rateLimitHeader(buckets, states));
+      if (refused === null) {
         metrics.allowed.inc();
         return;
       }
-      // Name the policy that refused (the first window without room) in the metric.
-      let refusing = 'unknown';
-      let i = 0;
-      for (const g of buckets) {
-        for (let w = 0; w < g.windows.length; w++) {
-          if (refusing === 'unknown' && (decision.buckets[i]?.remaining ?? 0) < g.cost) refusing = g.policy.name;
-          i++;
-        }
-      }
-      metrics.limited.inc({ policy: refusing });
-      throw shieldErrors.rateLimited(decision.retryAfterMs);
+      metrics.limited.inc({ policy: refused.policy });
+      // Only a refusal of the client's own buckets is its violation (SIZE_AND_TIME_VIOLATIONS).
+      if (refused.own) request.shieldViolation = true;
+      throw shieldErrors.rateLimited(refused.retryAfterMs);
     };
 
     app.addHook(
@@ -224,8 +297,10 @@ export const rateLimitPlugin = fp(
 
     // Callback style: no promise per response for a hook that almost always does nothing.
     app.addHook('onResponse', (request, reply, done) => {
-      if (!request.shieldExempt && VIOLATIONS.has(reply.statusCode) && request.clientKey !== '') {
-        limiter.recordViolation(request.clientKey, reply.statusCode);
+      const status = reply.statusCode;
+      const violation = request.shieldViolation ? 429 : SIZE_AND_TIME_VIOLATIONS.has(status) ? status : null;
+      if (violation !== null && !request.shieldExempt && request.clientKey !== '') {
+        limiter.recordViolation(request.clientKey, violation);
       }
       done();
     });
@@ -233,7 +308,7 @@ export const rateLimitPlugin = fp(
     // ---- /metrics ------------------------------------------------------------------------------
     app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
       // Not for the public: answered as a missing route unless the client may scrape.
-      if (!metricsAllow.has(request.clientIp)) {
+      if (!isOperator(request)) {
         return reply.callNotFound();
       }
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/index.js';
+import { canonicalEmail } from '../../users/email.js';
 import { intervalFor, keys, type BucketGroup } from './gcra.js';
 import type { PolicyKey, PolicySpec } from './policy-spec.js';
 
@@ -181,15 +182,23 @@ export interface RequestIdentity {
   userId: string | null;
   /** The parsed body, for body:<field> keys. */
   body: unknown;
+  /** A scope for the buckets of one body field (the shield's `scopeBodyKey`). */
+  bodyScope?: { field: string; scope: string } | null | undefined;
 }
 
 /**
- * A body value as a bucket id: trimmed, NFKC-normalised and lower-cased (so "Alice@X.com " and
- * "alice@x.com" share a bucket) and hashed, so no email address is ever stored as a key.
+ * A body value as a bucket id, hashed so no email address is ever stored as a key. An `email`
+ * field names an account: it is keyed by the account's canonical identifier
+ * (src/users/email.ts, the function the database lookup and the lockout use), so every
+ * spelling that reaches one account shares its bucket; a value registration would refuse names
+ * no account and gets no bucket (the route answers 400 without doing any work). Other fields
+ * are trimmed, NFKC-normalised and lower-cased. Null: no bucket.
  */
-export function bodyKeyId(value: string): string {
-  const normalised = value.normalize('NFKC').trim().toLowerCase();
-  return `h:${createHash('sha256').update(normalised).digest('base64url').slice(0, 32)}`;
+export function bodyKeyId(field: string, value: string, scope?: string): string | null {
+  const normalised = field === 'email' ? canonicalEmail(value) : value.normalize('NFKC').trim().toLowerCase();
+  if (normalised === null || normalised === '') return null;
+  const base = scope === undefined ? normalised : `${normalised}\u0000${scope}`;
+  return `h:${createHash('sha256').update(base).digest('base64url').slice(0, 32)}`;
 }
 
 /** The bucket id for a policy, or null when the request does not have what it keys by. */
@@ -200,8 +209,8 @@ export function bucketId(policy: Policy, who: RequestIdentity): string | null {
   const body = who.body;
   if (typeof body !== 'object' || body === null) return null;
   const value = (body as Record<string, unknown>)[field];
-  if (typeof value !== 'string' || value.trim() === '') return null;
-  return bodyKeyId(value);
+  if (typeof value !== 'string') return null;
+  return bodyKeyId(field, value, who.bodyScope?.field === field ? who.bodyScope.scope : undefined);
 }
 
 /** A policy's bucket group for one request, with the policy for headers and metrics. */

@@ -47,6 +47,8 @@ export interface LimiterStore {
   unblock(client: string): Promise<boolean>;
   /** Stores a block unless one exists (carrying memory blocks over to Redis after an outage). */
   putBlock(client: string, block: BlockInfo, now: number): Promise<boolean>;
+  /** Empties bucket groups (they start full again), e.g. an account's login budget after its owner proved themselves. */
+  forget(groupKeys: readonly string[]): Promise<void>;
   ping(): Promise<void>;
 }
 
@@ -103,6 +105,10 @@ export class KvLimiterStore implements LimiterStore {
     const ttl = Math.floor(block.until - now);
     if (ttl <= 0) return Promise.resolve(false);
     return this.kv.run(putBlockScript, [keys.block(client)], [encodeBlock(block), ttl]);
+  }
+
+  async forget(groupKeys: readonly string[]): Promise<void> {
+    if (groupKeys.length > 0) await this.kv.del(...groupKeys);
   }
 
   ping(): Promise<void> {
@@ -199,6 +205,10 @@ export class MemoryLimiterStore implements LimiterStore {
     if (block.until <= now || this.liveBlock(client, now)) return false;
     this.blocks.set(client, block);
     return true;
+  }
+
+  async forget(groupKeys: readonly string[]): Promise<void> {
+    for (const key of groupKeys) this.tats.delete(key);
   }
 
   async ping(): Promise<void> {}
