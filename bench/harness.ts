@@ -173,3 +173,78 @@ export async function privateRedis(): Promise<{ url: string; own: boolean; stop:
   const url = process.env['BENCH_REDIS_URL'] ?? process.env['TEST_REDIS_URL'];
   return url ? { url, own: false, stop: async () => undefined } : null;
 }
+
+/** A whole process started for a process-level measurement (start-up time, idle RSS). */
+export interface StartedProcess {
+  pid: number;
+  /** ms from spawn to the first 200 from `readyUrl`. */
+  readyAfterMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `command args` in its own process group and polls `readyUrl` until it answers 200
+ * (at most 120 s). The caller stops it; a process that exits early is an error.
+ */
+export async function startUntilReady(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string | undefined>; readyUrl: string },
+): Promise<StartedProcess> {
+  const started = performance.now();
+  const child: ChildProcess = spawn(command, args, {
+    cwd: options.cwd,
+    detached: true,
+    stdio: 'ignore',
+    env: options.env,
+  });
+  let exited = false;
+  const gone = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (child.pid && !exited) {
+      process.kill(-child.pid, 'SIGTERM');
+      await gone;
+    }
+  };
+  try {
+    for (;;) {
+      if (exited) throw new Error(`${command} ${args.join(' ')} exited before it was ready`);
+      if (performance.now() - started > 120_000) throw new Error('not ready within 120 s');
+      const ok = await fetch(options.readyUrl).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) return { pid: child.pid ?? 0, readyAfterMs: performance.now() - started, stop };
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Resident set size of a whole process in MB (Linux /proc), or NaN where unavailable. */
+export async function rssMb(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  return kb ? Number(kb) / 1024 : NaN;
+}
+
+/** ms from spawn to exit of a short command (e.g. `--help`); throws on a non-zero exit. */
+export async function timeToExit(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string | undefined> },
+): Promise<number> {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: options.cwd, stdio: 'ignore', env: options.env });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}`);
+  return performance.now() - started;
+}

@@ -1,17 +1,59 @@
 /**
- * `npm run bench`: HTTP throughput of representative routes, side by side, with ratios.
+ * `npm run bench`: HTTP throughput of representative routes, side by side, with ratios, then the
+ * process-level numbers (idle RSS, start-up), and the issue 16 goals as met / not met.
  *
  *   BENCH_DURATION=5 BENCH_CONNECTIONS=10 npm run bench
  *   BENCH_DATABASE_URL=postgres://... npm run bench     # adds the PostgreSQL variants
+ *   BENCH_STARTUP_RUNS=3                                 # runs per start-up/RSS measurement (median)
+ *
+ * The portfolio read is of realistic size (bench/server.ts): 3 languages, 12 projects, 6
+ * sections, 10 experiences, 40 skills, 10 links, 20 media. The process-level rows start
+ * `node dist/server.js` as the Dockerfile does, so they need a built dist/ (`npm run build`).
  */
-import { formatTable, measure, startBenchServer, withRatios, type Variant } from './harness.js';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  formatTable,
+  freePort,
+  markdownTable,
+  measure,
+  rssMb,
+  startBenchServer,
+  startUntilReady,
+  timeToExit,
+  withRatios,
+  type Variant,
+} from './harness.js';
 
 const durationS = Number(process.env['BENCH_DURATION'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
+const startupRuns = Number(process.env['BENCH_STARTUP_RUNS'] ?? 3);
 const pgUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'];
+const root = path.resolve(import.meta.dirname, '..');
+/** The bench servers' secret (bench/server.ts): the key ring in the shared database is encrypted with it. */
+const BENCH_JWT_SECRET = 'bench-only-jwt-secret-shared-by-every-bench-server';
 
-const targets: { label: string; env: Record<string, string> }[] = [{ label: 'pglite', env: { BENCH_DATABASE_URL: '' } }];
+const targets: { label: string; env: Record<string, string> }[] = [
+  { label: 'pglite', env: { BENCH_DATABASE_URL: '' } },
+];
 if (pgUrl) targets.push({ label: 'postgres', env: { BENCH_DATABASE_URL: pgUrl } });
+
+interface Goal {
+  name: string;
+  value: string;
+  goal: string;
+  met: boolean | null;
+}
+const goals: Goal[] = [];
+const ratioGoal = (name: string, ratio: number | null, min: number) =>
+  goals.push({
+    name,
+    value: ratio === null ? '?' : `${ratio.toFixed(2)}x`,
+    goal: `>= ${min.toFixed(2)}x`,
+    met: ratio !== null && ratio >= min,
+  });
 
 const variants: Variant[] = [];
 const results = [];
@@ -19,11 +61,15 @@ for (const target of targets) {
   const server = await startBenchServer(target.env);
   const base = `http://127.0.0.1:${server.port}`;
   const live = `GET /health/live (${target.label})`;
+  const publicRead = `GET /api/public/portfolios/:slug (${target.label})`;
+  const publicReadLang = `GET /api/public/portfolios/:slug?lang=es (${target.label})`;
+  const authed = `GET /api/portfolios/:id authed (${target.label})`;
   const mine: Variant[] = [
     { name: live, url: `${base}/health/live` },
-    { name: `GET /api/public/portfolios/:slug (${target.label})`, baseline: live, url: `${base}/api/public/portfolios/${server.slug}` },
+    { name: publicRead, baseline: live, url: `${base}/api/public/portfolios/${server.slug}` },
+    { name: publicReadLang, baseline: live, url: `${base}/api/public/portfolios/${server.slug}?lang=es` },
     {
-      name: `GET /api/portfolios/:id authed (${target.label})`,
+      name: authed,
       baseline: live,
       url: `${base}/api/portfolios/${server.portfolioId}`,
       headers: { authorization: `Bearer ${server.accessToken}` },
@@ -38,10 +84,113 @@ for (const target of targets) {
     await server.stop();
   }
   variants.push(...mine);
+  const rated = withRatios(results, variants);
+  const ratio = (name: string) => rated.find((r) => r.name === name)?.ratio ?? null;
+  ratioGoal(`public read, cache miss (${target.label})`, ratio(publicRead), 0.25);
+  ratioGoal(`public read ?lang=es, cache miss (${target.label})`, ratio(publicReadLang), 0.25);
+  ratioGoal(`authenticated GET /api/portfolios/:id (${target.label})`, ratio(authed), 0.5);
 }
 
-process.stdout.write(`\nHTTP benchmark: ${connections} connections, ${durationS}s per variant, node ${process.version}\n\n`);
+process.stdout.write(
+  `\nHTTP benchmark: ${connections} connections, ${durationS}s per variant, node ${process.version}\n\n`,
+);
 process.stdout.write(`${formatTable(withRatios(results, variants), variants)}\n`);
+
+// ---- process level: idle RSS, start-up, CLI ------------------------------------------------------
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Starts `node dist/server.js` on a fresh DATA_DIR; returns ready time and whole-process RSS after idling. */
+async function serverProcess(extraEnv: Record<string, string>): Promise<{ readyMs: number; rss: number }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-bench-proc-'));
+  const port = await freePort();
+  // Only what this measurement sets: no DATABASE_URL / REDIS_URL inherited from the shell.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited } = process.env;
+  try {
+    const proc = await startUntilReady(process.execPath, ['dist/server.js'], {
+      cwd: root,
+      env: { ...inherited, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...extraEnv },
+      readyUrl: `http://127.0.0.1:${port}/health/ready`,
+    });
+    try {
+      // Idle: whatever start-up left to settle (timers, lazy first GC) gets a moment.
+      await new Promise((r) => setTimeout(r, 2_000));
+      return { readyMs: proc.readyAfterMs, rss: await rssMb(proc.pid) };
+    } finally {
+      await proc.stop();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const processRows: string[][] = [];
+if (!existsSync(path.join(root, 'dist/server.js'))) {
+  process.stderr.write('dist/server.js is missing: run `npm run build` for the process-level rows\n');
+} else {
+  const embedded: { readyMs: number; rss: number }[] = [];
+  const postgres: { readyMs: number; rss: number }[] = [];
+  const cli: number[] = [];
+  for (let i = 0; i < startupRuns; i++) {
+    process.stderr.write(`process run ${i + 1}/${startupRuns}...\n`);
+    embedded.push(await serverProcess({}));
+    if (pgUrl) postgres.push(await serverProcess({ DATABASE_URL: pgUrl, JWT_SECRET: BENCH_JWT_SECRET }));
+    cli.push(
+      await timeToExit(process.execPath, ['dist/cli/main.js', '--help'], { cwd: root, env: { ...process.env } }),
+    );
+  }
+  const embeddedRss = median(embedded.map((r) => r.rss));
+  const readyMs = median(embedded.map((r) => r.readyMs));
+  processRows.push(['idle RSS after start, embedded (PGlite)', `${embeddedRss.toFixed(0)} MB`]);
+  goals.push({
+    name: 'idle RSS after start, embedded',
+    value: `${embeddedRss.toFixed(0)} MB`,
+    goal: '<= 200 MB',
+    met: embeddedRss <= 200,
+  });
+  if (pgUrl) {
+    const pgRss = median(postgres.map((r) => r.rss));
+    processRows.push(['idle RSS after start, PostgreSQL', `${pgRss.toFixed(0)} MB`]);
+    processRows.push([
+      'node dist/server.js -> /health/ready, PostgreSQL',
+      `${(median(postgres.map((r) => r.readyMs)) / 1000).toFixed(2)} s`,
+    ]);
+    goals.push({
+      name: 'idle RSS after start, PostgreSQL',
+      value: `${pgRss.toFixed(0)} MB`,
+      goal: '<= 110 MB',
+      met: pgRss <= 110,
+    });
+  }
+  processRows.push([
+    'node dist/server.js -> /health/ready, fresh DATA_DIR (embedded)',
+    `${(readyMs / 1000).toFixed(2)} s`,
+  ]);
+  processRows.push(['node dist/cli/main.js --help -> exit', `${(median(cli) / 1000).toFixed(2)} s`]);
+  goals.push({
+    name: 'node dist/server.js -> /health/ready (fresh DATA_DIR)',
+    value: `${(readyMs / 1000).toFixed(2)} s`,
+    goal: 'report',
+    met: null,
+  });
+  goals.push({
+    name: 'portfolio-admin --help -> exit',
+    value: `${(median(cli) / 1000).toFixed(2)} s`,
+    goal: 'report',
+    met: null,
+  });
+  process.stdout.write(`\nProcess level (whole process, median of ${startupRuns} runs, RSS after 2 s idle)\n\n`);
+  process.stdout.write(`${markdownTable(['measure', 'value'], processRows)}\n`);
+}
+
+process.stdout.write('\nGoals (issue 16)\n\n');
+process.stdout.write(
+  `${markdownTable(
+    ['measure', 'value', 'goal', 'met'],
+    goals.map((g) => [g.name, g.value, g.goal, g.met === null ? '-' : g.met ? 'met' : 'not met']),
+  )}\n`,
+);
+
 const bad = results.filter((r) => r.non2xx > 0 || r.errors > 0);
 if (bad.length > 0) {
   process.stderr.write(`Some variants had failed requests: ${bad.map((b) => b.name).join(', ')}\n`);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { openPlatform } from '../src/platform/bootstrap.js';
+import { newId } from '../src/platform/ids.js';
 import { KeyRingError } from '../src/security/tokens/keys.js';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-bench-'));
@@ -27,7 +28,10 @@ const config = loadConfig({
   LOAD_SHED_MAX_EVENT_LOOP_DELAY: '0',
   KV_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
   ...(process.env['BENCH_DATABASE_URL']
-    ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'], JWT_SECRET: 'bench-only-jwt-secret-shared-by-every-bench-server' }
+    ? {
+        DATABASE_URL: process.env['BENCH_DATABASE_URL'],
+        JWT_SECRET: 'bench-only-jwt-secret-shared-by-every-bench-server',
+      }
     : {}),
   ...(process.env['BENCH_REDIS_URL'] ? { REDIS_URL: process.env['BENCH_REDIS_URL'] } : {}),
   ...extra,
@@ -58,50 +62,126 @@ await app.ready();
 const tag = randomBytes(4).toString('hex');
 const email = `bench-${tag}@example.test`;
 const password = `Violet-Harbor-Lantern-${tag}`;
-await app.users.create({ email, password, name: 'Bench' });
+const benchUser = await app.users.create({ email, password, name: 'Bench' });
 const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } });
 const { accessToken } = login.json<{ accessToken: string }>();
 const auth = { authorization: `Bearer ${accessToken}` };
 const slug = `bench-${tag}`;
-const created = await app.inject({
-  method: 'POST',
-  url: '/api/portfolios',
-  headers: auth,
-  payload: {
+const { portfolioId } = await seedRealisticPortfolio(slug);
+
+/**
+ * The portfolio every HTTP benchmark reads, of realistic size (issue 16): 3 languages (en by
+ * default, es and fr translated), 12 projects, 6 sections, 10 experiences, 40 skills, 10 links
+ * and 20 available media. Media rows are inserted directly as 'available': the upload pipeline
+ * (scan, re-encode) is not what is measured, and the public read only signs links to them.
+ */
+async function seedRealisticPortfolio(portfolioSlug: string): Promise<{ portfolioId: string }> {
+  const inject = async (url: string, payload: Record<string, unknown>) => {
+    const res = await app.inject({ method: 'POST', url, headers: auth, payload });
+    if (res.statusCode !== 201) throw new Error(`seeding ${url} failed: ${res.statusCode} ${res.body}`);
+    return res.json<{ id: string }>();
+  };
+  const langs = ['es', 'fr'] as const;
+  const tr = (fields: Record<string, string>) =>
+    Object.fromEntries(
+      langs.map((l) => [l, Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, `${v} (${l})`]))]),
+    );
+  const { id } = await inject('/api/portfolios', {
     title: 'Benchmark portfolio',
-    slug,
-    summary: 'A portfolio of typical size',
+    slug: portfolioSlug,
+    summary: 'A portfolio of typical size. '.repeat(8),
     visibility: 'public',
     published: true,
-  },
-});
-const portfolio = created.json<{ id: string }>();
-for (let i = 0; i < 8; i++) {
-  await app.inject({
-    method: 'POST',
-    url: `/api/portfolios/${portfolio.id}/projects`,
-    headers: auth,
-    payload: {
-      title: `Project ${i}`,
-      description: 'Something built with care. '.repeat(10),
-      skills: ['typescript', 'postgres'],
+    translations: tr({ title: 'Benchmark portfolio', summary: 'A portfolio of typical size. '.repeat(8) }),
+  });
+  const projectIds: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const texts = { title: `Project ${i}`, description: 'Something built with care. '.repeat(12) };
+    const project = await inject(`/api/portfolios/${id}/projects`, {
+      ...texts,
+      url: `https://example.com/projects/${i}`,
+      repositoryUrl: `https://github.com/example/project-${i}`,
+      date: `20${10 + i}-0${(i % 9) + 1}-15`,
+      skills: ['typescript', 'postgres', 'fastify'],
       position: i,
-    },
-  });
-  await app.inject({
-    method: 'POST',
-    url: `/api/portfolios/${portfolio.id}/sections`,
-    headers: auth,
-    payload: { kind: 'custom', title: `Section ${i}`, body: '# Heading\n\nSome markdown. '.repeat(20), position: i },
-  });
+      translations: tr(texts),
+    });
+    projectIds.push(project.id);
+  }
+  for (let i = 0; i < 6; i++) {
+    const texts = { title: `Section ${i}`, body: '# Heading\n\nSome markdown with **emphasis**. '.repeat(15) };
+    await inject(`/api/portfolios/${id}/sections`, {
+      kind: i === 0 ? 'about' : 'custom',
+      ...texts,
+      position: i,
+      translations: tr(texts),
+    });
+  }
+  for (let i = 0; i < 10; i++) {
+    const texts = {
+      title: `Engineer ${i}`,
+      organization: `Company ${i}`,
+      description: 'Shipped things that mattered. '.repeat(8),
+    };
+    await inject(`/api/portfolios/${id}/experiences`, {
+      ...texts,
+      startYear: 2000 + i,
+      endYear: 2001 + i,
+      position: i,
+      translations: tr(texts),
+    });
+  }
+  for (let i = 0; i < 40; i++) {
+    const texts = { name: `Skill ${i}` };
+    await inject(`/api/portfolios/${id}/skills`, {
+      ...texts,
+      type: 'technical',
+      level: (i % 5) + 1,
+      position: i,
+      translations: tr(texts),
+    });
+  }
+  for (let i = 0; i < 10; i++) {
+    const texts = { label: `Link ${i}` };
+    await inject(`/api/portfolios/${id}/links`, {
+      url: `https://example.com/me/${i}`,
+      kind: 'website',
+      position: i,
+      translations: tr(texts),
+    });
+  }
+  for (let i = 0; i < 20; i++) {
+    const variant = (name: string, size: number, width: number) => ({
+      key: `bench/${tag}/${i}/${name}.webp`,
+      size,
+      sha256: '0'.repeat(64),
+      contentType: 'image/webp',
+      width,
+      height: Math.round(width * 0.75),
+    });
+    await deps.db.query(
+      `insert into media (id, portfolio_id, project_id, uploaded_by, kind, category, is_default_resume, status,
+         original_name, extension, declared_type, detected_type, size, sha256, width, height, variants)
+       values ($1, $2, $3, $4, 'image', 'gallery', false, 'available', $5, 'webp', 'image/webp', 'image/webp', 48000,
+         $6, 1600, 1200, $7::jsonb)`,
+      [
+        newId(),
+        id,
+        projectIds[i % projectIds.length] ?? null,
+        benchUser.id,
+        `photo-${i}.webp`,
+        '0'.repeat(64),
+        JSON.stringify({ display: variant('display', 48000, 1600), thumbnail: variant('thumbnail', 6000, 320) }),
+      ],
+    );
+  }
+  return { portfolioId: id };
 }
 
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
-process.stdout.write(
-  `${JSON.stringify({ port, slug, portfolioId: portfolio.id, accessToken, database: deps.db.kind })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ port, slug, portfolioId, accessToken, database: deps.db.kind })}\n`);
 
 process.on('SIGTERM', () => {
   void app

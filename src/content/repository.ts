@@ -41,13 +41,18 @@ const PORTFOLIO_SELECT = `p.id, p.owner_id as "ownerId", p.slug, p.title, p.summ
 const quote = (identifier: string) => `"${identifier}"`;
 
 /** Serialises a value for its parameter: JSON columns get text (pg would send an array as a SQL array). */
-const param = (value: unknown, json: boolean) => (json && value !== null && value !== undefined ? JSON.stringify(value) : value);
+const param = (value: unknown, json: boolean) =>
+  json && value !== null && value !== undefined ? JSON.stringify(value) : value;
 
 export class PortfolioRepository {
   constructor(private readonly db: Queryable) {}
 
   /** `forUpdate` locks the row until the transaction ends (children count, default switch). */
-  async get(id: string, tx: Queryable = this.db, options: { forUpdate?: boolean } = {}): Promise<PortfolioRow | undefined> {
+  async get(
+    id: string,
+    tx: Queryable = this.db,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<PortfolioRow | undefined> {
     const rows = await tx.query<PortfolioRow>(
       `select ${PORTFOLIO_SELECT} from portfolios p where p.id = $1${options.forUpdate ? ' for update' : ''}`,
       [id],
@@ -56,7 +61,10 @@ export class PortfolioRepository {
   }
 
   async getBySlug(slug: string, tx: Queryable = this.db): Promise<PortfolioRow | undefined> {
-    const rows = await tx.query<PortfolioRow>(`select ${PORTFOLIO_SELECT} from portfolios p where lower(p.slug) = lower($1)`, [slug]);
+    const rows = await tx.query<PortfolioRow>(
+      `select ${PORTFOLIO_SELECT} from portfolios p where lower(p.slug) = lower($1)`,
+      [slug],
+    );
     return rows[0];
   }
 
@@ -79,7 +87,9 @@ export class PortfolioRepository {
   }
 
   async countByOwner(ownerId: string, tx: Queryable = this.db): Promise<number> {
-    const rows = await tx.query<{ n: number }>(`select count(*)::int as n from portfolios where owner_id = $1`, [ownerId]);
+    const rows = await tx.query<{ n: number }>(`select count(*)::int as n from portfolios where owner_id = $1`, [
+      ownerId,
+    ]);
     return rows[0]?.n ?? 0;
   }
 
@@ -123,7 +133,10 @@ export class PortfolioRepository {
 
   /** Clears the site-default flag on every portfolio but `exceptId`. */
   async clearDefault(exceptId: string, now: Date, tx: Queryable = this.db): Promise<void> {
-    await tx.query(`update portfolios set is_default = false, updated_at = $2 where is_default and id <> $1`, [exceptId, now]);
+    await tx.query(`update portfolios set is_default = false, updated_at = $2 where is_default and id <> $1`, [
+      exceptId,
+      now,
+    ]);
   }
 
   async delete(id: string, tx: Queryable = this.db): Promise<boolean> {
@@ -159,7 +172,11 @@ export class ChildRepository {
     resource: ChildResource,
   ) {
     this.table = quote(resource.table);
-    this.fields = Object.entries(resource.fields).map(([name, f]) => ({ name, column: quote(f.column), json: f.sql === 'jsonb' }));
+    this.fields = Object.entries(resource.fields).map(([name, f]) => ({
+      name,
+      column: quote(f.column),
+      json: f.sql === 'jsonb',
+    }));
     const fieldSelect = Object.entries(resource.fields).map(([name, f]) =>
       // pg turns a date into a JS Date at local midnight; as text it stays the calendar day.
       f.sql === 'date' ? `c.${quote(f.column)}::text as ${quote(name)}` : `c.${quote(f.column)} as ${quote(name)}`,
@@ -176,7 +193,11 @@ export class ChildRepository {
   }
 
   /** The child with its portfolio's owner and default language (one query, for authorization). */
-  async get(id: string, tx: Queryable = this.db, options: { forUpdate?: boolean } = {}): Promise<ChildWithParent | undefined> {
+  async get(
+    id: string,
+    tx: Queryable = this.db,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<ChildWithParent | undefined> {
     const rows = await tx.query<ChildWithParent>(
       `select ${this.select}, p.owner_id as "ownerId", p.default_language as "portfolioDefaultLanguage"
        from ${this.table} c join portfolios p on p.id = c.portfolio_id
@@ -200,17 +221,61 @@ export class ChildRepository {
     );
   }
 
+  /**
+   * The same page with the portfolio's owner, in one query, so the caller can authorize and list
+   * without a second round trip. undefined when the portfolio does not exist.
+   */
+  async listWithOwner(
+    portfolioId: string,
+    page: { limit: number; after?: { position: number; id: string } | undefined },
+    tx: Queryable = this.db,
+  ): Promise<{ ownerId: string; rows: ChildRow[] } | undefined> {
+    const rows = await tx.query<ChildRow & { _parentOwnerId: string }>(
+      `select p.owner_id as "_parentOwnerId", c.* from portfolios p
+       left join lateral (
+         select ${this.select} from ${this.table} c
+         where c.portfolio_id = p.id and ($2::int is null or (c.position, c.id) > ($2::int, $3::uuid))
+         order by c.position, c.id limit $4
+       ) c on true
+       where p.id = $1
+       order by c.position, c.id`,
+      [portfolioId, page.after?.position ?? null, page.after?.id ?? null, page.limit],
+    );
+    const first = rows[0];
+    if (!first) return undefined;
+    // A portfolio without (more) children still answers one row, with the child columns null.
+    return {
+      ownerId: first._parentOwnerId,
+      rows: rows.filter((r) => r.id !== null).map(({ _parentOwnerId: _owner, ...row }) => row as ChildRow),
+    };
+  }
+
   async countByPortfolio(portfolioId: string, tx: Queryable = this.db): Promise<number> {
-    const rows = await tx.query<{ n: number }>(`select count(*)::int as n from ${this.table} where portfolio_id = $1`, [portfolioId]);
+    const rows = await tx.query<{ n: number }>(`select count(*)::int as n from ${this.table} where portfolio_id = $1`, [
+      portfolioId,
+    ]);
     return rows[0]?.n ?? 0;
   }
 
   /** Inserts; without a position the row goes after the portfolio's last one. */
   async create(
-    row: { id: string; portfolioId: string; position?: number | undefined; translations?: unknown; values: ChildWrite; now: Date },
+    row: {
+      id: string;
+      portfolioId: string;
+      position?: number | undefined;
+      translations?: unknown;
+      values: ChildWrite;
+      now: Date;
+    },
     tx: Queryable = this.db,
   ): Promise<void> {
-    const values: unknown[] = [row.id, row.portfolioId, row.now, row.position ?? null, param(row.translations ?? {}, true)];
+    const values: unknown[] = [
+      row.id,
+      row.portfolioId,
+      row.now,
+      row.position ?? null,
+      param(row.translations ?? {}, true),
+    ];
     const columns = ['id', 'portfolio_id', 'created_at', 'updated_at', 'position', 'translations'];
     const placeholders = [
       '$1',
@@ -231,7 +296,12 @@ export class ChildRepository {
 
   async update(
     id: string,
-    patch: { values: ChildWrite; position?: number | undefined; translations?: unknown; portfolioId?: string | undefined },
+    patch: {
+      values: ChildWrite;
+      position?: number | undefined;
+      translations?: unknown;
+      portfolioId?: string | undefined;
+    },
     now: Date,
     tx: Queryable = this.db,
   ): Promise<void> {
@@ -255,5 +325,157 @@ export class ChildRepository {
   async delete(id: string, tx: Queryable = this.db): Promise<boolean> {
     const rows = await tx.query(`delete from ${this.table} where id = $1 returning id`, [id]);
     return rows.length > 0;
+  }
+}
+
+/** A public read as the one statement returns it: texts already resolved for the language. */
+export type PublicReadRow = Record<string, unknown> & {
+  id: string;
+  slug: string;
+  title: string;
+  summary: string;
+  language: string;
+  defaultLanguage: string;
+  availableLanguages: string[];
+  updatedAt: Date;
+  /** The media subquery's JSON, when a media source is set. */
+  media?: unknown;
+};
+
+/**
+ * SQL for another module's part of the public read: a parenthesised subquery yielding one JSON
+ * value, given the SQL expression of the portfolio id (e.g. `pf.id`). Built from that module's
+ * constants only, never from a request.
+ */
+export type PublicReadFragment = (portfolioIdExpression: string) => string;
+
+const FIELD_NAME = /^[a-z][A-Za-z0-9]{0,62}$/;
+
+/** `translations -> tag ->> field`, only when it is a string (as asTranslations reads it). */
+function translated(translations: string, tag: string, field: string): string {
+  if (!FIELD_NAME.test(field)) throw new Error(`bad field name ${field}`);
+  return `case when jsonb_typeof(${translations} -> ${tag} -> '${field}') = 'string' then ${translations} -> ${tag} ->> '${field}' end`;
+}
+
+/** The plain field, or its text for the language chain (ch.c1, then ch.c2) when there is one. */
+function localized(translations: string, plain: string, field: string): string {
+  return `coalesce(${translated(translations, 'ch.c1', field)}, ${translated(translations, 'ch.c2', field)}, ${plain})`;
+}
+
+/** The top-level keys of a translations value whose entries are objects, in jsonb key order. */
+const translationKeys = (value: string) =>
+  `jsonb_each(case when jsonb_typeof(${value}) = 'object' then ${value} else '{}'::jsonb end) with ordinality e(key, value, ord)`;
+
+/**
+ * The anonymous read of a portfolio in ONE statement: the portfolio (published and public only),
+ * the language negotiated against every tag it and its children carry, its five child lists in
+ * order with each translatable field resolved for that language (falling back field by field to
+ * the default language), and, when set, the available media. Same rules as translations.ts
+ * (negotiateLanguage, languageChain, localize), expressed in SQL; the property test in
+ * src/content/one-query-read.test.ts holds it to the six-query read it replaced.
+ */
+export class PublicReadRepository {
+  private media: PublicReadFragment | null = null;
+  private sql: { bySlug: string; byDefault: string } | null = null;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly children: readonly ChildResource[],
+    private readonly portfolioTranslatable: readonly string[],
+  ) {}
+
+  /** Adds the media subquery to the statement (set once by the uploads module). */
+  setMedia(fragment: PublicReadFragment): void {
+    this.media = fragment;
+    this.sql = null;
+  }
+
+  get hasMedia(): boolean {
+    return this.media !== null;
+  }
+
+  /** A published, public portfolio by slug (case-insensitive), or undefined. */
+  async bySlug(slug: string, lang: string | null, tx: Queryable = this.db): Promise<PublicReadRow | undefined> {
+    const rows = await tx.query<PublicReadRow>(this.statements().bySlug, [slug, lang]);
+    return rows[0];
+  }
+
+  /** The site default portfolio when it is published and public, or undefined. */
+  async byDefault(lang: string | null, tx: Queryable = this.db): Promise<PublicReadRow | undefined> {
+    const rows = await tx.query<PublicReadRow>(this.statements().byDefault, [lang]);
+    return rows[0];
+  }
+
+  private statements(): { bySlug: string; byDefault: string } {
+    this.sql ??= {
+      bySlug: this.build('lower(p.slug) = lower($1::text)', '$2::text'),
+      byDefault: this.build('p.is_default', '$1::text'),
+    };
+    return this.sql;
+  }
+
+  private build(where: string, lang: string): string {
+    // Every child list, bounded and ordered as the owner's list pages are.
+    const rowsOf = (r: ChildResource, select: string) =>
+      `(select ${select} from ${quote(r.table)} c where c.portfolio_id = pf.id order by c.position, c.id limit ${Number(r.maxPerPortfolio)})`;
+    // Language tags in the order the reader first meets them: default, portfolio, then each
+    // child kind's rows in order. negotiateLanguage takes the first match in this order.
+    const tagSources = [
+      `select pf.default_language as tag, 0::bigint as src, 0::bigint as rn, 0::bigint as ord from pf`,
+      `select e.key, 1::bigint, 0::bigint, e.ord from pf, ${translationKeys('pf.translations')} where jsonb_typeof(e.value) = 'object'`,
+      ...this.children.map(
+        (r, i) =>
+          `select e.key, ${i + 2}::bigint, c.rn, e.ord
+           from pf, lateral ${rowsOf(r, 'c.translations, row_number() over (order by c.position, c.id) as rn')} c,
+             ${translationKeys('c.translations')}
+           where jsonb_typeof(e.value) = 'object'`,
+      ),
+    ];
+    const lists = this.children.map((r) => {
+      const pairs = [`'id', c.id`];
+      for (const [name, f] of Object.entries(r.fields)) {
+        if (!FIELD_NAME.test(name)) throw new Error(`bad field name ${name}`);
+        const plain = f.sql === 'date' ? `c.${quote(f.column)}::text` : `c.${quote(f.column)}`;
+        pairs.push(`'${name}', ${f.translatable ? localized('c.translations', plain, name) : plain}`);
+      }
+      return `coalesce((select json_agg(json_build_object(${pairs.join(', ')}) order by c.position, c.id)
+        from ${rowsOf(r, 'c.*')} c), '[]'::json) as ${quote(r.path)}`;
+    });
+    const head = this.portfolioTranslatable.map(
+      (name) => `${localized('pf.translations', `pf.${quote(name)}`, name)} as ${quote(name)}`,
+    );
+    const lower = `lower(${lang})`;
+    const primary = `split_part(lower(${lang}), '-', 1)`;
+    // MATERIALIZED: each CTE is computed once. Inlined, every reference to the chain (two per
+    // translatable field of every child kind) would repeat the language negotiation's subplans.
+    return `with pf as materialized (
+        select p.id, p.slug, p.title, p.summary, p.default_language, p.translations, p.updated_at
+        from portfolios p where ${where} and p.published and p.visibility = 'public'
+      ),
+      tags as materialized (
+        select t.tag, min(array[t.src, t.rn, t.ord]) as ord from (${tagSources.join('\n union all ')}) t group by t.tag
+      ),
+      lang as materialized (
+        select coalesce(
+          (select t.tag from tags t where lower(t.tag) = ${lower} order by t.ord limit 1),
+          (select t.tag from tags t where lower(t.tag) = ${primary} order by t.ord limit 1),
+          (select t.tag from tags t where split_part(lower(t.tag), '-', 1) = ${primary} order by t.ord limit 1),
+          pf.default_language) as language, pf.default_language as dl
+        from pf
+      ),
+      ch as materialized (
+        select l.language,
+          case when lower(l.language) <> lower(l.dl) then l.language end as c1,
+          case when lower(l.language) <> lower(l.dl)
+                and split_part(lower(l.language), '-', 1) <> lower(l.language)
+                and split_part(lower(l.language), '-', 1) <> split_part(lower(l.dl), '-', 1)
+               then split_part(lower(l.language), '-', 1) end as c2
+        from lang l
+      )
+      select pf.id, pf.slug, ${head.join(', ')}, ch.language, pf.default_language as "defaultLanguage",
+        (select json_agg(t.tag order by t.tag <> pf.default_language, t.tag collate "C") from tags t) as "availableLanguages",
+        pf.updated_at as "updatedAt",
+        ${lists.join(',\n        ')}${this.media ? `,\n        ${this.media('pf.id')} as media` : ''}
+      from pf cross join ch`;
   }
 }

@@ -10,7 +10,16 @@ import { pgErrorCode, UNIQUE_VIOLATION, type Db, type Queryable } from '../platf
 import { newId } from '../platform/ids.js';
 import { authorizeContent, canOnContent, hasPermission, requirePermission, type Actor } from '../users/policy.js';
 import { contentErrors } from './errors.js';
-import { ChildRepository, PortfolioRepository, type ChildRow, type PortfolioRow, type PortfolioWrite } from './repository.js';
+import {
+  ChildRepository,
+  PortfolioRepository,
+  PublicReadRepository,
+  type ChildRow,
+  type PortfolioRow,
+  type PortfolioWrite,
+  type PublicReadFragment,
+  type PublicReadRow,
+} from './repository.js';
 import { POSITION_MAX, type ChildResource } from './resource.js';
 import {
   CHILD_RESOURCES,
@@ -23,14 +32,7 @@ import {
   type PortfolioPatch,
   type PublicPortfolio,
 } from './schema.js';
-import {
-  asTranslations,
-  assertNoDefaultLanguageEntry,
-  languageChain,
-  localize,
-  negotiateLanguage,
-  type Translations,
-} from './translations.js';
+import { asTranslations, assertNoDefaultLanguageEntry, type Translations } from './translations.js';
 
 export interface PageRequest {
   limit?: number | undefined;
@@ -241,8 +243,10 @@ export class ChildService {
       if (position < 0 || position > POSITION_MAX) throw invalidCursor();
       after = { position, id };
     }
-    await this.portfolios.authorizedParent(actor, portfolioId, 'read');
-    const rows = await this.repo.listByPortfolio(portfolioId, { limit: limit + 1, after });
+    // One query: the page and its portfolio's owner; the policy decides on that owner.
+    const page_ = await this.repo.listWithOwner(portfolioId, { limit: limit + 1, after });
+    authorizeContent(actor, 'read', page_, 'Portfolio');
+    const { rows } = page_;
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     return {
@@ -335,73 +339,53 @@ export class ChildService {
   }
 }
 
+/** The media part of the public read, provided by the uploads module (src/security/uploads). */
+export interface PublicMediaSource {
+  /** Subquery yielding the portfolio's available media as one JSON value (see PublicReadFragment). */
+  select: PublicReadFragment;
+  /** Turns that value into the payload's media items (signed links). */
+  render(value: unknown): Promise<unknown[]>;
+}
 
 /**
  * Anonymous reads. Only a portfolio that is published AND public exists here; every other case
  * (missing, draft, private, malformed slug) is the same 404, so drafts cannot be discovered.
+ * One statement per read (PublicReadRepository): the portfolio, its children with the texts
+ * resolved for the language, and the available media.
  */
 export class PublicContentService {
-  /** Available media of a portfolio with signed links, set by the uploads module (src/security/uploads). */
-  private mediaSource: ((portfolioId: string) => Promise<unknown[]>) | null = null;
+  private renderMedia: ((value: unknown) => Promise<unknown[]>) | null = null;
 
-  constructor(
-    private readonly portfolios: PortfolioRepository,
-    private readonly children: readonly ChildService[],
-  ) {}
+  constructor(readonly reads: PublicReadRepository) {}
 
-  setMediaSource(source: (portfolioId: string) => Promise<unknown[]>): void {
-    this.mediaSource = source;
+  setMediaSource(source: PublicMediaSource): void {
+    this.reads.setMedia(source.select);
+    this.renderMedia = (value) => source.render(value);
   }
 
   async getBySlug(slug: string, lang: string | undefined): Promise<PublicPortfolio> {
-    const row = SLUG_PATTERN.test(slug) ? await this.portfolios.getBySlug(slug) : undefined;
-    return this.render(row, lang);
+    const row = SLUG_PATTERN.test(slug) ? await this.reads.bySlug(slug, lang || null) : undefined;
+    return this.render(row);
   }
 
   async getDefault(lang: string | undefined): Promise<PublicPortfolio> {
-    return this.render(await this.portfolios.getDefault(), lang);
+    return this.render(await this.reads.byDefault(lang || null));
   }
 
-  private async render(row: PortfolioRow | undefined, lang: string | undefined): Promise<PublicPortfolio> {
-    if (!row || !row.published || row.visibility !== 'public') throw contentErrors.notFound('Portfolio');
-    const lists = await Promise.all(
-      this.children.map(async (child) => ({
-        child,
-        rows: await child.repo.listByPortfolio(row.id, { limit: child.resource.maxPerPortfolio }),
-      })),
-    );
-    const translations = asTranslations(row.translations);
-    const available = new Set<string>([row.defaultLanguage, ...Object.keys(translations)]);
-    const childTranslations = new Map<ChildRow, Translations>();
-    for (const { rows } of lists) {
-      for (const r of rows) {
-        const t = asTranslations(r.translations);
-        childTranslations.set(r, t);
-        for (const tag of Object.keys(t)) available.add(tag);
-      }
-    }
-    const language = negotiateLanguage(lang, row.defaultLanguage, available);
-    const chain = languageChain(language, row.defaultLanguage);
-    const head = localize({ title: row.title, summary: row.summary }, PORTFOLIO_TRANSLATABLE, translations, chain);
+  private async render(row: PublicReadRow | undefined): Promise<PublicPortfolio> {
+    if (!row) throw contentErrors.notFound('Portfolio');
     const out: Record<string, unknown> = {
       id: row.id,
       slug: row.slug,
-      title: head.title,
-      summary: head.summary,
-      language,
+      title: row.title,
+      summary: row.summary,
+      language: row.language,
       defaultLanguage: row.defaultLanguage,
-      availableLanguages: [row.defaultLanguage, ...[...available].filter((t) => t !== row.defaultLanguage).sort()],
+      availableLanguages: row.availableLanguages,
       updatedAt: iso(row.updatedAt),
     };
-    for (const { child, rows } of lists) {
-      const names = Object.keys(child.resource.fields);
-      out[child.resource.path] = rows.map((r) => {
-        const item: Record<string, unknown> = { id: r.id };
-        for (const name of names) item[name] = r[name] ?? null;
-        return localize(item, child.resource.translatable, childTranslations.get(r) ?? {}, chain);
-      });
-    }
-    if (this.mediaSource) out['media'] = await this.mediaSource(row.id);
+    for (const resource of CHILD_RESOURCES) out[resource.path] = row[resource.path];
+    if (this.renderMedia) out['media'] = await this.renderMedia(row.media);
     return out as PublicPortfolio;
   }
 }
@@ -418,7 +402,7 @@ export class ContentService {
       (resource) => new ChildService(db, clock, resource, new ChildRepository(db, resource), this.portfolios),
     );
     this.children = new Map(children.map((c) => [c.resource.path, c]));
-    this.public = new PublicContentService(this.portfolios.repo, children);
+    this.public = new PublicContentService(new PublicReadRepository(db, CHILD_RESOURCES, PORTFOLIO_TRANSLATABLE));
   }
 
   child(resource: ChildResource): ChildService {

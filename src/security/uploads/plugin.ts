@@ -5,8 +5,9 @@ import type { Config } from '../../config/index.js';
 import { DirBlobStore, openS3BlobStore, type BlobStore } from '../../platform/blob/index.js';
 import { ClamdClient } from '../../platform/clamd/index.js';
 import { loadOrCreateSecret } from '../../platform/secrets/index.js';
+import { MediaRepository, mediaRowsFromJson } from './repository.js';
 import { mediaContentRoutes, mediaRoutes } from './routes.js';
-import { UploadService, type InfectionNotifier } from './service.js';
+import { PUBLIC_MEDIA_LIMIT, UploadService, type InfectionNotifier } from './service.js';
 import { deriveKey, UrlSigner, type SigningKey } from './signing.js';
 import { UploadWorker } from './worker.js';
 
@@ -128,7 +129,7 @@ export const uploadsPlugin = fp(
         urlTtl: config.UPLOAD_URL_TTL,
         scan: config.UPLOAD_SCAN,
         stagingDir: path.resolve(config.DATA_DIR, 'upload-staging'),
-        publicUrl: config.PUBLIC_URL,
+        publicUrl: app.publicUrl,
       },
       notifier: mailNotifier(app),
       log: app.log,
@@ -136,7 +137,11 @@ export const uploadsPlugin = fp(
     const worker = new UploadWorker({ service, scanner, clock, log: app.log });
     app.decorate('uploads', service);
     app.decorate('uploadWorker', worker);
-    app.content.public.setMediaSource((portfolioId) => service.publicMedia(portfolioId));
+    // Part of the public read's one statement; the links are signed per request here.
+    app.content.public.setMediaSource({
+      select: (portfolioId) => MediaRepository.availableByPortfolioJson(portfolioId, PUBLIC_MEDIA_LIMIT),
+      render: (value) => service.publicMediaOf(mediaRowsFromJson(value)),
+    });
     await app.register(mediaRoutes);
     await app.register(mediaContentRoutes);
     app.addHook('onReady', async () => worker.start(config.UPLOAD_RETRY_INTERVAL * 1000));

@@ -198,6 +198,19 @@ export class MediaRepository {
     );
   }
 
+  /**
+   * The same list as listAvailableByPortfolio, as one JSON value inside another statement (the
+   * public read): a parenthesised subquery given the SQL expression of the portfolio id, which
+   * must come from code (e.g. `pf.id`), never from a request. Read it back with mediaRowsFromJson.
+   */
+  static availableByPortfolioJson(portfolioIdExpression: string, limit: number): string {
+    if (!/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(portfolioIdExpression))
+      throw new Error('bad portfolio id expression');
+    return `(select coalesce(json_agg(x order by x.id), '[]'::json) from (
+      select ${SELECT} from ${FROM} where m.portfolio_id = ${portfolioIdExpression} and m.status = 'available'
+      order by m.id limit ${Math.trunc(limit)}) x)`;
+  }
+
   async listByParent(
     query: {
       portfolioId?: string | undefined;
@@ -246,4 +259,17 @@ export class MediaRepository {
     );
     return rows.map((r) => r.id);
   }
+}
+
+/** MediaRow values read back from JSON (availableByPortfolioJson): times become Dates again. */
+export function mediaRowsFromJson(value: unknown): MediaRow[] {
+  if (!Array.isArray(value)) return [];
+  const date = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? new Date(v) : null);
+  return (value as Record<string, unknown>[]).map((r) => ({
+    ...(r as unknown as MediaRow),
+    scannedAt: date(r['scannedAt']),
+    nextScanAt: date(r['nextScanAt']),
+    createdAt: date(r['createdAt']) ?? new Date(NaN),
+    updatedAt: date(r['updatedAt']) ?? new Date(NaN),
+  }));
 }

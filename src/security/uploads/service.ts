@@ -22,6 +22,7 @@ import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileTypeFromFile } from 'file-type';
+import { hrefOf, type PublicUrlSource } from '../../config/public-url.js';
 import { AppError } from '../../http/errors.js';
 import type { BlobStore } from '../../platform/blob/index.js';
 import type { ClamdClient, ScanResult } from '../../platform/clamd/index.js';
@@ -58,7 +59,8 @@ export interface UploadSettings {
   scan: 'on' | 'off';
   /** Private folder for staging files (never served). */
   stagingDir: string;
-  publicUrl: string;
+  /** The public base URL (`app.publicUrl`), read when a link is signed. */
+  publicUrl: PublicUrlSource;
 }
 
 /** Called when a file is found infected (after the audit event is written). */
@@ -192,6 +194,9 @@ interface Validated {
   type: AllowedType;
   probe: ImageProbe | null;
 }
+
+/** Media a public portfolio read lists at most. */
+export const PUBLIC_MEDIA_LIMIT = 200;
 
 export class UploadService {
   readonly repo: MediaRepository;
@@ -772,7 +777,7 @@ export class UploadService {
     const query = new URLSearchParams(
       this.o.signer.sign({ mediaId: row.id, variant: grant.variant, disposition: grant.disposition, expires }),
     );
-    const url = new URL(`/api/media/${row.id}/content?${query.toString()}`, this.o.settings.publicUrl);
+    const url = new URL(`/api/media/${row.id}/content?${query.toString()}`, hrefOf(this.o.settings.publicUrl));
     return { url: url.toString(), expiresAt };
   }
 
@@ -935,7 +940,11 @@ export class UploadService {
 
   /** Available media of a published portfolio, each with a fresh signed link. */
   async publicMedia(portfolioId: string): Promise<PublicMedia[]> {
-    const rows = await this.repo.listAvailableByPortfolio(portfolioId, 200);
+    return this.publicMediaOf(await this.repo.listAvailableByPortfolio(portfolioId, PUBLIC_MEDIA_LIMIT));
+  }
+
+  /** The public payload's media items for rows already read (the public read's one statement). */
+  async publicMediaOf(rows: readonly MediaRow[]): Promise<PublicMedia[]> {
     const out: PublicMedia[] = [];
     for (const row of rows) {
       const main = await this.link(null, row.id, {}, row);
