@@ -34,7 +34,10 @@ export interface VarSpec<T> {
 export type BindingPart = 'ua' | 'ip' | 'ip-prefix';
 
 const bindingParts: Parser<BindingPart[]> = (raw) => {
-  const parts = raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (parts.length === 0) throw new Error('must name at least one of ua, ip, ip-prefix');
   for (const p of parts) {
     if (p !== 'ua' && p !== 'ip' && p !== 'ip-prefix') throw new Error(`unknown part "${p}": use ua, ip or ip-prefix`);
@@ -90,6 +93,30 @@ export function url(protocols: readonly string[]): Parser<string> {
     return raw.trim();
   };
 }
+
+/**
+ * An http(s) URL without user info, query or fragment. User info would be copied into every link
+ * built on it (credentials in mails) and, like a fragment, can hide the real host from a reader
+ * (`http://localhost@evil.example`, `https://evil.example#@localhost`).
+ */
+function baseUrl(userInfoHint: string): Parser<string> {
+  return (raw) => {
+    const v = url(['http', 'https'])(raw);
+    const u = new URL(v);
+    // The raw text too: the parser drops an empty user info ("http://@host") and a bare "?" or "#".
+    if (u.username !== '' || u.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(v)) {
+      throw new Error(`must not contain user info (user:password@)${userInfoHint}`);
+    }
+    if (u.search !== '' || u.hash !== '' || /[?#]/.test(v)) throw new Error('must not have a query or fragment');
+    return v;
+  };
+}
+
+/** PUBLIC_URL: scheme, host, optional port and path. */
+export const publicBaseUrl: Parser<string> = baseUrl('');
+
+/** AWS_S3_ENDPOINT: credentials belong in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+export const endpointUrl: Parser<string> = baseUrl(': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead');
 
 export const list: Parser<string[]> = (raw) =>
   raw
@@ -215,9 +242,15 @@ export const schema = {
   },
   PUBLIC_URL: {
     group: 'Server',
-    doc: 'The public base URL of this API, used in links (mails, OpenAPI servers).',
-    default: 'http://127.0.0.1:3000',
-    parse: url(['http', 'https']),
+    doc: 'The public base URL of this API, used in links (signed media URLs, mails, OpenAPI servers, security.txt). https in production (http only for localhost, 127.0.0.0/8 or [::1]). Unset: http://HOST:PORT as the server really listens (the bound port when PORT=0; HOST 0.0.0.0 becomes 127.0.0.1 and :: becomes [::1]).',
+    example: 'https://api.example.com',
+    parse: publicBaseUrl,
+  },
+  API_DOCS: {
+    group: 'Server',
+    doc: 'The API reference at /docs and /api/openapi.json: public (served to anyone) or off (404). Unset: public outside production, off in production.',
+    example: 'public',
+    parse: oneOf(['public', 'off'] as const),
   },
   LOG_LEVEL: {
     group: 'Server',
@@ -325,7 +358,7 @@ export const schema = {
   },
   RATE_LIMIT_LOGIN_ACCOUNT_PER_HOUR: {
     group: 'Rate limiting',
-    doc: 'Login attempts per hour per submitted email (normalised), from all clients together, so one account cannot be brute-forced from many addresses.',
+    doc: 'Login attempts per hour per account (its one canonical email: trimmed, ASCII, lower-case; other spellings are refused), from all clients together, so one account cannot be brute-forced from many addresses.',
     default: '10',
     parse: int(1, 1_000_000),
   },
@@ -451,7 +484,7 @@ export const schema = {
   },
   METRICS_ALLOW_LIST: {
     group: 'Rate limiting',
-    doc: 'Client addresses/CIDRs that may read /metrics (Prometheus); others get 404.',
+    doc: 'Client addresses/CIDRs that may read /metrics (Prometheus) and the details of /health/ready (checks, kinds, backup age); others get 404 for /metrics and only the status from /health/ready.',
     default: '127.0.0.1/32,::1/128',
     parse: cidrList,
   },
@@ -666,7 +699,8 @@ export const schema = {
     default: 'backups/',
     parse: (raw: string) => {
       const v = raw.trim().replace(/^\/+/, '');
-      if (v.split('/').some((s, i, all) => (s === '' && i !== all.length - 1) || s === '..' || s === '.')) throw new Error(`"${raw}" is not a key prefix like backups/`);
+      if (v.split('/').some((s, i, all) => (s === '' && i !== all.length - 1) || s === '..' || s === '.'))
+        throw new Error(`"${raw}" is not a key prefix like backups/`);
       return v === '' || v.endsWith('/') ? v : `${v}/`;
     },
   },
@@ -691,7 +725,7 @@ export const schema = {
     group: 'S3 storage',
     doc: 'Endpoint of an S3-compatible store (MinIO, Ceph, ...). Unset: AWS.',
     example: 'https://minio.internal:9000',
-    parse: url(['http', 'https']),
+    parse: endpointUrl,
   },
   AWS_S3_FORCE_PATH_STYLE: {
     group: 'S3 storage',
@@ -820,7 +854,7 @@ export const schema = {
   },
   CLAMAV_MAX_STREAM: {
     group: 'Uploads',
-    doc: 'Largest stream in bytes sent to clamd; keep it at or below clamd\'s StreamMaxLength. Larger files are not scannable and stay quarantined.',
+    doc: "Largest stream in bytes sent to clamd; keep it at or below clamd's StreamMaxLength. Larger files are not scannable and stay quarantined.",
     default: '26214400',
     parse: int(1024, 4 * 1024 * 1024 * 1024),
   },
@@ -848,7 +882,8 @@ export const schema = {
     default: 'media/',
     parse: (raw: string) => {
       const v = raw.trim().replace(/^\/+/, '');
-      if (v === '' || v.split('/').some((s, i, all) => (s === '' && i !== all.length - 1) || s === '..' || s === '.')) throw new Error(`"${raw}" is not a key prefix like media/`);
+      if (v === '' || v.split('/').some((s, i, all) => (s === '' && i !== all.length - 1) || s === '..' || s === '.'))
+        throw new Error(`"${raw}" is not a key prefix like media/`);
       return v.endsWith('/') ? v : `${v}/`;
     },
   },
@@ -911,7 +946,8 @@ export const schema = {
         const i = item.indexOf(':');
         const id = item.slice(0, i);
         const key = item.slice(i + 1);
-        if (i < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length < 32) throw new Error('each entry must be id:key with a key of at least 32 characters');
+        if (i < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length < 32)
+          throw new Error('each entry must be id:key with a key of at least 32 characters');
         return { id, key };
       }),
     secret: true,
