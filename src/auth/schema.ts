@@ -1,10 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { PASSWORD_MAX_LENGTH } from '../users/password.js';
+import { EMAIL_MAX_LENGTH } from '../users/email.js';
 
 // Password length limits are checked by the policy (with a clear message); the schema only
 // caps the size so a megabyte "password" never reaches argon2.
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 });
-export const Email = Type.String({ format: 'email', maxLength: 254 });
+export const Email = Type.String({ format: 'email', maxLength: EMAIL_MAX_LENGTH });
 
 export const RegisterBody = Type.Object(
   { email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -13,7 +14,7 @@ export const RegisterBody = Type.Object(
 export type RegisterBody = Static<typeof RegisterBody>;
 
 export const LoginBody = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 254 }), password: Password },
+  { email: Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH }), password: Password },
   { additionalProperties: false },
 );
 export type LoginBody = Static<typeof LoginBody>;

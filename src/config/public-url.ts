@@ -58,17 +58,21 @@ export class PublicUrl {
   readonly derived: boolean;
   private readonly host: string;
   private value: string;
+  /** Parsed once per value: the CSRF check reads the origin on every browser-mode request. */
+  private parsed: URL;
 
   constructor(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>) {
     this.derived = config.PUBLIC_URL === undefined;
     this.host = config.HOST;
     this.value = config.PUBLIC_URL ?? listenUrl(config.HOST, config.PORT);
+    this.parsed = new URL(this.value);
   }
 
   /** Called once the server listens, with `server.address()`: a derived URL takes the real port. */
   listening(address: net.AddressInfo | string | null): void {
     if (!this.derived || address === null || typeof address === 'string') return;
     this.value = listenUrl(this.host, address.port);
+    this.parsed = new URL(this.value);
   }
 
   /** The base URL as text: PUBLIC_URL as configured, or `http://host:port` (no trailing slash). */
@@ -77,12 +81,12 @@ export class PublicUrl {
   }
 
   get origin(): string {
-    return new URL(this.value).origin;
+    return this.parsed.origin;
   }
 
   /** Host name as URL parsing gives it (lower-case; IPv6 in brackets). */
   get hostname(): string {
-    return new URL(this.value).hostname;
+    return this.parsed.hostname;
   }
 
   toString(): string {

@@ -3,7 +3,7 @@
  * and parsing a file by the RFC's rules. Kept free of runtime imports so `src/config/schema.ts`,
  * the HTTP plugin, `npm run security` and the tests all share one reading of the RFC.
  */
-import type { PublicUrlSource } from '../config/public-url.js';
+import { hrefOf, type PublicUrlSource } from '../config/public-url.js';
 import type { Config } from '../config/schema.js';
 
 const DAY_MS = 86_400_000;
@@ -140,7 +140,7 @@ export function securityTxtFields(
   now: Date,
   servesPolicy = true,
 ): SecurityTxtFields {
-  const base = typeof publicUrl === 'string' ? publicUrl : publicUrl.href;
+  const base = hrefOf(publicUrl);
   const host = new URL(base).hostname;
   return {
     contact: config.SECURITY_CONTACT ?? [`mailto:security@${host}`],

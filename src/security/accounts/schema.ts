@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { EMAIL_MAX_LENGTH } from '../../users/email.js';
 
 /** Names and emails go into mail headers: no control characters, no line or paragraph separators. */
 const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$';
@@ -50,7 +51,7 @@ export const Unlocked = Type.Object({ status: Type.Literal('unlocked') });
 
 /** New passwords: the policy (length, common passwords) is checked with a clear message; this only caps the size. */
 const NewPassword = Type.String({ minLength: 1, maxLength: 512 });
-const EmailField = Type.String({ minLength: 1, maxLength: 254, description: 'The account email' });
+const EmailField = Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH, description: 'The account email' });
 
 export const EmailBody = Type.Object({ email: EmailField }, { additionalProperties: false });
 

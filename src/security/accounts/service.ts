@@ -16,16 +16,17 @@ import type { RevokeReason } from '../tokens/service.js';
 
 /**
  * When every session of an account ends (`app.tokens.revokeUser`), whether every outstanding
- * one-time link ends too (`tokens.endAll`). A credential change or an admin's action on the
- * account does: a reset, an admin reset (MFA reset, revoke-tokens), disabling. Password changes
- * end them where the password is written (flows.ts), since they keep the current session. "Log
- * out everywhere" does not: it changes no credential, and whoever holds a session (possibly
- * an attacker) must not be able to destroy the owner's "was this you?" or reset link with it.
- * A Record, so a new reason cannot be added without deciding.
+ * one-time link ends too (`tokens.endAll`). An admin's action on the account does: an admin
+ * reset (MFA reset, revoke-tokens), disabling. A password change or reset already ended them
+ * where the password is written (flows.ts `write`), in the password's own transaction, so the
+ * revocation that follows it has nothing left to end. "Log out everywhere" does not: it changes
+ * no credential, and whoever holds a session (possibly an attacker) must not be able to destroy
+ * the owner's "was this you?" or reset link with it. A Record, so a new reason cannot be added
+ * without deciding.
  */
 export const ENDS_ONE_TIME_LINKS: Record<RevokeReason, boolean> = {
-  password_reset: true,
-  password_change: true,
+  password_reset: false,
+  password_change: false,
   admin: true,
   disabled: true,
   mfa_reset: true,
