@@ -20,6 +20,74 @@ const devDependencies = Object.keys(createRequire(import.meta.url)('./package.js
 
 const typedFiles = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'vitest.config.ts'];
 
+/**
+ * What SQL text looks like: the head of a statement with the token that must follow it. Prose
+ * ("Select a file", "Delete a portfolio") stops before that token; a query does not. Template
+ * literals are read with each `${...}` as an identifier, so `select ${COLUMNS} from t` is SQL too
+ * (and `drop schema${plural}` is the word `schema_x_`, not a statement).
+ */
+const SQL_SHAPES = [
+  /\bselect\s+(?:distinct\s|\*|\d|[\w$."]+\s*(?:\(|,|::|\|\||\bas\b|\bfrom\b))/i,
+  /\binsert\s+into\s+[\w$."]+\s*(?:\(|\bselect\b|\bvalues\b|\bdefault\b)/i,
+  /\bupdate\s[\w$." ]{1,80}\sset\s+[\w"]+\s*=/i,
+  /\bdelete\s+from\s[\w$." ]{1,80}\s(?:where|returning|using)\b/i,
+  /\bwith\s+(?:recursive\s)?\s*[\w"]+\s+as\s*\(/i,
+  /\b(?:create|alter|drop)\s+(?:unique\s)?\s*(?:table|index|schema|database|sequence|view|function|trigger|type|extension)\b/i,
+  /\btruncate\s+(?:table|only)\b/i,
+];
+
+/** @param {string} text */
+const looksLikeSql = (text) => SQL_SHAPES.some((shape) => shape.test(text));
+
+/**
+ * sql`...` or db.sql`...`: whatever the text, a tagged query builder.
+ * @param {import('estree').TemplateLiteral & { parent?: import('estree').Node }} node
+ */
+const isSqlTagged = (node) => {
+  const parent = node.parent;
+  if (parent?.type !== 'TaggedTemplateExpression') return false;
+  const tag = parent.tag.type === 'MemberExpression' ? parent.tag.property : parent.tag;
+  return tag.type === 'Identifier' && tag.name === 'sql';
+};
+
+/** @type {import('eslint').Rule.RuleModule} */
+const sqlPlacement = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'SQL text lives only in */repository.ts, src/platform/db/ and the allow-listed dump writer' },
+    schema: [],
+    messages: {
+      misplaced:
+        "SQL belongs in the feature's repository.ts (docs/ARCHITECTURE.md: repositories are the only code with SQL).",
+    },
+  },
+  create(context) {
+    return {
+      Literal(node) {
+        if (typeof node.value === 'string' && looksLikeSql(node.value))
+          context.report({ node, messageId: 'misplaced' });
+      },
+      TemplateLiteral(node) {
+        const text = node.quasis.map((q) => q.value.cooked ?? q.value.raw).join('_x_');
+        if (isSqlTagged(node) || looksLikeSql(text)) context.report({ node, messageId: 'misplaced' });
+      },
+    };
+  },
+};
+
+/**
+ * Files that handle SQL text without being a feature's queries, each with its reason. Everything
+ * else in src/ keeps SQL in a file named repository.ts (or in src/platform/db/).
+ */
+const sqlAllowlist = [
+  // The backup engine's queries live in src/backup/repository.ts; the dump writer builds SQL as
+  // its output (a backup file is a SQL script), not to query a feature's data.
+  {
+    file: 'src/backup/pglite-dump.ts',
+    reason: 'the dump writer: turns every row into an INSERT line and every sequence into a setval line',
+  },
+];
+
 export default tseslint.config(
   {
     name: 'project/ignores',
@@ -87,6 +155,15 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // docs/ARCHITECTURE.md: handlers speak HTTP, services hold the logic, repositories are the
+    // only code with SQL. Tests are free to seed and inspect tables directly.
+    name: 'project/sql-placement',
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts', 'src/**/repository.ts', 'src/platform/db/**', ...sqlAllowlist.map((a) => a.file)],
+    plugins: { project: { rules: { 'sql-placement': sqlPlacement } } },
+    rules: { 'project/sql-placement': 'error' },
   },
   {
     // Tests read response bodies through `res.json()`, which is `any` by design (light-my-request);

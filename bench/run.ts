@@ -63,11 +63,16 @@ for (const target of targets) {
   const live = `GET /health/live (${target.label})`;
   const publicRead = `GET /api/public/portfolios/:slug (${target.label})`;
   const publicReadLang = `GET /api/public/portfolios/:slug?lang=es (${target.label})`;
+  const publicRead304 = `GET /api/public/portfolios/:slug If-None-Match 304 (${target.label})`;
   const authed = `GET /api/portfolios/:id authed (${target.label})`;
+  const publicUrl = `${base}/api/public/portfolios/${server.slug}`;
+  // The tag of the identity representation: autocannon sends no Accept-Encoding.
+  const etag = (await fetch(publicUrl, { headers: { 'accept-encoding': 'identity' } })).headers.get('etag') ?? '"none"';
   const mine: Variant[] = [
     { name: live, url: `${base}/health/live` },
-    { name: publicRead, baseline: live, url: `${base}/api/public/portfolios/${server.slug}` },
+    { name: publicRead, baseline: live, url: publicUrl },
     { name: publicReadLang, baseline: live, url: `${base}/api/public/portfolios/${server.slug}?lang=es` },
+    { name: publicRead304, baseline: live, url: publicUrl, headers: { 'if-none-match': etag }, expectStatus: 304 },
     {
       name: authed,
       baseline: live,
@@ -88,6 +93,7 @@ for (const target of targets) {
   const ratio = (name: string) => rated.find((r) => r.name === name)?.ratio ?? null;
   ratioGoal(`public read, cache miss (${target.label})`, ratio(publicRead), 0.25);
   ratioGoal(`public read ?lang=es, cache miss (${target.label})`, ratio(publicReadLang), 0.25);
+  ratioGoal(`public read, If-None-Match 304 (${target.label})`, ratio(publicRead304), 0.7);
   ratioGoal(`authenticated GET /api/portfolios/:id (${target.label})`, ratio(authed), 0.5);
 }
 

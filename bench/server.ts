@@ -2,7 +2,7 @@
  * The server side of the HTTP benchmark, run in its own process so the load generator does not
  * share its event loop. Seeds a user and a published portfolio, listens on a free port, and
  * prints one JSON line with what the load generator needs. Shared by every HTTP benchmark
- * (`npm run bench`, `npm run bench:ratelimit`).
+ * (`npm run bench`, `npm run bench:shield`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';

@@ -4,14 +4,14 @@ import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { authPlugin } from './auth/plugin.js';
-import { authRoutes } from './auth/routes.js';
+import { authPlugin, authRoutesPlugin } from './auth/plugin.js';
 import type { Config } from './config/index.js';
 import { PublicUrl } from './config/public-url.js';
 import type { TrustProxy } from './config/schema.js';
 import { contentPlugin } from './content/plugin.js';
 import { clientIpPlugin } from './http/client-ip.js';
 import { healthRoutes } from './http/health.js';
+import { httpCachePlugin } from './http/http-cache.js';
 import { redactLogArguments, serializeError, serializeRequest } from './http/log-redaction.js';
 import { openapiPlugin } from './http/openapi.js';
 import { problemPlugin, sendProblem, toAppError } from './http/problem-plugin.js';
@@ -21,12 +21,14 @@ import type { Clock } from './platform/clock.js';
 import type { Db } from './platform/db/index.js';
 import type { Kv } from './platform/kv/index.js';
 import { mailPlugin } from './platform/mail/plugin.js';
+import { orderByDependencies, routesPlugin } from './platform/plugins.js';
 import { accountsPlugin } from './security/accounts/plugin.js';
-import { auditPlugin } from './security/audit/plugin.js';
+import { auditPlugin, auditRoutesPlugin } from './security/audit/plugin.js';
 import { mfaPlugin } from './security/mfa/plugin.js';
-import { rateLimitPlugin } from './security/ratelimit/plugin.js';
-import { securityAdminRoutes } from './security/ratelimit/routes.js';
+import { shieldPlugin } from './security/shield/plugin.js';
+import { shieldRoutes } from './security/shield/routes.js';
 import { uploadsPlugin } from './security/uploads/plugin.js';
+import { authenticatePlugin } from './security/tokens/authenticate.js';
 import { tokensPlugin } from './security/tokens/plugin.js';
 import { tokenRoutes } from './security/tokens/routes.js';
 import { usersPlugin } from './users/plugin.js';
@@ -106,9 +108,43 @@ function trustProxyOption(value: TrustProxy): FastifyServerOptions['trustProxy']
   return value;
 }
 
+/** Registered by buildApp itself, before the features: what every feature may declare. */
+const PLATFORM_PLUGINS = ['deps', 'problem', 'control-character-guard', 'client-ip', 'http-cache', 'openapi'];
+
+/**
+ * Every feature plugin. The order of this list decides nothing: each declares its dependencies
+ * and `orderByDependencies` registers it after them (ties keep this order). Hooks whose order
+ * matters are ordered by dependencies too: the shield before `authenticate` (a blocked client is
+ * refused before its token is read); login gates by src/auth/gates.ts.
+ */
+export const FEATURE_PLUGINS = [
+  usersPlugin,
+  auditPlugin,
+  mailPlugin,
+  tokensPlugin,
+  shieldPlugin,
+  routesPlugin('health', ['deps', 'shield'], healthRoutes),
+  securityTxtPlugin,
+  authenticatePlugin,
+  authPlugin,
+  auditRoutesPlugin,
+  accountsPlugin,
+  mfaPlugin,
+  authRoutesPlugin,
+  routesPlugin('token-routes', ['tokens', 'authenticate', 'audit'], tokenRoutes),
+  routesPlugin('user-admin-routes', ['users', 'authenticate'], adminUserRoutes),
+  routesPlugin('shield-routes', ['shield', 'authenticate'], shieldRoutes),
+  contentPlugin,
+  uploadsPlugin,
+];
+
 export async function buildApp(
   deps: AppDeps,
-  options: { logger?: FastifyServerOptions['logger'] } = {},
+  options: {
+    logger?: FastifyServerOptions['logger'];
+    /** The feature plugins, in any order (tests shuffle them); FEATURE_PLUGINS by default. */
+    features?: readonly (typeof FEATURE_PLUGINS)[number][];
+  } = {},
 ): Promise<FastifyInstance> {
   const { config } = deps;
   const fastifyOptions: FastifyServerOptions = {
@@ -168,24 +204,14 @@ export async function buildApp(
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     maxAge: 600,
   });
-  // Shield (client identity, size/time limits, load shedding, blocks, rate limits): before every route.
+  // Client identity comes first: everything after (the shield, audit, sign-in) reads it.
   await app.register(clientIpPlugin);
-  await app.register(rateLimitPlugin);
+  // Caching headers and compression on every answer: signed-in views are private, no-store.
+  await app.register(httpCachePlugin);
   await app.register(openapiPlugin);
-  await app.register(healthRoutes);
-  await app.register(securityTxtPlugin);
-  await app.register(usersPlugin);
-  await app.register(mailPlugin);
-  await app.register(tokensPlugin);
-  await app.register(authPlugin);
-  await app.register(auditPlugin);
-  await app.register(authRoutes);
-  await app.register(mfaPlugin);
-  await app.register(tokenRoutes);
-  await app.register(adminUserRoutes);
-  await app.register(securityAdminRoutes);
-  await app.register(contentPlugin);
-  await app.register(uploadsPlugin);
-  await app.register(accountsPlugin);
+  // The features, in the order their declared dependencies give (src/platform/plugins.ts).
+  for (const plugin of orderByDependencies(options.features ?? FEATURE_PLUGINS, PLATFORM_PLUGINS)) {
+    await app.register(plugin);
+  }
   return app;
 }

@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError } from '../http/errors.js';
-import type { Actor } from '../users/policy.js';
+import { authRoutes } from './routes.js';
 import { AuthService } from './service.js';
 
 declare module 'fastify' {
@@ -10,15 +9,10 @@ declare module 'fastify' {
   }
 }
 
-/** The authenticated actor; only call on routes that ran `authenticate`. */
-export function actorOf(request: FastifyRequest): Actor {
-  if (!request.actor) throw new AppError(401, 'UNAUTHORIZED', 'Unauthorized', 'Authentication is required');
-  return request.actor;
-}
-
 /**
- * Password sign-in and registration (`app.auth`). Tokens, sessions and the `authenticate` hook
- * come from src/security/tokens.
+ * Sign-in (`app.auth`): the password check, the login gates in their declared order
+ * (./gates.ts), and `completeLogin`, where every way of signing in ends. Tokens, sessions and
+ * the `authenticate` hook come from src/security/tokens; the login route itself is ./login.ts.
  */
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
@@ -37,5 +31,14 @@ export const authPlugin = fp(
       return payload;
     });
   },
-  { name: 'auth', dependencies: ['users', 'tokens'] },
+  { name: 'auth', dependencies: ['deps', 'users', 'tokens', 'authenticate', 'audit'] },
 );
+
+/**
+ * The sign-in routes (register, login, refresh, me). The login route reaches the lockout
+ * (`app.accounts`) and so comes after it; the gates are filled in by then.
+ */
+export const authRoutesPlugin = fp(async (app: FastifyInstance) => app.register(authRoutes), {
+  name: 'auth-routes',
+  dependencies: ['auth', 'accounts'],
+});

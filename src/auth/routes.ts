@@ -1,16 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Problem } from '../http/common-schemas.js';
-import { AppError, httpErrors } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
 import { Accepted } from '../security/accounts/schema.js';
 import { emailVerificationMode } from '../security/accounts/service.js';
-import { auditedPasswordCheck, auditedRefresh } from '../security/audit/auth-events.js';
-import { clientFactsOf, COOKIE_REFRESH } from '../security/tokens/plugin.js';
-import { canonicalEmail } from '../users/email.js';
-import type { UserRow } from '../users/repository.js';
-import { bodyOf, LoginFailedError } from './service.js';
+import { auditedRefresh } from './events.js';
+import { actorOf, clientFactsOf } from '../http/request-identity.js';
+import { COOKIE_REFRESH } from '../security/tokens/cookies.js';
+import { signIn } from './login.js';
+import { bodyOf } from './service.js';
 import { primaryRole, toPublicUser } from '../users/service.js';
-import { actorOf } from './plugin.js';
 import {
   LoginBody,
   LoginResponse,
@@ -66,71 +65,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: LoginResponse, ...errors, 503: Problem },
       },
     },
-    async (request) => {
-      const { password } = request.body;
-      // One identifier per account (src/users/email.ts): the lookup, the lockout and the
-      // per-account limit all see this string. A spelling registration would refuse is refused
-      // here, before any counter, lookup or hash: it cannot buy a fresh counter for an account.
-      const email = canonicalEmail(request.body.email);
-      if (email === null) {
-        throw httpErrors.validation('email must be a valid email address', [
-          { path: '/email', message: 'must match format "email"' },
-        ]);
-      }
-      const accounts = app.accounts;
-      // Progressive lockout (docs/ACCOUNT_SECURITY.md): an attempt is reserved before any
-      // credential is checked, and settled exactly once below. A trusted device of the owner
-      // counts on its own, so an attacker locking the account does not lock the owner out.
-      const attempt = { trustedDeviceId: await accounts.trustedDeviceFor(email, request) };
-      await accounts.guardLogin(email, attempt);
-      let settled = false;
-      try {
-        let user: UserRow;
-        try {
-          user = await auditedPasswordCheck(app, request, async () => {
-            const found = await app.auth.checkPassword(email, password);
-            // Not yet verified (EMAIL_VERIFICATION=required): answered like a wrong password, so
-            // logging in after registering tells nobody whether the email was free.
-            if (await accounts.flows.verificationPending(found.id)) {
-              throw new LoginFailedError('email_unverified', found.id);
-            }
-            return found;
-          });
-        } catch (err) {
-          if (err instanceof LoginFailedError && err.reason !== 'email_unverified') {
-            settled = true;
-            const userId = err.reason === 'wrong_password' ? err.userId : null;
-            await accounts.onLoginFailure(email, {
-              ...attempt,
-              request,
-              user: userId ? async () => (await app.users.repo.get(userId)) ?? null : null,
-            });
-          }
-          throw err;
-        }
-        const gate = await app.auth.runGates(user, request);
-        if (gate.kind === 'respond') {
-          // A second factor is asked for: the attempt is settled when it is checked (the MFA
-          // module counts it on the same identifier); the password alone resets nothing.
-          await accounts.suspicious.stashStreak(user.id, user.email);
-          settled = true;
-          await accounts.onLoginAbandoned(email, attempt);
-          return gate.body;
-        }
-        const body = await app.auth.completeLogin(request, user.id, {
-          amr: ['pwd', ...(gate.amr ?? [])],
-          restriction: gate.restriction,
-          extra: gate.extra,
-        });
-        settled = true;
-        await accounts.onLoginSuccess(email, attempt).catch((err: unknown) => {
-          request.log.warn({ err }, 'lockout reset after a sign-in failed');
-        });
-        return body;
-      } finally {
-        if (!settled) await accounts.onLoginAbandoned(email, attempt).catch(() => undefined);
-      }
-    },
+    async (request) => signIn(app, request, request.body),
   );
 
   app.post(

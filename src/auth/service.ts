@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LoginGates } from './gates.js';
 import { AppError } from '../http/errors.js';
 import type { Queryable } from '../platform/db/index.js';
 import { AUDIT_ACTIONS } from '../security/audit/actions.js';
 import type { Restriction } from '../security/tokens/claims.js';
-import { clientFactsOf } from '../security/tokens/plugin.js';
+import { clientFactsOf } from '../http/request-identity.js';
 import type { IssuedPair } from '../security/tokens/service.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../users/password.js';
 import type { UserRow } from '../users/repository.js';
@@ -23,16 +24,6 @@ export class LoginFailedError extends AppError {
     super(401, 'INVALID_CREDENTIALS', 'Unauthorized', 'Email or password is incorrect');
   }
 }
-
-/** What a login gate (MFA, forced password change, risk checks) decides after the password matched. */
-export type LoginGateResult =
-  | { kind: 'continue'; amr?: string[]; restriction?: Restriction; extra?: Record<string, unknown> }
-  | { kind: 'respond'; body: Record<string, unknown> };
-
-export type LoginGate = (ctx: {
-  user: { id: string; email: string; roles: readonly string[] };
-  request: FastifyRequest;
-}) => Promise<LoginGateResult>;
 
 export interface CompleteLoginOptions {
   amr: string[];
@@ -68,7 +59,8 @@ export type LoginCompletedListener = (ctx: {
 }) => Promise<void>;
 
 export class AuthService {
-  private readonly gates: LoginGate[] = [];
+  /** The checks after the password matched, in their declared order (./gates.ts). */
+  readonly gates = new LoginGates();
   private readonly completedListeners: LoginCompletedListener[] = [];
 
   constructor(
@@ -112,11 +104,6 @@ export class AuthService {
     return user;
   }
 
-  /** Registers a check that runs after the password matched, in registration order. */
-  addLoginGate(gate: LoginGate): void {
-    this.gates.push(gate);
-  }
-
   /**
    * Registers a listener run at the end of every completed sign-in (suspicious-login checks,
    * known devices and networks). A listener that throws fails the sign-in, so listeners catch
@@ -124,26 +111,6 @@ export class AuthService {
    */
   onLoginCompleted(listener: LoginCompletedListener): void {
     this.completedListeners.push(listener);
-  }
-
-  /** Runs the gates: the first `respond` wins; `continue` results are merged. */
-  async runGates(
-    user: UserRow,
-    request: FastifyRequest,
-  ): Promise<(LoginGateResult & { kind: 'continue' }) | (LoginGateResult & { kind: 'respond' })> {
-    const merged: { kind: 'continue'; amr: string[]; restriction?: Restriction; extra: Record<string, unknown> } = {
-      kind: 'continue',
-      amr: [],
-      extra: {},
-    };
-    for (const gate of this.gates) {
-      const result = await gate({ user: { id: user.id, email: user.email, roles: user.roles }, request });
-      if (result.kind === 'respond') return result;
-      merged.amr.push(...(result.amr ?? []));
-      if (result.restriction && !merged.restriction) merged.restriction = result.restriction;
-      Object.assign(merged.extra, result.extra ?? {});
-    }
-    return merged;
   }
 
   /**
@@ -158,13 +125,12 @@ export class AuthService {
     const amr = [...new Set(options.amr)];
     // Every way of signing in (password, MFA verify, passkey) ends here, so an account that must
     // change its password gets the restricted token whichever way it came.
+    // This is the one place that decides it. A gate's restriction (MFA enrollment past its
+    // deadline) comes first; the body still says that a password change is due.
     let { restriction, extra } = options;
-    if (restriction === undefined) {
-      const user = await this.users.repo.get(userId);
-      if (user?.mustChangePassword) {
-        restriction = 'password_change';
-        extra = { ...extra, passwordChangeRequired: true };
-      }
+    if ((await this.users.repo.get(userId))?.mustChangePassword) {
+      restriction ??= 'password_change';
+      extra = { ...extra, passwordChangeRequired: true };
     }
     const pair = await this.app.tokens.startSession(
       {
@@ -176,32 +142,30 @@ export class AuthService {
       clientFactsOf(request),
     );
     request.issuedPair = pair;
-    if (this.app.hasDecorator('audit')) {
-      await this.app.audit.record({
-        action: AUDIT_ACTIONS.loginSucceeded,
-        actor: userId,
-        outcome: 'success',
-        target: { type: 'user', id: userId },
-        metadata: {
-          session: pair.sessionId,
-          amr,
-          ...(restriction ? { restriction } : {}),
-        },
-        ...this.app.audit.contextOf(request),
-      });
-      await this.app.audit.record({
-        action: AUDIT_ACTIONS.tokenIssued,
-        actor: userId,
-        outcome: 'success',
-        target: { type: 'session', id: pair.sessionId },
-        metadata: {
-          kid: this.app.tokens.ring.signer().kid,
-          accessExpiresIn: pair.expiresIn,
-          refreshExpiresIn: pair.refreshExpiresIn,
-        },
-        ...this.app.audit.contextOf(request),
-      });
-    }
+    await this.app.audit.record({
+      action: AUDIT_ACTIONS.loginSucceeded,
+      actor: userId,
+      outcome: 'success',
+      target: { type: 'user', id: userId },
+      metadata: {
+        session: pair.sessionId,
+        amr,
+        ...(restriction ? { restriction } : {}),
+      },
+      ...this.app.audit.contextOf(request),
+    });
+    await this.app.audit.record({
+      action: AUDIT_ACTIONS.tokenIssued,
+      actor: userId,
+      outcome: 'success',
+      target: { type: 'session', id: pair.sessionId },
+      metadata: {
+        kid: this.app.tokens.ring.signer().kid,
+        accessExpiresIn: pair.expiresIn,
+        refreshExpiresIn: pair.refreshExpiresIn,
+      },
+      ...this.app.audit.contextOf(request),
+    });
     for (const listener of this.completedListeners) {
       await listener({ request, userId, sessionId: pair.sessionId, amr });
     }

@@ -13,12 +13,19 @@ import pg from 'pg';
 import { backupErrors, messageOf } from './errors.js';
 import type { TableChecksum } from './metadata.js';
 import { pgliteDumpStream } from './pglite-dump.js';
+import {
+  queryOf,
+  schemaVersionOf,
+  serverVersion,
+  snapshotInfo,
+  tableDigest,
+  userTables,
+  useStableText,
+  type Query,
+} from './repository.js';
 
 export type DbTarget =
-  | { kind: 'postgres'; url: string }
-  | { kind: 'pglite'; pg: PGlite; /** where it lives, for messages */ label: string };
-
-type Query = (sql: string) => Promise<Record<string, unknown>[]>;
+  { kind: 'postgres'; url: string } | { kind: 'pglite'; pg: PGlite; /** where it lives, for messages */ label: string };
 
 export function describeTarget(target: DbTarget): string {
   if (target.kind === 'pglite') return `the embedded database (${target.label})`;
@@ -41,51 +48,22 @@ export function pgBinary(binDir: string | undefined, name: 'pg_dump' | 'psql'): 
   return binDir ? path.join(binDir, name) : name;
 }
 
-/** Session settings that make a row's text form the same wherever the checksum is computed. */
-const STABLE_TEXT = [
-  `set local timezone = 'UTC'`,
-  `set local datestyle = 'ISO, YMD'`,
-  `set local intervalstyle = 'postgres'`,
-  `set local extra_float_digits = 1`,
-  `set local bytea_output = 'hex'`,
-];
-
-const USER_TABLES = `
-  select n.nspname as schema, c.relname as name
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-   where c.relkind in ('r', 'p')
-     and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
-     and n.nspname not like 'pg\\_%'
-   order by 1, 2`;
-
-export const USER_SCHEMAS = `
-  select nspname as name from pg_namespace
-   where nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and nspname not like 'pg\\_%'
-   order by 1`;
-
-function quoteIdent(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
 /**
  * Per table: the row count and an order-independent digest of every row's text form (the sum,
  * as numeric, of the two halves of each row's md5). One streaming aggregate per table: no
  * sorting and no memory that grows with the table. Must run inside a transaction (SET LOCAL).
  */
 export async function tableChecksums(query: Query): Promise<TableChecksum[]> {
-  for (const s of STABLE_TEXT) await query(s);
-  const tables = (await query(USER_TABLES)) as { schema: string; name: string }[];
+  await useStableText(query);
+  const tables = await userTables(query);
   const out: TableChecksum[] = [];
   for (const t of tables) {
-    const rel = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
-    const [row] = (await query(
-      `select count(*)::text as rows,
-              coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint), 0)::text as a,
-              coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint), 0)::text as b
-         from (select md5(r::text) as h from ${rel} r) s`,
-    )) as { rows: string; a: string; b: string }[];
+    const row = await tableDigest(query, t);
     const rows = Number(row?.rows ?? 0);
-    const checksum = createHash('sha256').update(`${rows}:${row?.a ?? 0}:${row?.b ?? 0}`).digest('hex').slice(0, 32);
+    const checksum = createHash('sha256')
+      .update(`${rows}:${row?.a ?? 0}:${row?.b ?? 0}`)
+      .digest('hex')
+      .slice(0, 32);
     out.push({ schema: t.schema, name: t.name, rows, checksum });
   }
   return out;
@@ -97,7 +75,10 @@ export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Pr
   try {
     await client.connect();
   } catch (err) {
-    throw backupErrors.dumpFailed(`Cannot connect to ${describeTarget({ kind: 'postgres', url })}: ${messageOf(err)}`, err);
+    throw backupErrors.dumpFailed(
+      `Cannot connect to ${describeTarget({ kind: 'postgres', url })}: ${messageOf(err)}`,
+      err,
+    );
   }
   try {
     return await fn(client);
@@ -106,31 +87,17 @@ export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Pr
   }
 }
 
-const pgQuery =
-  (client: pg.Client | Pick<PGlite, 'query'>): Query =>
-  async (sql) =>
-    (await (client as pg.Client).query(sql)).rows as Record<string, unknown>[];
-
 /** Checksums of a whole database, in one read-only snapshot. */
 export async function checksumsOf(target: DbTarget): Promise<TableChecksum[]> {
-  if (target.kind === 'pglite') return target.pg.transaction((tx) => tableChecksums(pgQuery(tx)));
+  if (target.kind === 'pglite') return target.pg.transaction((tx) => tableChecksums(queryOf(tx)));
   return withPgClient(target.url, async (client) => {
     await client.query('begin isolation level repeatable read read only');
     try {
-      return await tableChecksums(pgQuery(client));
+      return await tableChecksums(queryOf(client));
     } finally {
       await client.query('rollback');
     }
   });
-}
-
-export async function schemaVersionOf(query: Query): Promise<number> {
-  try {
-    const [row] = (await query(`select coalesce(max(id), 0)::int as v from schema_migrations`)) as { v: number }[];
-    return row?.v ?? 0;
-  } catch {
-    return 0;
-  }
 }
 
 export interface Dump {
@@ -164,14 +131,15 @@ async function startPgDump(url: string, binDir: string | undefined): Promise<Dum
   try {
     await client.connect();
   } catch (err) {
-    throw backupErrors.dumpFailed(`Cannot connect to ${describeTarget({ kind: 'postgres', url })}: ${messageOf(err)}`, err);
+    throw backupErrors.dumpFailed(
+      `Cannot connect to ${describeTarget({ kind: 'postgres', url })}: ${messageOf(err)}`,
+      err,
+    );
   }
   try {
     await client.query('begin isolation level repeatable read read only');
-    const q = pgQuery(client);
-    const [info] = (await q(
-      `select current_database() as db, current_setting('server_version') as version, pg_export_snapshot() as snapshot`,
-    )) as { db: string; version: string; snapshot: string }[];
+    const q = queryOf(client);
+    const info = await snapshotInfo(q);
     if (!info) throw new Error('no answer from the server');
     const schemaVersion = await schemaVersionOf(q);
     const bin = pgBinary(binDir, 'pg_dump');
@@ -189,7 +157,12 @@ async function startPgDump(url: string, binDir: string | undefined): Promise<Dum
       child.on('error', (err) => reject(backupErrors.dumpFailed(`Cannot run ${bin}: ${messageOf(err)}`, err)));
       child.on('close', (code, signal) => {
         if (code === 0) resolve();
-        else reject(backupErrors.dumpFailed(`pg_dump failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n')[0] ?? ''}`));
+        else
+          reject(
+            backupErrors.dumpFailed(
+              `pg_dump failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n')[0] ?? ''}`,
+            ),
+          );
       });
     });
     exited.catch(() => undefined);
@@ -215,7 +188,9 @@ async function startPgDump(url: string, binDir: string | undefined): Promise<Dum
     };
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw err instanceof Error && err.name === 'BackupError' ? err : backupErrors.dumpFailed(`Cannot start the dump: ${messageOf(err)}`, err);
+    throw err instanceof Error && err.name === 'BackupError'
+      ? err
+      : backupErrors.dumpFailed(`Cannot start the dump: ${messageOf(err)}`, err);
   }
 }
 
@@ -225,16 +200,16 @@ async function startPgDump(url: string, binDir: string | undefined): Promise<Dum
  * before describe the dump.
  */
 async function startPgliteDump(pglite: PGlite): Promise<Dump> {
-  const [info] = (await pgQuery(pglite)(`select current_setting('server_version') as version`)) as { version: string }[];
-  const schemaVersion = await schemaVersionOf(pgQuery(pglite));
-  const tables = await pglite.transaction((tx) => tableChecksums(pgQuery(tx)));
+  const version = await serverVersion(queryOf(pglite));
+  const schemaVersion = await schemaVersionOf(queryOf(pglite));
+  const tables = await pglite.transaction((tx) => tableChecksums(queryOf(tx)));
   const stream = await pgliteDumpStream(pglite);
   return {
     engine: 'pglite',
     database: 'pglite',
-    postgresVersion: info?.version ?? 'unknown',
+    postgresVersion: version ?? 'unknown',
     schemaVersion,
-    dumper: `@electric-sql/pglite-tools pg_dump (schema) + streamed INSERTs (PGlite ${pgliteVersion(info?.version)})`,
+    dumper: `@electric-sql/pglite-tools pg_dump (schema) + streamed INSERTs (PGlite ${pgliteVersion(version)})`,
     tables: Promise.resolve(tables),
     stream,
     done: Promise.resolve(),
@@ -251,7 +226,16 @@ export function toolVersion(bin: string): Promise<string> {
     const child = spawn(bin, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (err) => reject(backupErrors.dumpFailed(`Cannot run ${bin} (install the PostgreSQL client or set BACKUP_PG_BIN_DIR): ${messageOf(err)}`, err)));
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(backupErrors.dumpFailed(`${bin} --version failed`))));
+    child.on('error', (err) =>
+      reject(
+        backupErrors.dumpFailed(
+          `Cannot run ${bin} (install the PostgreSQL client or set BACKUP_PG_BIN_DIR): ${messageOf(err)}`,
+          err,
+        ),
+      ),
+    );
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(backupErrors.dumpFailed(`${bin} --version failed`)),
+    );
   });
 }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import type { BackupContext } from './create.js';
 import { checksumsOf, withPgClient, type DbTarget } from './db.js';
+import { createScratchDatabase, dropScratchDatabase, queryOf } from './repository.js';
 import { backupErrors, messageOf } from './errors.js';
 import { writeMetadataFile, type DrillRecord, type TableChecksum } from './metadata.js';
 import { checkCompatible, loadDump } from './restore.js';
@@ -49,12 +50,19 @@ export async function drillFile(file: string, ctx: BackupContext, server: string
   let scratch: { target: DbTarget; label: string; drop: () => Promise<void> };
   if (metadata.engine === 'pglite') {
     const pg = await PGlite.create();
-    scratch = { target: { kind: 'pglite', pg, label: 'scratch' }, label: 'a temporary in-memory PGlite', drop: () => pg.close() };
+    scratch = {
+      target: { kind: 'pglite', pg, label: 'scratch' },
+      label: 'a temporary in-memory PGlite',
+      drop: () => pg.close(),
+    };
   } else {
-    if (!server) throw backupErrors.notConfigured('A PostgreSQL backup is drilled on a PostgreSQL server: set DATABASE_URL');
+    if (!server)
+      throw backupErrors.notConfigured('A PostgreSQL backup is drilled on a PostgreSQL server: set DATABASE_URL');
     const name = `drill_${randomBytes(6).toString('hex')}`;
-    await withPgClient(server, (c) => c.query(`create database ${name} template template0`)).catch((err: unknown) => {
-      throw backupErrors.drillFailed(`Cannot create the scratch database ${name} (the DATABASE_URL user needs CREATEDB): ${messageOf(err)}`);
+    await withPgClient(server, (c) => createScratchDatabase(queryOf(c), name)).catch((err: unknown) => {
+      throw backupErrors.drillFailed(
+        `Cannot create the scratch database ${name} (the DATABASE_URL user needs CREATEDB): ${messageOf(err)}`,
+      );
     });
     const u = new URL(server);
     u.pathname = `/${name}`;
@@ -62,7 +70,7 @@ export async function drillFile(file: string, ctx: BackupContext, server: string
       target: { kind: 'postgres', url: u.toString() },
       label: `the throwaway database ${name}`,
       drop: async () => {
-        await withPgClient(server, (c) => c.query(`drop database if exists ${name} with (force)`));
+        await withPgClient(server, (c) => dropScratchDatabase(queryOf(c), name));
       },
     };
   }
@@ -93,7 +101,12 @@ export async function drillFile(file: string, ctx: BackupContext, server: string
       detail: messageOf(err),
     };
     await writeMetadataFile(checked.metadataFile, { ...metadata, drill: record }).catch(() => undefined);
-    await ctx.audit?.({ action: 'backup.drill.failed', outcome: 'failure', target: metadata.file, metadata: { detail: record.detail ?? '' } });
+    await ctx.audit?.({
+      action: 'backup.drill.failed',
+      outcome: 'failure',
+      target: metadata.file,
+      metadata: { detail: record.detail ?? '' },
+    });
     throw err;
   } finally {
     await scratch.drop().catch(() => undefined);
@@ -103,7 +116,12 @@ export async function drillFile(file: string, ctx: BackupContext, server: string
     action: record.ok ? 'backup.drill.completed' : 'backup.drill.failed',
     outcome: record.ok ? 'success' : 'failure',
     target: metadata.file,
-    metadata: { rtoMs: record.rtoMs, tables: record.tables, rows: record.rows, ...(record.detail ? { detail: record.detail } : {}) },
+    metadata: {
+      rtoMs: record.rtoMs,
+      tables: record.tables,
+      rows: record.rows,
+      ...(record.detail ? { detail: record.detail } : {}),
+    },
   });
   return { record, mismatches, metadataFile: checked.metadataFile };
 }

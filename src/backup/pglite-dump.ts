@@ -16,6 +16,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { Readable } from 'node:stream';
 import { backupErrors, messageOf } from './errors.js';
+import { dataTables as catalogTables, queryOf } from './repository.js';
 
 const BATCH_ROWS = 500;
 
@@ -57,21 +58,13 @@ interface TableInfo {
 }
 
 async function dataTables(q: Q): Promise<TableInfo[]> {
-  const rows = (
-    await q.query<{ schema: string; name: string; columns: string[] | null; identity_always: boolean }>(`
-      select n.nspname as schema, c.relname as name,
-             array_agg(a.attname order by a.attnum) filter (where a.attnum > 0 and not a.attisdropped and a.attgenerated = '') as columns,
-             coalesce(bool_or(a.attidentity = 'a'), false) as identity_always
-        from pg_class c
-        join pg_namespace n on n.oid = c.relnamespace
-        left join pg_attribute a on a.attrelid = c.oid
-       where c.relkind = 'r'
-         and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg\\_%'
-         and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-       group by n.nspname, c.relname
-       order by 1, 2`)
-  ).rows;
-  return rows.map((r) => ({ schema: r.schema, name: r.name, columns: r.columns ?? [], identityAlways: r.identity_always }));
+  const rows = await catalogTables(queryOf(q));
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    columns: r.columns ?? [],
+    identityAlways: r.identity_always,
+  }));
 }
 
 /** SQL whose rows are the INSERT statements for one table. */

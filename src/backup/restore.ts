@@ -13,25 +13,13 @@ import { StringDecoder } from 'node:string_decoder';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrations } from '../platform/db/migrations/index.js';
 import { createBackup, type BackupContext, type CreateResult } from './create.js';
-import { USER_SCHEMAS, connInfo, describeTarget, pgBinary, withPgClient, type DbTarget } from './db.js';
+import { connInfo, describeTarget, pgBinary, withPgClient, type DbTarget } from './db.js';
 import { backupErrors, messageOf } from './errors.js';
 import type { BackupMetadata } from './metadata.js';
 import { silentProgress } from './progress.js';
+import { queryOf, schemaInventory, WIPE } from './repository.js';
 import { SqlBatcher } from './sql-split.js';
 import { openPlaintext, verifyFile, wrongKey, type Plaintext, type VerifyReport } from './verify.js';
-
-/** Drops every user schema, then recreates an empty public (pg_dump expects it to exist). */
-const WIPE = `
-DO $wipe$
-DECLARE s text;
-BEGIN
-  FOR s IN ${USER_SCHEMAS} LOOP
-    EXECUTE format('DROP SCHEMA %I CASCADE', s);
-  END LOOP;
-  CREATE SCHEMA public;
-END
-$wipe$;
-`;
 
 export interface TargetState {
   description: string;
@@ -40,14 +28,10 @@ export interface TargetState {
 }
 
 export async function targetState(target: DbTarget): Promise<TargetState> {
-  const sql = `select n.nspname as name, count(c.oid)::int as tables, coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint::text as rows
-                 from pg_namespace n left join pg_class c on c.relnamespace = n.oid and c.relkind in ('r', 'p')
-                where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg\\_%'
-                group by 1 order by 1`;
   const rows =
     target.kind === 'pglite'
-      ? (await target.pg.query<{ name: string; tables: number; rows: string }>(sql)).rows
-      : await withPgClient(target.url, async (c) => (await c.query<{ name: string; tables: number; rows: string }>(sql)).rows);
+      ? await schemaInventory(queryOf(target.pg))
+      : await withPgClient(target.url, (c) => schemaInventory(queryOf(c)));
   return {
     description: describeTarget(target),
     schemas: rows.map((r) => ({ name: r.name, tables: r.tables })),
@@ -107,7 +91,12 @@ export async function planRestore(file: string, target: DbTarget, ctx: BackupCon
   return { backup, target: state, steps };
 }
 
-export async function restoreBackup(file: string, target: DbTarget, ctx: BackupContext, options: RestoreOptions = {}): Promise<RestoreResult | { plan: RestorePlan; dryRun: true } | { plan: RestorePlan; cancelled: true }> {
+export async function restoreBackup(
+  file: string,
+  target: DbTarget,
+  ctx: BackupContext,
+  options: RestoreOptions = {},
+): Promise<RestoreResult | { plan: RestorePlan; dryRun: true } | { plan: RestorePlan; cancelled: true }> {
   const plan = await planRestore(file, target, ctx);
   if (options.dryRun) return { plan, dryRun: true };
   if (options.confirm && !(await options.confirm(plan))) return { plan, cancelled: true };
@@ -132,13 +121,23 @@ export async function restoreBackup(file: string, target: DbTarget, ctx: BackupC
     action: 'backup.restore.completed',
     outcome: 'success',
     target: plan.backup.metadata.file,
-    metadata: { into: plan.target.description, safetyBackup: path.basename(safety.file), ms, sha256: plan.backup.metadata.sha256 },
+    metadata: {
+      into: plan.target.description,
+      safetyBackup: path.basename(safety.file),
+      ms,
+      sha256: plan.backup.metadata.sha256,
+    },
   });
   return { plan, safety, ms };
 }
 
 /** Decrypts, decompresses and loads a verified backup into the target, all or nothing. */
-export async function loadDump(checked: VerifyReport, target: DbTarget, keys: Awaited<ReturnType<BackupContext['settings']['decryptionKeys']>>, ctx: BackupContext): Promise<void> {
+export async function loadDump(
+  checked: VerifyReport,
+  target: DbTarget,
+  keys: Awaited<ReturnType<BackupContext['settings']['decryptionKeys']>>,
+  ctx: BackupContext,
+): Promise<void> {
   const plain = await openPlaintext(checked, keys, ctx.progress ?? silentProgress, 'restore');
   if (target.kind === 'pglite') await loadIntoPglite(target.pg, plain, path.basename(checked.file));
   else await loadIntoPostgres(target.url, ctx.settings.pgBinDir, plain, path.basename(checked.file));
@@ -183,7 +182,12 @@ async function loadIntoPglite(pg: PGlite, plain: Plaintext, name: string): Promi
  * makes psql exit at the first error; on any failure we kill psql before it sees COMMIT, and the
  * server rolls the transaction back when the connection drops.
  */
-async function loadIntoPostgres(url: string, binDir: string | undefined, plain: Plaintext, name: string): Promise<void> {
+async function loadIntoPostgres(
+  url: string,
+  binDir: string | undefined,
+  plain: Plaintext,
+  name: string,
+): Promise<void> {
   const bin = pgBinary(binDir, 'psql');
   const { arg, env } = connInfo(url);
   const child = spawn(bin, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--dbname', arg], {
@@ -195,7 +199,14 @@ async function loadIntoPostgres(url: string, binDir: string | undefined, plain: 
     if (stderr.length < 4000) stderr += d.toString();
   });
   const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', (err) => reject(backupErrors.restoreFailed(`Cannot run ${bin} (install the PostgreSQL client or set BACKUP_PG_BIN_DIR): ${messageOf(err)}`, err)));
+    child.on('error', (err) =>
+      reject(
+        backupErrors.restoreFailed(
+          `Cannot run ${bin} (install the PostgreSQL client or set BACKUP_PG_BIN_DIR): ${messageOf(err)}`,
+          err,
+        ),
+      ),
+    );
     child.on('close', (code) => resolve(code));
   });
   exited.catch(() => undefined);
@@ -207,19 +218,24 @@ async function loadIntoPostgres(url: string, binDir: string | undefined, plain: 
   try {
     const stdin = child.stdin;
     stdin.on('error', () => undefined); // EPIPE when psql stopped at an error: reported below
-    const write = (s: string) => new Promise<void>((resolve, reject) => stdin.write(s, (err) => (err ? reject(err) : resolve())));
+    const write = (s: string) =>
+      new Promise<void>((resolve, reject) => stdin.write(s, (err) => (err ? reject(err) : resolve())));
     await write(`SET client_min_messages = warning;\nBEGIN;\nSET LOCAL lock_timeout = '60s';\n${WIPE}\n`);
     try {
       await pipeline(plain.stream, new Writable({ write: (chunk: Buffer, _e, cb) => stdin.write(chunk, cb) }));
     } catch (err) {
-      if (child.exitCode !== null || stderr) throw backupErrors.restoreFailed(`Loading ${name} failed, nothing was changed: ${psqlError()}`, err);
+      if (child.exitCode !== null || stderr)
+        throw backupErrors.restoreFailed(`Loading ${name} failed, nothing was changed: ${psqlError()}`, err);
       throw wrongKey(name, err);
     }
     plain.check();
     await write('COMMIT;\n');
     stdin.end();
     const code = await exited;
-    if (code !== 0) throw backupErrors.restoreFailed(`Loading ${name} failed, nothing was changed: ${psqlError() || `psql exit ${code}`}`);
+    if (code !== 0)
+      throw backupErrors.restoreFailed(
+        `Loading ${name} failed, nothing was changed: ${psqlError() || `psql exit ${code}`}`,
+      );
     ok = true;
   } finally {
     if (!ok && child.exitCode === null) {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
-import { openS3BlobStore, type BlobStore, type S3BlobStoreOptions } from '../platform/blob/index.js';
+import { openS3BlobStore, s3OptionsFrom, type BlobStore, type S3BlobStoreOptions } from '../platform/blob/index.js';
 import { readPrivateKeys, readPublicKeys, type DecryptionKeys, type EncryptionKeys } from './crypto.js';
 import { backupErrors, messageOf } from './errors.js';
 
@@ -33,24 +33,14 @@ export function backupDir(config: Pick<Config, 'BACKUP_DIR' | 'DATA_DIR'>): stri
 }
 
 export function s3Options(config: Config): S3BlobStoreOptions | undefined {
-  if (!config.AWS_S3_BUCKET) return undefined;
-  return {
-    bucket: config.AWS_S3_BUCKET,
-    region: config.AWS_REGION,
-    endpoint: config.AWS_S3_ENDPOINT,
-    forcePathStyle: config.AWS_S3_FORCE_PATH_STYLE,
-    prefix: config.BACKUP_S3_PREFIX,
-    serverSideEncryption: config.AWS_S3_SSE,
-    kmsKeyId: config.AWS_S3_KMS_KEY_ID,
-    credentials:
-      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
-        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
-        : undefined,
-  };
+  return s3OptionsFrom(config, config.BACKUP_S3_PREFIX);
 }
 
 export function requireS3(settings: BackupSettings): S3BlobStoreOptions {
-  if (!settings.s3) throw backupErrors.notConfigured('S3 is not configured: set AWS_S3_BUCKET (and AWS_REGION, or AWS_S3_ENDPOINT for an S3-compatible store)');
+  if (!settings.s3)
+    throw backupErrors.notConfigured(
+      'S3 is not configured: set AWS_S3_BUCKET (and AWS_REGION, or AWS_S3_ENDPOINT for an S3-compatible store)',
+    );
   return settings.s3;
 }
 
@@ -76,8 +66,10 @@ export function backupSettings(config: Config): BackupSettings {
       if (config.BACKUP_PASSPHRASE) return config.BACKUP_PASSPHRASE;
       if (!config.BACKUP_PASSPHRASE_FILE) return undefined;
       // The first line: a trailing newline from `echo` or an editor is not part of the passphrase.
-      const value = (await readSecretFile(config.BACKUP_PASSPHRASE_FILE, 'BACKUP_PASSPHRASE_FILE')).split(/\r?\n/)[0] ?? '';
-      if (value.length < 16) throw backupErrors.notConfigured('The passphrase in BACKUP_PASSPHRASE_FILE must be at least 16 characters');
+      const value =
+        (await readSecretFile(config.BACKUP_PASSPHRASE_FILE, 'BACKUP_PASSPHRASE_FILE')).split(/\r?\n/)[0] ?? '';
+      if (value.length < 16)
+        throw backupErrors.notConfigured('The passphrase in BACKUP_PASSPHRASE_FILE must be at least 16 characters');
       return value;
     })());
   return {
@@ -92,9 +84,13 @@ export function backupSettings(config: Config): BackupSettings {
     s3: s3Options(config),
     encryptionKeys: async () => {
       const publicKeys = config.BACKUP_PUBLIC_KEY_FILE
-        ? await readPublicKeys(await readSecretFile(config.BACKUP_PUBLIC_KEY_FILE, 'BACKUP_PUBLIC_KEY_FILE')).catch((err: unknown) => {
-            throw backupErrors.notConfigured(`BACKUP_PUBLIC_KEY_FILE does not hold an armored OpenPGP public key: ${messageOf(err)}`);
-          })
+        ? await readPublicKeys(await readSecretFile(config.BACKUP_PUBLIC_KEY_FILE, 'BACKUP_PUBLIC_KEY_FILE')).catch(
+            (err: unknown) => {
+              throw backupErrors.notConfigured(
+                `BACKUP_PUBLIC_KEY_FILE does not hold an armored OpenPGP public key: ${messageOf(err)}`,
+              );
+            },
+          )
         : [];
       return { passphrase: await getPassphrase(), publicKeys };
     },
@@ -105,7 +101,9 @@ export function backupSettings(config: Config): BackupSettings {
             config.BACKUP_PRIVATE_KEY_PASSPHRASE,
           ).catch((err: unknown) => {
             if (err instanceof Error && err.name === 'BackupError') throw err;
-            throw backupErrors.notConfigured(`Cannot use BACKUP_PRIVATE_KEY_FILE (is BACKUP_PRIVATE_KEY_PASSPHRASE right?): ${messageOf(err)}`);
+            throw backupErrors.notConfigured(
+              `Cannot use BACKUP_PRIVATE_KEY_FILE (is BACKUP_PRIVATE_KEY_PASSPHRASE right?): ${messageOf(err)}`,
+            );
           })
         : [];
       return { passphrase: await getPassphrase(), privateKeys };

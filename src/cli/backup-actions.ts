@@ -22,7 +22,7 @@ import type { RestorePlan } from '../backup/restore.js';
 import { backupSettings, openS3, type BackupSettings } from '../backup/settings.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { systemClock } from '../platform/clock.js';
-import type { Db, Queryable } from '../platform/db/index.js';
+import type { Db } from '../platform/db/index.js';
 
 interface Opened {
   config: Config;
@@ -35,26 +35,6 @@ interface Opened {
 async function openPglite(dir: string): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
   return PGlite.create(dir);
-}
-
-/** A Db over an already open PGlite, so the audit log can be written through the same instance. */
-function pgliteDb(pg: PGlite): Db {
-  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
-    query: async <T>(sql: string, params?: readonly unknown[]) =>
-      (await q.query<T>(sql, params as unknown[] | undefined)).rows,
-    exec: async (sql) => {
-      await q.exec(sql);
-    },
-  });
-  return {
-    kind: 'pglite',
-    ...wrap(pg),
-    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
-    ping: async () => {
-      await pg.query('select 1');
-    },
-    close: () => pg.close(),
-  };
 }
 
 /**
@@ -140,9 +120,10 @@ async function open(options: { needDb: boolean; targetUrl?: string | undefined }
       pglite = pg;
       cleanups.push(() => pg.close());
     }
+    // The audit log is written through the same PGlite instance (one process, one session).
+    const { openDb, pgliteDb } = await import('../platform/db/index.js');
     if (pglite) return { db: pgliteDb(pglite), close: async () => undefined };
     if (!config.DATABASE_URL) throw new Error('no database');
-    const { openDb } = await import('../platform/db/index.js');
     const db = await openDb({ url: config.DATABASE_URL, dataDir: 'unused', poolSize: 2 });
     return { db, close: () => db.close() };
   };

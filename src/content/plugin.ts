@@ -19,5 +19,5 @@ export const contentPlugin = fp(
     await app.register(contentRoutes);
     await app.register(publicContentRoutes);
   },
-  { name: 'content', dependencies: ['auth'] },
+  { name: 'content', dependencies: ['deps', 'authenticate'] },
 );

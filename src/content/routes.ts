@@ -5,10 +5,11 @@
  * anything a row might carry beyond them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import { actorOf } from '../auth/plugin.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
 import { IdParams, PageQuery, Problem } from '../http/common-schemas.js';
+import { sendCacheable } from '../http/http-cache.js';
+import { actorOf } from '../http/request-identity.js';
 import type { ChildResource } from './resource.js';
 import {
   CHILD_RESOURCES,
@@ -21,12 +22,15 @@ import {
   PublicSlugParams,
 } from './schema.js';
 import type { PageRequest } from './service.js';
+import { acceptedLanguages } from './translations.js';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['content'];
 const readErrors = { 400: Problem, 401: Problem, 404: Problem };
 const writeErrors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem };
 const NoContent = Type.Null({ description: 'Deleted' });
+const NotModified = Type.Null({ description: 'Not modified: the If-None-Match tag is current' });
+type PublicPortfolioType = Static<typeof PublicPortfolio>;
 
 /** Portfolios and the five child kinds, all behind authentication. */
 export const contentRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -39,7 +43,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
-        summary: 'List the portfolios you may read (your own; everyone\'s with content:read_any)',
+        summary: "List the portfolios you may read (your own; everyone's with content:read_any)",
         querystring: PageQuery,
         response: { 200: PortfolioPage, ...readErrors },
       },
@@ -50,14 +54,28 @@ export const contentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/portfolios',
     {
-      schema: { tags, security, summary: 'Create a portfolio', body: PortfolioCreate, response: { 201: Portfolio, ...writeErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Create a portfolio',
+        body: PortfolioCreate,
+        response: { 201: Portfolio, ...writeErrors },
+      },
     },
     async (request, reply) => reply.status(201).send(await portfolios.create(actorOf(request), request.body)),
   );
 
   app.get(
     '/api/portfolios/:id',
-    { schema: { tags, security, summary: 'Get a portfolio', params: IdParams, response: { 200: Portfolio, ...readErrors } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Get a portfolio',
+        params: IdParams,
+        response: { 200: Portfolio, ...readErrors },
+      },
+    },
     async (request) => portfolios.get(actorOf(request), request.params.id),
   );
 
@@ -79,7 +97,13 @@ export const contentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/portfolios/:id',
     {
-      schema: { tags, security, summary: 'Delete a portfolio and everything in it', params: IdParams, response: { 204: NoContent, ...writeErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a portfolio and everything in it',
+        params: IdParams,
+        response: { 204: NoContent, ...writeErrors },
+      },
     },
     async (request, reply) => {
       await portfolios.delete(actorOf(request), request.params.id);
@@ -138,7 +162,15 @@ function registerChildRoutes(app: FastifyInstance, resource: ChildResource): voi
 
   app.get(
     `/api/${path}/:id`,
-    { schema: { tags, security, summary: `Get a ${name.toLowerCase()}`, params: IdParams, response: { 200: schemas.item, ...readErrors } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: `Get a ${name.toLowerCase()}`,
+        params: IdParams,
+        response: { 200: schemas.item, ...readErrors },
+      },
+    },
     async (request) => service.get(actorOf(request), (request.params as { id: string }).id),
   );
 
@@ -161,7 +193,13 @@ function registerChildRoutes(app: FastifyInstance, resource: ChildResource): voi
   app.delete(
     `/api/${path}/:id`,
     {
-      schema: { tags, security, summary: `Delete a ${name.toLowerCase()}`, params: IdParams, response: { 204: NoContent, ...writeErrors } },
+      schema: {
+        tags,
+        security,
+        summary: `Delete a ${name.toLowerCase()}`,
+        params: IdParams,
+        response: { 204: NoContent, ...writeErrors },
+      },
     },
     async (request, reply) => {
       await service.delete(actorOf(request), (request.params as { id: string }).id);
@@ -173,22 +211,55 @@ function registerChildRoutes(app: FastifyInstance, resource: ChildResource): voi
 /**
  * Anonymous reads of published, public portfolios. `/default` is a static route, which Fastify's
  * router always prefers over `/:slug`; the slug "default" is reserved so nothing is shadowed.
+ *
+ * Cacheable by browsers and CDNs (src/http/http-cache.ts): strong ETag of the exact bytes,
+ * If-None-Match -> 304, `Cache-Control: public` (PUBLIC_CACHE_*), compression. `?lang=` picks
+ * the language; without it Accept-Language does, so the answer says `Vary: Accept-Language`.
  */
 export const publicContentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.content.public;
   const ptags = ['public'];
+  const { config } = app.deps;
+  const policy = {
+    maxAge: config.PUBLIC_CACHE_MAX_AGE,
+    staleWhileRevalidate: config.PUBLIC_CACHE_STALE_WHILE_REVALIDATE,
+  };
+  const responses = { 200: PublicPortfolio, 304: NotModified, 400: Problem, 404: Problem };
+
+  /** Reads in the language asked for (?lang=, else Accept-Language) and answers cacheably. */
+  const answer = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    lang: string | undefined,
+    read: (lang: string | undefined, accepted: readonly string[]) => Promise<PublicPortfolioType>,
+  ) => {
+    const accepted = lang ? [] : acceptedLanguages(request.headers['accept-language']);
+    const portfolio = await read(lang, accepted);
+    return sendCacheable(request, reply, reply.serialize(portfolio), {
+      policy,
+      vary: lang ? [] : ['Accept-Language'],
+      validFor: linksValidFor(portfolio),
+    });
+  };
+  /** Seconds until the first signed media link of the payload expires: no cache may keep it longer. */
+  const linksValidFor = (portfolio: PublicPortfolioType): number => {
+    const now = app.deps.clock.now().getTime();
+    const expiries = (portfolio.media ?? []).map((m) => (Date.parse(m.expiresAt) - now) / 1000);
+    return Math.min(Infinity, ...expiries.filter((s) => !Number.isNaN(s)));
+  };
 
   app.get(
     '/api/public/portfolios/default',
     {
       schema: {
         tags: ptags,
-        summary: 'The site default portfolio, texts resolved for ?lang=',
+        summary: 'The site default portfolio, texts resolved for ?lang= (else Accept-Language)',
         querystring: PublicQuery,
-        response: { 200: PublicPortfolio, 400: Problem, 404: Problem },
+        response: responses,
       },
     },
-    async (request) => service.getDefault(request.query.lang),
+    async (request, reply) =>
+      answer(request, reply, request.query.lang, (lang, accepted) => service.getDefault(lang, accepted)),
   );
 
   app.get(
@@ -196,12 +267,15 @@ export const publicContentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ptags,
-        summary: 'A published public portfolio by slug, texts resolved for ?lang=',
+        summary: 'A published public portfolio by slug, texts resolved for ?lang= (else Accept-Language)',
         params: PublicSlugParams,
         querystring: PublicQuery,
-        response: { 200: PublicPortfolio, 400: Problem, 404: Problem },
+        response: responses,
       },
     },
-    async (request) => service.getBySlug(request.params.slug, request.query.lang),
+    async (request, reply) =>
+      answer(request, reply, request.query.lang, (lang, accepted) =>
+        service.getBySlug(request.params.slug, lang, accepted),
+      ),
   );
 };

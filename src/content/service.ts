@@ -3,8 +3,7 @@
  * users/policy.ts, which turns "not yours" into the same 404 as "not there". Children are
  * authorized through their portfolio's owner, read in the same query as the child itself.
  */
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { AppError } from '../http/errors.js';
+import { cursorAfter, invalidCursor, keysetPage, type Page } from '../http/cursor.js';
 import type { Clock } from '../platform/clock.js';
 import { pgErrorCode, UNIQUE_VIOLATION, type Db, type Queryable } from '../platform/db/index.js';
 import { newId } from '../platform/ids.js';
@@ -32,15 +31,11 @@ import {
   type PortfolioPatch,
   type PublicPortfolio,
 } from './schema.js';
-import { asTranslations, assertNoDefaultLanguageEntry, type Translations } from './translations.js';
+import { asTranslations, assertNoDefaultLanguageEntry, matchLanguage, type Translations } from './translations.js';
 
 export interface PageRequest {
   limit?: number | undefined;
   cursor?: string | undefined;
-}
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 export type ChildJson = Record<string, unknown> & { id: string; portfolioId: string };
 
@@ -49,10 +44,6 @@ const DEFAULT_LANGUAGE = 'en';
 
 function iso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
-}
-
-function invalidCursor(): AppError {
-  return new AppError(400, 'INVALID_CURSOR', 'Bad request', 'The cursor is not valid');
 }
 
 export function toPortfolioJson(row: PortfolioRow): Portfolio {
@@ -105,15 +96,13 @@ export class PortfolioService {
   /** The portfolios the actor may read: their own, or everyone's with content:read_any. */
   async list(actor: Actor, page: PageRequest): Promise<Page<Portfolio>> {
     const limit = page.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor(page.cursor, ['uuid'])?.[0] as string | undefined;
+    const [after] = cursorAfter(page.cursor, ['uuid']) ?? [];
     const ownerId = hasPermission(actor, 'content:read_any') ? undefined : actor.userId;
-    const rows = await this.repo.list({ ownerId, limit: limit + 1, after });
-    const pageRows = rows.slice(0, limit);
-    const last = pageRows.at(-1);
+    const rows = keysetPage(await this.repo.list({ ownerId, limit: limit + 1, after }), limit, (row) => [row.id]);
     return {
       // The query already scopes by owner; the policy still has the last word on every row.
-      items: pageRows.filter((row) => canOnContent(actor, 'read', row)).map(toPortfolioJson),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
+      items: rows.items.filter((row) => canOnContent(actor, 'read', row)).map(toPortfolioJson),
+      nextCursor: rows.nextCursor,
     };
   }
 
@@ -236,23 +225,18 @@ export class ChildService {
 
   async list(actor: Actor, portfolioId: string, page: PageRequest): Promise<Page<ChildJson>> {
     const limit = page.limit ?? DEFAULT_LIMIT;
-    const decoded = decodeCursor(page.cursor, ['number', 'uuid']);
+    const decoded = cursorAfter(page.cursor, ['number', 'uuid']);
     let after: { position: number; id: string } | undefined;
     if (decoded) {
-      const [position, id] = decoded as [number, string];
+      const [position, id] = decoded;
       if (position < 0 || position > POSITION_MAX) throw invalidCursor();
       after = { position, id };
     }
     // One query: the page and its portfolio's owner; the policy decides on that owner.
-    const page_ = await this.repo.listWithOwner(portfolioId, { limit: limit + 1, after });
-    authorizeContent(actor, 'read', page_, 'Portfolio');
-    const { rows } = page_;
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items: items.map((row) => toChildJson(this.resource, row)),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.position, last.id]) : null,
-    };
+    const withOwner = await this.repo.listWithOwner(portfolioId, { limit: limit + 1, after });
+    authorizeContent(actor, 'read', withOwner, 'Portfolio');
+    const rows = keysetPage(withOwner.rows, limit, (row) => [row.position, row.id]);
+    return { items: rows.items.map((row) => toChildJson(this.resource, row)), nextCursor: rows.nextCursor };
   }
 
   async get(actor: Actor, id: string): Promise<ChildJson> {
@@ -363,13 +347,39 @@ export class PublicContentService {
     this.renderMedia = (value) => source.render(value);
   }
 
-  async getBySlug(slug: string, lang: string | undefined): Promise<PublicPortfolio> {
-    const row = SLUG_PATTERN.test(slug) ? await this.reads.bySlug(slug, lang || null) : undefined;
-    return this.render(row);
+  /**
+   * `lang` (?lang=) is the primary selector; without it, `accepted` (the Accept-Language tags,
+   * most preferred first) picks the language: the first one the portfolio has.
+   */
+  async getBySlug(slug: string, lang: string | undefined, accepted: readonly string[] = []): Promise<PublicPortfolio> {
+    if (!SLUG_PATTERN.test(slug)) return this.render(undefined);
+    return this.render(await this.inLanguage((l) => this.reads.bySlug(slug, l), lang, accepted));
   }
 
-  async getDefault(lang: string | undefined): Promise<PublicPortfolio> {
-    return this.render(await this.reads.byDefault(lang || null));
+  async getDefault(lang: string | undefined, accepted: readonly string[] = []): Promise<PublicPortfolio> {
+    return this.render(await this.inLanguage((l) => this.reads.byDefault(l), lang, accepted));
+  }
+
+  /**
+   * One read in the requested language. With Accept-Language preferences only, the first read
+   * asks for the first preference; when it has none of it but a later preference matches a
+   * language the row lists, a second read asks for that one.
+   */
+  private async inLanguage(
+    read: (lang: string | null) => Promise<PublicReadRow | undefined>,
+    lang: string | undefined,
+    accepted: readonly string[],
+  ): Promise<PublicReadRow | undefined> {
+    const [first] = accepted;
+    if (lang || first === undefined) return read(lang || null);
+    const row = await read(first);
+    if (!row) return row;
+    const tags = [row.defaultLanguage, ...row.availableLanguages];
+    for (const wanted of accepted) {
+      const match = matchLanguage(wanted, tags);
+      if (match !== undefined) return match === row.language ? row : read(match);
+    }
+    return row;
   }
 
   private async render(row: PublicReadRow | undefined): Promise<PublicPortfolio> {

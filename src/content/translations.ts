@@ -5,6 +5,7 @@
  * (default-language) value, so a half-translated portfolio still reads as a whole.
  */
 import { Type, type TSchema } from 'typebox';
+import { qualityOf } from '../http/http-cache.js';
 import { contentErrors } from './errors.js';
 
 /** BCP 47 subset: language, optional script, optional region (en, es, pt-BR, zh-Hant-TW, es-419). */
@@ -48,11 +49,18 @@ export function translationsSchema(fields: Readonly<Record<string, TSchema>>) {
  * The default language's text is the plain field; a translation under the same tag would be a
  * second, silently ignored copy, so it is refused instead.
  */
-export function assertNoDefaultLanguageEntry(translations: Translations | undefined, defaultLanguage: string, path = 'body/translations'): void {
+export function assertNoDefaultLanguageEntry(
+  translations: Translations | undefined,
+  defaultLanguage: string,
+  path = 'body/translations',
+): void {
   if (!translations) return;
   for (const tag of Object.keys(translations)) {
     if (tag.toLowerCase() === defaultLanguage.toLowerCase()) {
-      throw contentErrors.invalid(`${path}/${tag}`, `"${tag}" is the default language: put its text in the plain fields`);
+      throw contentErrors.invalid(
+        `${path}/${tag}`,
+        `"${tag}" is the default language: put its text in the plain fields`,
+      );
     }
   }
 }
@@ -79,17 +87,53 @@ const primaryOf = (tag: string) => tag.toLowerCase().split('-')[0] ?? '';
  * else the bare primary language (`pt` for `pt-PT`), else any tag with that primary language
  * (`pt-BR` for `pt`), else the default language.
  */
-export function negotiateLanguage(requested: string | undefined, defaultLanguage: string, available: Iterable<string>): string {
+export function negotiateLanguage(
+  requested: string | undefined,
+  defaultLanguage: string,
+  available: Iterable<string>,
+): string {
   if (!requested) return defaultLanguage;
-  const tags = [defaultLanguage, ...available];
+  return matchLanguage(requested, [defaultLanguage, ...available]) ?? defaultLanguage;
+}
+
+/** negotiateLanguage's matching rules for one requested tag; undefined when nothing matches. */
+export function matchLanguage(requested: string, tags: readonly string[]): string | undefined {
   const wanted = requested.toLowerCase();
   const primary = primaryOf(requested);
   return (
     tags.find((t) => t.toLowerCase() === wanted) ??
     tags.find((t) => t.toLowerCase() === primary) ??
-    tags.find((t) => primaryOf(t) === primary) ??
-    defaultLanguage
+    tags.find((t) => primaryOf(t) === primary)
   );
+}
+
+/** A longer Accept-Language is cut here (a hostile header costs no more than this). */
+const MAX_ACCEPT_LANGUAGE_CHARS = 1024;
+/** The reader's first preferences that are considered. */
+const MAX_ACCEPTED_LANGUAGES = 8;
+const requestedLanguage = new RegExp(REQUESTED_LANGUAGE_PATTERN);
+
+/**
+ * The language tags of an Accept-Language header, most preferred first (q, then order). `*`,
+ * q=0, tags that are not language tags and entries with unreadable parameters are left out, so
+ * a garbage header reads as no preference at all.
+ */
+export function acceptedLanguages(header: string | undefined): string[] {
+  if (!header) return [];
+  let parts = header.slice(0, MAX_ACCEPT_LANGUAGE_CHARS).split(',');
+  // The last entry of a cut header may itself be cut.
+  if (header.length > MAX_ACCEPT_LANGUAGE_CHARS) parts = parts.slice(0, -1);
+  const entries: { tag: string; q: number; at: number }[] = [];
+  parts.forEach((part, at) => {
+    const [range = '', ...params] = part.split(';');
+    const tag = range.trim();
+    if (!requestedLanguage.test(tag)) return;
+    const q = qualityOf(params);
+    if (q !== null && q > 0 && !entries.some((e) => e.tag.toLowerCase() === tag.toLowerCase()))
+      entries.push({ tag, q, at });
+  });
+  entries.sort((a, b) => b.q - a.q || a.at - b.at);
+  return entries.slice(0, MAX_ACCEPTED_LANGUAGES).map((e) => e.tag);
 }
 
 /**

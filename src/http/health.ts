@@ -84,23 +84,20 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
       ]);
       // Redis down is "degraded", not "not ready": the rate limiter goes on per node in memory
-      // (src/security/ratelimit/failover.ts), and taking every node out of rotation would turn
+      // (src/security/shield/failover.ts), and taking every node out of rotation would turn
       // a Redis outage into a full one. The database stays a hard requirement.
-      const limiter = app.hasDecorator('shield') ? app.shield.limiter : null;
-      const degraded = kvStatus !== 'ok' || (limiter?.degraded ?? false);
+      const limiter = app.shield.limiter;
+      const degraded = kvStatus !== 'ok' || limiter.degraded;
       const ready = database === 'ok';
       const status = !ready ? 'not_ready' : degraded ? 'degraded' : 'ready';
-      // Fails closed: without the shield there is no operator list, so no details.
-      const operator = app.hasDecorator('shield') && app.shield.isOperator(request);
-      if (!operator) return reply.status(ready ? 200 : 503).send({ status });
+      // Details only for operators (METRICS_ALLOW_LIST).
+      if (!app.shield.isOperator(request)) return reply.status(ready ? 200 : 503).send({ status });
       return reply.status(ready ? 200 : 503).send({
         status,
         checks: {
           database: { status: database, kind: db.kind },
           kv: { status: kvStatus, kind: kv.kind },
-          ...(limiter
-            ? { rateLimit: { status: limiter.degraded ? ('degraded' as const) : ('ok' as const), kind: limiter.mode } }
-            : {}),
+          rateLimit: { status: limiter.degraded ? ('degraded' as const) : ('ok' as const), kind: limiter.mode },
           backup,
         },
       });

@@ -76,7 +76,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   };
   for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
   // A 413 comes before the body was read, whoever refused it: the connection is closed (by
-  // lingering, src/security/ratelimit/lingering-close.ts) rather than kept to read the rest.
+  // lingering, src/security/shield/lingering-close.ts) rather than kept to read the rest.
   if (error.status === 413) void reply.header('connection', 'close');
   return reply.status(error.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }

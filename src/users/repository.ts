@@ -13,9 +13,12 @@ export interface UserRow {
   updatedAt: Date;
 }
 
+/** What authentication needs of a user on every request (src/security/tokens). */
 export interface UserAuthRow {
   id: string;
   disabled: boolean;
+  /** Raised by a "revoke every token": access tokens carrying an older one are refused. */
+  tokenVersion: number;
   roles: string[];
   permissions: string[];
 }
@@ -50,7 +53,7 @@ export class UsersRepository {
   /** What authentication needs on every request: one indexed query. */
   async getAuth(id: string, tx: Queryable = this.db): Promise<UserAuthRow | undefined> {
     const rows = await tx.query<UserAuthRow>(
-      `select u.id, u.disabled,
+      `select u.id, u.disabled, u.token_version as "tokenVersion",
          coalesce((select array_agg(ur.role) from user_roles ur where ur.user_id = u.id), '{}') as roles,
          coalesce((select array_agg(distinct rp.permission) from user_roles ur
                    join role_permissions rp on rp.role = ur.role where ur.user_id = u.id), '{}') as permissions
@@ -103,6 +106,72 @@ export class UsersRepository {
   async setRole(id: string, role: string, tx: Queryable = this.db): Promise<void> {
     await tx.query(`delete from user_roles where user_id = $1`, [id]);
     await tx.query(`insert into user_roles (user_id, role) values ($1, $2)`, [id, role]);
+  }
+
+  /** Kills every token issued before: returns the new version. */
+  async bumpTokenVersion(id: string, tx: Queryable = this.db): Promise<number | undefined> {
+    const rows = await tx.query<{ v: number }>(
+      `update users set token_version = token_version + 1, updated_at = now() where id = $1 returning token_version as v`,
+      [id],
+    );
+    return rows[0]?.v;
+  }
+
+  /**
+   * Ends every one-time link of the account at once (src/security/accounts/one-time-tokens.ts):
+   * links carry the version they were issued under and are honoured only while it is current.
+   */
+  async bumpCredentialVersion(id: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query(`update users set credential_version = credential_version + 1 where id = $1`, [id]);
+  }
+
+  /** The current password hash, the row locked for the caller's transaction; undefined for no such user. */
+  async lockPasswordHash(id: string, tx: Queryable): Promise<string | undefined> {
+    const rows = await tx.query<{ hash: string }>(`select password_hash as hash from users where id = $1 for update`, [
+      id,
+    ]);
+    return rows[0]?.hash;
+  }
+
+  /** The current password hash (password history compares a new password with it). */
+  async passwordHash(id: string, tx: Queryable = this.db): Promise<string | undefined> {
+    const rows = await tx.query<{ hash: string }>(`select password_hash as hash from users where id = $1`, [id]);
+    return rows[0]?.hash;
+  }
+
+  /** A new password chosen by the user: it no longer has to change it. */
+  async setPassword(id: string, passwordHash: string, at: Date, tx: Queryable = this.db): Promise<void> {
+    await tx.query(`update users set password_hash = $2, must_change_password = false, updated_at = $3 where id = $1`, [
+      id,
+      passwordHash,
+      at,
+    ]);
+  }
+
+  /** Where the account's email verification stands (EMAIL_VERIFICATION). */
+  async emailVerification(
+    id: string,
+    tx: Queryable = this.db,
+  ): Promise<{ pending: boolean; verifiedAt: Date | null } | undefined> {
+    const rows = await tx.query<{ pending: boolean; verifiedAt: Date | null }>(
+      `select email_verification_pending as pending, email_verified_at as "verifiedAt" from users where id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** A new account that may not sign in before it verified its email (EMAIL_VERIFICATION=required). */
+  async setVerificationPending(id: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query(`update users set email_verification_pending = true where id = $1`, [id]);
+  }
+
+  /** The owner followed a link mailed to the address: the first such moment is kept. */
+  async markEmailVerified(id: string, at: Date, tx: Queryable = this.db): Promise<void> {
+    await tx.query(
+      `update users set email_verified_at = coalesce(email_verified_at, $2), email_verification_pending = false
+       where id = $1`,
+      [id, at],
+    );
   }
 
   async count(tx: Queryable = this.db): Promise<number> {

@@ -50,7 +50,10 @@ export async function openTestDb(): Promise<{ db: Db; drop: () => Promise<void> 
 export async function buildTestApp(
   env: Record<string, string> = {},
   /** A logger for this app (test/support/logs/capture.ts captures one); none by default. */
-  options: { logger?: FastifyServerOptions['logger'] } = {},
+  options: {
+    logger?: FastifyServerOptions['logger'];
+    features?: NonNullable<Parameters<typeof buildApp>[1]>['features'];
+  } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-test-'));
   const config = loadConfig({
@@ -72,7 +75,10 @@ export async function buildTestApp(
   await migrate(db);
   const kv = await openKv({ url: config.REDIS_URL, prefix: config.KV_PREFIX, now: () => clock.now().getTime() });
   const deps: AppDeps = { config, db, kv, clock, secrets: { jwt: randomBytes(32).toString('hex') } };
-  const app = await buildApp(deps, { logger: options.logger ?? false });
+  const app = await buildApp(deps, {
+    logger: options.logger ?? false,
+    ...(options.features ? { features: options.features } : {}),
+  });
   await app.ready();
   return {
     app,

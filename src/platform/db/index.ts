@@ -35,8 +35,15 @@ export async function openDb(options: DbOptions): Promise<Db> {
 async function openPglite(dataDir: string): Promise<Db> {
   if (dataDir !== 'memory://') await mkdir(path.resolve(dataDir), { recursive: true });
   const client = await PGlite.create(dataDir === 'memory://' ? undefined : path.resolve(dataDir));
-  // PGlite is one connection: its transaction() holds an exclusive lock, so queries from other
-  // requests wait for the transaction to end instead of interleaving with it.
+  return pgliteDb(client);
+}
+
+/**
+ * A Db over an open PGlite instance (the CLI's backup commands share theirs with the audit log).
+ * PGlite is one connection: its transaction() holds an exclusive lock, so queries from other
+ * requests wait for the transaction to end instead of interleaving with it.
+ */
+export function pgliteDb(client: PGlite): Db {
   const run = async <T>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) =>
     (await q.query<T>(sql, params as unknown[] | undefined)).rows;
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/index.js';
 import { newId } from '../ids.js';
 import { headerText, mailboxAddress } from './headers.js';
-import { OutboxRepository, type OutboxRow } from './outbox.js';
+import { OutboxRepository, type OutboxRow } from './repository.js';
 import { createTemplates, type MailTemplates } from './templates.js';
 import type { MailTransport, OutgoingMail } from './types.js';
 

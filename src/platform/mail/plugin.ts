@@ -30,7 +30,7 @@ export function transportFor(config: Pick<Config, 'SMTP_URL' | 'DATA_DIR'>): Mai
 }
 
 /**
- * `app.mail`. Registered right after `users` so every later plugin can queue mail; the worker
+ * `app.mail`, a platform plugin that features declare; a mail that is given up is an audit event. The worker
  * starts when the app is ready and stops (finishing the mail in hand) when it closes.
  */
 export const mailPlugin = fp(
@@ -47,7 +47,6 @@ export const mailPlugin = fp(
       pollIntervalMs: config.MAIL_POLL_INTERVAL * 1000,
       log: app.log,
       onDead: async (row) => {
-        if (!app.hasDecorator('audit')) return;
         await app.audit.record({
           action: 'mail.delivery.failed',
           actor: 'system',
@@ -66,5 +65,5 @@ export const mailPlugin = fp(
     app.addHook('onReady', async () => mailer.start());
     app.addHook('onClose', async () => mailer.stop());
   },
-  { name: 'mail', dependencies: ['deps'] },
+  { name: 'mail', dependencies: ['deps', 'audit'] },
 );

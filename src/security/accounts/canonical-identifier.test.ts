@@ -11,7 +11,7 @@ import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { strongPassword } from '../../../test/helpers/factories.js';
 import { loginAs } from '../../../test/support/accounts/helpers.js';
 import { canonicalEmail } from '../../users/email.js';
-import { bodyKeyId } from '../ratelimit/policies.js';
+import { bodyKeyId } from '../shield/policies.js';
 import { lockoutKey } from './lockout.js';
 
 const LOCAL = 'kriss.staffing';

@@ -4,7 +4,7 @@
  * Abuse it has to withstand, and how:
  * - spam bots: a honeypot field (`website`) that people never see; a filled one is answered
  *   exactly like a real message (202, same body) but nothing is sent, so the bot learns nothing;
- * - flooding: a per-client rate-limit policy (`contact`, src/security/ratelimit/policies.ts) and a
+ * - flooding: a per-client rate-limit policy (`contact`, src/security/shield/policies.ts) and a
  *   per-portfolio daily cap (CONTACT_MAX_PER_DAY) shared by every node through the KV;
  * - header injection: name and email may not hold control characters (schema), the email must be
  *   one plain mailbox (it becomes Reply-To), and the mailer cleans every header again;
@@ -18,20 +18,15 @@ import type { Mailer } from '../../platform/mail/index.js';
 import { isMailboxAddress } from '../../platform/mail/headers.js';
 import { httpErrors } from '../../http/errors.js';
 import { accountErrors } from './errors.js';
+import { ContactRepository, type ContactTarget } from './repository.js';
+
+export type { ContactTarget } from './repository.js';
 
 export interface ContactInput {
   name: string;
   email: string;
   message: string;
   website?: string | undefined;
-}
-
-export interface ContactTarget {
-  portfolioId: string;
-  title: string;
-  ownerId: string;
-  ownerEmail: string;
-  ownerName: string;
 }
 
 export type ContactOutcome =
@@ -46,21 +41,6 @@ function cleanMessage(text: string): string {
     .replace(/\r\n?/g, '\n')
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
     .trim();
-}
-
-export class ContactRepository {
-  constructor(private readonly db: Queryable) {}
-
-  /** A published, public portfolio and its enabled owner, or undefined. */
-  async getTargetBySlug(slug: string, tx: Queryable = this.db): Promise<ContactTarget | undefined> {
-    const rows = await tx.query<ContactTarget>(
-      `select p.id as "portfolioId", p.title, u.id as "ownerId", u.email as "ownerEmail", u.name as "ownerName"
-       from portfolios p join users u on u.id = p.owner_id
-       where lower(p.slug) = lower($1) and p.published and p.visibility = 'public' and not u.disabled`,
-      [slug],
-    );
-    return rows[0];
-  }
 }
 
 export class ContactService {

@@ -13,7 +13,8 @@ import { AppError } from '../../http/errors.js';
 import type { Queryable } from '../../platform/db/index.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../users/password.js';
 import type { UserRow } from '../../users/repository.js';
-import { recordRegister } from '../audit/auth-events.js';
+import { recordRegister } from '../../auth/events.js';
+import { answerNowWorkLater } from '../../http/answer-now.js';
 import type { BackgroundTasks } from './background.js';
 import { accountErrors } from './errors.js';
 import { emailVerificationMode, type AccountSecurity } from './service.js';
@@ -25,6 +26,24 @@ export const REGISTER_ATTEMPT_MAIL_INTERVAL_MS = 3_600_000;
 
 type Ctx = ReturnType<FastifyInstance['audit']['contextOf']>;
 
+type LinkKind = 'password_reset' | 'email_verify';
+
+/** The links mailed on request (forgot password, resend verification): task name, throttle key, audit action. */
+const MAILED_LINKS = {
+  password_reset: {
+    task: 'password forgot',
+    throttle: 'reset',
+    action: 'account.password.reset_requested',
+    auditRefusals: true,
+  },
+  email_verify: {
+    task: 'verification resend',
+    throttle: 'verify',
+    action: 'account.email.verification_sent',
+    auditRefusals: false,
+  },
+} as const;
+
 export class AccountFlows {
   constructor(
     private readonly app: FastifyInstance,
@@ -34,6 +53,11 @@ export class AccountFlows {
 
   private get config() {
     return this.app.deps.config;
+  }
+
+  /** Every read and write of the `users` row goes through the users repository. */
+  private get users() {
+    return this.app.users.repo;
   }
 
   private now(): Date {
@@ -58,35 +82,9 @@ export class AccountFlows {
 
   // ---- password reset -------------------------------------------------------------------------
 
-  /** POST /api/auth/password/forgot: the answer never waits for (or depends on) the account. */
-  forgot(email: string, request: FastifyRequest): void {
-    const ctx = this.app.audit.contextOf(request);
-    this.background.run('password forgot', async () => {
-      const user = await this.app.users.repo.getByEmail(email.trim());
-      if (!user || user.disabled) {
-        await this.audit('account.password.reset_requested', user?.id ?? null, 'denied', ctx, {
-          reason: user ? 'account_disabled' : 'unknown_account',
-        });
-        return;
-      }
-      if (!(await this.firstInInterval('reset', user.id, ACCOUNT_MAIL_INTERVAL_MS))) {
-        await this.audit('account.password.reset_requested', user.id, 'denied', ctx, { reason: 'throttled' });
-        return;
-      }
-      const ttl = this.config.PASSWORD_RESET_TTL;
-      await this.app.deps.db.transaction(async (tx) => {
-        const token = await this.accounts.tokens.issue('password_reset', user.id, ttl, tx, { replace: true });
-        await this.app.mail.enqueue(
-          this.app.mail.templates.passwordReset({
-            to: { address: user.email, name: user.name },
-            token,
-            ttlSeconds: ttl,
-          }),
-          tx,
-        );
-        await this.audit('account.password.reset_requested', user.id, 'success', ctx, {}, tx);
-      });
-    });
+  /** POST /api/auth/password/forgot: a reset link to an enabled account; refusals are audited. */
+  async forgot(email: string, request: FastifyRequest): Promise<void> {
+    await this.mailLinkLater('password_reset', email, request);
   }
 
   /**
@@ -107,16 +105,9 @@ export class AccountFlows {
    * change never works after it).
    */
   private async write(userId: string, hash: string, tx: Queryable): Promise<void> {
-    const rows = await tx.query<{ hash: string }>(`select password_hash as hash from users where id = $1 for update`, [
-      userId,
-    ]);
-    const previous = rows[0]?.hash;
+    const previous = await this.users.lockPasswordHash(userId, tx);
     if (previous === undefined) throw accountErrors.invalidToken();
-    await tx.query(`update users set password_hash = $2, must_change_password = false, updated_at = $3 where id = $1`, [
-      userId,
-      hash,
-      this.now(),
-    ]);
+    await this.users.setPassword(userId, hash, this.now(), tx);
     await this.accounts.passwordHistory.remember(userId, previous, tx);
     await this.accounts.tokens.endAll(userId, tx);
   }
@@ -130,7 +121,7 @@ export class AccountFlows {
   async reset(token: string, newPassword: string, request: FastifyRequest): Promise<void> {
     const ctx = this.app.audit.contextOf(request);
     const grant = await this.accounts.tokens.peek('password_reset', token);
-    const user = grant ? await this.app.users.repo.get(grant.userId) : undefined;
+    const user = grant ? await this.users.get(grant.userId) : undefined;
     if (!grant || !user || user.disabled) {
       await this.audit('account.password.reset', user?.id ?? null, 'failure', ctx, { reason: 'invalid_token' });
       throw accountErrors.invalidToken();
@@ -141,11 +132,7 @@ export class AccountFlows {
       // Every other link (another reset, unlock, "was this you?") dies with the old password.
       await this.write(user.id, hash, tx);
       // Following a link mailed to the address proves the address.
-      await tx.query(
-        `update users set email_verified_at = coalesce(email_verified_at, $2), email_verification_pending = false
-         where id = $1`,
-        [user.id, this.now()],
-      );
+      await this.users.markEmailVerified(user.id, this.now(), tx);
       await this.app.mail.enqueue(
         this.app.mail.templates.passwordResetNotice({ to: { address: user.email, name: user.name }, at: this.now() }),
         tx,
@@ -204,28 +191,28 @@ export class AccountFlows {
 
   // ---- email verification ---------------------------------------------------------------------
 
-  /** Queues a verification link for the account (in the caller's transaction). */
-  async sendVerification(user: Pick<UserRow, 'id' | 'email' | 'name'>, tx: Queryable): Promise<void> {
-    const ttl = this.config.EMAIL_VERIFICATION_TTL;
-    const token = await this.accounts.tokens.issue('email_verify', user.id, ttl, tx, {
+  /**
+   * Queues a reset or verification link for the account (in the caller's transaction); it
+   * replaces the account's earlier link of that kind. A verification link names the address it
+   * proves.
+   */
+  private async sendLink(kind: LinkKind, user: Pick<UserRow, 'id' | 'email' | 'name'>, tx: Queryable): Promise<void> {
+    const reset = kind === 'password_reset';
+    const ttl = reset ? this.config.PASSWORD_RESET_TTL : this.config.EMAIL_VERIFICATION_TTL;
+    const token = await this.accounts.tokens.issue(kind, user.id, ttl, tx, {
       replace: true,
-      metadata: { email: user.email },
+      ...(reset ? {} : { metadata: { email: user.email } }),
     });
-    await this.app.mail.enqueue(
-      this.app.mail.templates.emailVerification({
-        to: { address: user.email, name: user.name },
-        token,
-        ttlSeconds: ttl,
-      }),
-      tx,
-    );
+    const mail = { to: { address: user.email, name: user.name }, token, ttlSeconds: ttl };
+    const { templates } = this.app.mail;
+    await this.app.mail.enqueue(reset ? templates.passwordReset(mail) : templates.emailVerification(mail), tx);
   }
 
   /** POST /api/auth/register with EMAIL_VERIFICATION=optional: 201 and a verification mail. */
   async register(input: { email: string; password: string; name: string }, request: FastifyRequest): Promise<UserRow> {
     return this.app.auth.register(input, async (created, tx) => {
       await recordRegister(this.app, request, created.id, tx);
-      await this.sendVerification(created, tx);
+      await this.sendLink('email_verify', created, tx);
     });
   }
 
@@ -238,24 +225,27 @@ export class AccountFlows {
    */
   async registerQuietly(input: { email: string; password: string; name: string }, request: FastifyRequest) {
     const ctx = this.app.audit.contextOf(request);
-    const prepared = await this.app.auth.prepareRegistration(input);
-    this.background.run('register', async () => {
-      try {
-        await this.app.auth.registerPrepared(prepared, async (created, tx) => {
-          await tx.query(`update users set email_verification_pending = true where id = $1`, [created.id]);
-          await recordRegister(this.app, request, created.id, tx);
-          await this.sendVerification(created, tx);
-        });
-      } catch (err) {
-        if (!(err instanceof AppError && err.code === 'EMAIL_TAKEN')) throw err;
-        await this.registerAttempt(prepared.email, ctx);
-      }
+    await answerNowWorkLater(this.background, {
+      name: 'register',
+      before: () => this.app.auth.prepareRegistration(input),
+      after: async (prepared) => {
+        try {
+          await this.app.auth.registerPrepared(prepared, async (created, tx) => {
+            await this.users.setVerificationPending(created.id, tx);
+            await recordRegister(this.app, request, created.id, tx);
+            await this.sendLink('email_verify', created, tx);
+          });
+        } catch (err) {
+          if (!(err instanceof AppError && err.code === 'EMAIL_TAKEN')) throw err;
+          await this.registerAttempt(prepared.email, ctx);
+        }
+      },
     });
   }
 
   /** A registration for a taken email: audited, and the owner told (at most once an hour). */
   private async registerAttempt(email: string, ctx: Ctx): Promise<void> {
-    const user = await this.app.users.repo.getByEmail(email);
+    const user = await this.users.getByEmail(email);
     if (!user) return;
     await this.audit('auth.register', user.id, 'denied', ctx, { reason: 'email_taken' });
     if (!(await this.firstInInterval('register', user.id, REGISTER_ATTEMPT_MAIL_INTERVAL_MS))) return;
@@ -267,11 +257,7 @@ export class AccountFlows {
   /** True when this account may not sign in yet: EMAIL_VERIFICATION=required and not verified. */
   async verificationPending(userId: string): Promise<boolean> {
     if (emailVerificationMode(this.config) !== 'required') return false;
-    const rows = await this.app.deps.db.query<{ pending: boolean }>(
-      `select email_verification_pending as pending from users where id = $1`,
-      [userId],
-    );
-    return rows[0]?.pending === true;
+    return (await this.users.emailVerification(userId))?.pending === true;
   }
 
   /** POST /api/auth/email/verify. Null for any unusable token. */
@@ -280,35 +266,51 @@ export class AccountFlows {
     return this.app.deps.db.transaction(async (tx) => {
       const grant = await this.accounts.tokens.consume('email_verify', token, tx);
       if (!grant) return null;
-      const user = await this.app.users.repo.get(grant.userId, tx);
+      const user = await this.users.get(grant.userId, tx);
       // A link for an address the account no longer has proves nothing about the current one.
       if (!user || (typeof grant.metadata['email'] === 'string' && grant.metadata['email'] !== user.email)) return null;
-      await tx.query(
-        `update users set email_verified_at = coalesce(email_verified_at, $2), email_verification_pending = false
-         where id = $1`,
-        [user.id, this.now()],
-      );
+      await this.users.markEmailVerified(user.id, this.now(), tx);
       await this.audit('account.email.verified', user.id, 'success', ctx, {}, tx);
       return user.id;
     });
   }
 
-  /** POST /api/auth/email/resend: the same 202 for every email; a mail only to unverified accounts. */
-  resend(email: string, request: FastifyRequest): void {
+  /** POST /api/auth/email/resend: a new verification link, only to an unverified account. */
+  async resend(email: string, request: FastifyRequest): Promise<void> {
+    await this.mailLinkLater('email_verify', email, request, async (user) => {
+      return !(await this.users.emailVerification(user.id))?.verifiedAt;
+    });
+  }
+
+  /**
+   * Forgot password and resend verification, one path: the same 202 for every email, and the
+   * answer never waits for (or depends on) the account. After it, an enabled account that `wants`
+   * the link gets it, at most once per ACCOUNT_MAIL_INTERVAL_MS.
+   */
+  private async mailLinkLater(
+    kind: LinkKind,
+    email: string,
+    request: FastifyRequest,
+    wants?: (user: UserRow) => Promise<boolean>,
+  ): Promise<void> {
+    const link = MAILED_LINKS[kind];
     const ctx = this.app.audit.contextOf(request);
-    this.background.run('verification resend', async () => {
-      const user = await this.app.users.repo.getByEmail(email.trim());
-      if (!user || user.disabled) return;
-      const rows = await this.app.deps.db.query<{ verifiedAt: Date | null }>(
-        `select email_verified_at as "verifiedAt" from users where id = $1`,
-        [user.id],
-      );
-      if (rows[0]?.verifiedAt) return;
-      if (!(await this.firstInInterval('verify', user.id, ACCOUNT_MAIL_INTERVAL_MS))) return;
-      await this.app.deps.db.transaction(async (tx) => {
-        await this.sendVerification(user, tx);
-        await this.audit('account.email.verification_sent', user.id, 'success', ctx, {}, tx);
-      });
+    const refused = async (userId: string | null, reason: string) => {
+      if (link.auditRefusals) await this.audit(link.action, userId, 'denied', ctx, { reason });
+    };
+    await answerNowWorkLater(this.background, {
+      name: link.task,
+      after: async () => {
+        const user = await this.users.getByEmail(email.trim());
+        if (!user || user.disabled) return refused(user?.id ?? null, user ? 'account_disabled' : 'unknown_account');
+        if (wants && !(await wants(user))) return;
+        if (!(await this.firstInInterval(link.throttle, user.id, ACCOUNT_MAIL_INTERVAL_MS)))
+          return refused(user.id, 'throttled');
+        await this.app.deps.db.transaction(async (tx) => {
+          await this.sendLink(kind, user, tx);
+          await this.audit(link.action, user.id, 'success', ctx, {}, tx);
+        });
+      },
     });
   }
 }

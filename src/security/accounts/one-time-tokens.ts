@@ -17,18 +17,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
+import { UsersRepository } from '../../users/repository.js';
+import { OneTimeTokenRepository, type TokenGrant } from './repository.js';
+
+export type { TokenGrant } from './repository.js';
 
 export type TokenPurpose =
   'password_reset' | 'email_verify' | 'unlock' | 'suspicious_login' | (string & { readonly __purpose?: never });
-
-/** What a token was issued for, returned by `consume` and `peek`. */
-export interface TokenGrant {
-  userId: string;
-  purpose: string;
-  metadata: Record<string, unknown>;
-  createdAt: Date;
-  expiresAt: Date;
-}
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const PURPOSE_PATTERN = /^[a-z][a-z_]{0,39}$/;
@@ -43,10 +38,16 @@ export function isTokenShaped(token: unknown): token is string {
 }
 
 export class OneTimeTokens {
+  private readonly repo: OneTimeTokenRepository;
+  private readonly users: UsersRepository;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.repo = new OneTimeTokenRepository(db);
+    this.users = new UsersRepository(db);
+  }
 
   /**
    * Issues a token for `userId`, valid `ttlSeconds`. `replace` first invalidates the user's
@@ -67,20 +68,18 @@ export class OneTimeTokens {
     if (options.replace) await this.revoke(userId, purpose, q);
     const token = randomBytes(32).toString('base64url');
     // Bound to the credentials as they are now: a change committed later ends it.
-    const rows = await q.query(
-      `insert into one_time_tokens (token_hash, purpose, user_id, metadata, created_at, expires_at, credential_version)
-       select $1, $2, u.id, $4, $5, $6, u.credential_version from users u where u.id = $3
-       returning token_hash`,
-      [
-        hashToken(token),
+    const stored = await this.repo.insert(
+      {
+        hash: hashToken(token),
         purpose,
         userId,
-        JSON.stringify(options.metadata ?? {}),
-        now,
-        new Date(now.getTime() + ttlSeconds * 1000),
-      ],
+        metadata: options.metadata ?? {},
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      },
+      q,
     );
-    if (rows.length === 0) throw new Error('one-time token for an unknown user');
+    if (!stored) throw new Error('one-time token for an unknown user');
     return token;
   }
 
@@ -90,33 +89,13 @@ export class OneTimeTokens {
    */
   async consume(purpose: TokenPurpose, token: unknown, tx?: Queryable): Promise<TokenGrant | null> {
     if (!isTokenShaped(token)) return null;
-    // The account row is locked with the token: a credential change waits for this transaction,
-    // or (when it committed first) the re-checked version no longer matches and nothing is used.
-    const rows = await (tx ?? this.db).query<TokenGrant>(
-      `with live as (
-         select t.token_hash from one_time_tokens t join users u on u.id = t.user_id
-         where t.token_hash = $1 and t.purpose = $2 and t.used_at is null and t.expires_at > $3
-           and u.credential_version = t.credential_version
-         for update of t, u
-       )
-       update one_time_tokens t set used_at = $3 from live where t.token_hash = live.token_hash
-       returning t.user_id as "userId", t.purpose, t.metadata, t.created_at as "createdAt", t.expires_at as "expiresAt"`,
-      [hashToken(token), purpose, this.clock.now()],
-    );
-    return rows[0] ?? null;
+    return (await this.repo.consume(hashToken(token), purpose, this.clock.now(), tx ?? this.db)) ?? null;
   }
 
   /** Whether a token would be accepted now, without using it (e.g. to show the reset form). */
   async peek(purpose: TokenPurpose, token: unknown, tx?: Queryable): Promise<TokenGrant | null> {
     if (!isTokenShaped(token)) return null;
-    const rows = await (tx ?? this.db).query<TokenGrant>(
-      `select t.user_id as "userId", t.purpose, t.metadata, t.created_at as "createdAt", t.expires_at as "expiresAt"
-       from one_time_tokens t join users u on u.id = t.user_id
-       where t.token_hash = $1 and t.purpose = $2 and t.used_at is null and t.expires_at > $3
-         and u.credential_version = t.credential_version`,
-      [hashToken(token), purpose, this.clock.now()],
-    );
-    return rows[0] ?? null;
+    return (await this.repo.peek(hashToken(token), purpose, this.clock.now(), tx ?? this.db)) ?? null;
   }
 
   /**
@@ -124,12 +103,7 @@ export class OneTimeTokens {
    * password reset, every outstanding link dies). Returns how many were revoked.
    */
   async revoke(userId: string, purpose?: TokenPurpose, tx?: Queryable): Promise<number> {
-    const rows = await (tx ?? this.db).query(
-      `update one_time_tokens set used_at = $2
-       where user_id = $1 and used_at is null and ($3::text is null or purpose = $3) returning token_hash`,
-      [userId, this.clock.now(), purpose ?? null],
-    );
-    return rows.length;
+    return this.repo.revoke(userId, purpose ?? null, this.clock.now(), tx ?? this.db);
   }
 
   /**
@@ -140,16 +114,12 @@ export class OneTimeTokens {
    */
   async endAll(userId: string, tx?: Queryable): Promise<number> {
     const q = tx ?? this.db;
-    await q.query(`update users set credential_version = credential_version + 1 where id = $1`, [userId]);
+    await this.users.bumpCredentialVersion(userId, q);
     return this.revoke(userId, undefined, q);
   }
 
   /** Deletes tokens expired or used before `before` (housekeeping). */
   async deleteStale(before: Date, tx?: Queryable): Promise<number> {
-    const rows = await (tx ?? this.db).query(
-      `delete from one_time_tokens where expires_at < $1 or used_at < $1 returning token_hash`,
-      [before],
-    );
-    return rows.length;
+    return this.repo.deleteStale(before, tx ?? this.db);
   }
 }

@@ -10,6 +10,8 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
 import { verifyPassword } from '../../users/password.js';
+import { UsersRepository } from '../../users/repository.js';
+import { PasswordHistoryRepository } from './repository.js';
 
 export class PasswordReusedError extends AppError {
   constructor(depth: number) {
@@ -25,22 +27,24 @@ export class PasswordReusedError extends AppError {
 }
 
 export class PasswordHistory {
+  private readonly repo: PasswordHistoryRepository;
+  private readonly users: UsersRepository;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     /** PASSWORD_HISTORY: how many previous passwords are kept and refused. */
     readonly depth: number,
-  ) {}
+  ) {
+    this.repo = new PasswordHistoryRepository(db);
+    this.users = new UsersRepository(db);
+  }
 
   /** The current hash and the kept previous ones. */
   private async hashes(userId: string, tx: Queryable): Promise<string[]> {
-    const rows = await tx.query<{ hash: string }>(
-      `select password_hash as hash from users where id = $1
-       union all
-       (select password_hash from password_history where user_id = $1 order by created_at desc, id desc limit $2)`,
-      [userId, this.depth],
-    );
-    return rows.map((r) => r.hash);
+    const current = await this.users.passwordHash(userId, tx);
+    const previous = await this.repo.recent(userId, this.depth, tx);
+    return current === undefined ? previous : [current, ...previous];
   }
 
   /** True when `password` is the current one or one of the last `depth`. */
@@ -62,26 +66,13 @@ export class PasswordHistory {
   async remember(userId: string, previousHash: string, tx?: Queryable): Promise<void> {
     const q = tx ?? this.db;
     if (this.depth > 0) {
-      await q.query(`insert into password_history (id, user_id, password_hash, created_at) values ($1, $2, $3, $4)`, [
-        newId(),
-        userId,
-        previousHash,
-        this.clock.now(),
-      ]);
+      await this.repo.insert({ id: newId(), userId, passwordHash: previousHash, createdAt: this.clock.now() }, q);
     }
-    await q.query(
-      `delete from password_history where user_id = $1 and id not in (
-         select id from password_history where user_id = $1 order by created_at desc, id desc limit $2)`,
-      [userId, this.depth],
-    );
+    await this.repo.trim(userId, this.depth, q);
   }
 
   /** How many previous hashes are kept for a user (tests, admin views). */
   async count(userId: string, tx?: Queryable): Promise<number> {
-    const rows = await (tx ?? this.db).query<{ n: number }>(
-      `select count(*)::int as n from password_history where user_id = $1`,
-      [userId],
-    );
-    return Number(rows[0]?.n ?? 0);
+    return this.repo.count(userId, tx ?? this.db);
   }
 }

@@ -2,10 +2,11 @@
  * Routes of account security: the contact form of a public portfolio, the unlock link mailed on
  * lockout, password reset and change, email verification, and "it was not me". Rate limits come
  * from the shield's policies (`contact`, `password-forgot`, `email-resend` per client; `global`
- * for everything), declared in src/security/ratelimit/policies.ts.
+ * for everything), declared in src/security/shield/policies.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { actorOf } from '../../auth/plugin.js';
+import type { FastifyRequest } from 'fastify';
+import { actorOf } from '../../http/request-identity.js';
 import { Problem } from '../../http/common-schemas.js';
 import { AppError } from '../../http/errors.js';
 import { accountErrors } from './errors.js';
@@ -85,20 +86,31 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post(
-    '/api/auth/password/forgot',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Mail a password reset link (the same 202 whether or not the email has an account)',
-        body: EmailBody,
-        response: { 202: Accepted, ...tokenErrors },
+  /**
+   * Forgot password and resend verification: the same 202 and body for every email, known or
+   * not. The flow answers now and does what depends on the account later (src/http/answer-now.ts).
+   */
+  function quietEmailRoute(
+    path: string,
+    summary: string,
+    accepted: typeof FORGOT_ACCEPTED,
+    flow: (email: string, request: FastifyRequest) => Promise<void>,
+  ): void {
+    app.post(
+      path,
+      { schema: { tags: ['auth'], summary, body: EmailBody, response: { 202: Accepted, ...tokenErrors } } },
+      async (request, reply) => {
+        await flow(request.body.email, request);
+        return reply.status(202).send(accepted);
       },
-    },
-    async (request, reply) => {
-      app.accounts.flows.forgot(request.body.email, request);
-      return reply.status(202).send(FORGOT_ACCEPTED);
-    },
+    );
+  }
+
+  quietEmailRoute(
+    '/api/auth/password/forgot',
+    'Mail a password reset link (the same 202 whether or not the email has an account)',
+    FORGOT_ACCEPTED,
+    (email, request) => app.accounts.flows.forgot(email, request),
   );
 
   app.post(
@@ -166,20 +178,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post(
+  quietEmailRoute(
     '/api/auth/email/resend',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Mail a new verification link (the same 202 whether or not the email has an account)',
-        body: EmailBody,
-        response: { 202: Accepted, ...tokenErrors },
-      },
-    },
-    async (request, reply) => {
-      app.accounts.flows.resend(request.body.email, request);
-      return reply.status(202).send(RESEND_ACCEPTED);
-    },
+    'Mail a new verification link (the same 202 whether or not the email has an account)',
+    RESEND_ACCEPTED,
+    (email, request) => app.accounts.flows.resend(email, request),
   );
 
   app.post(

@@ -6,7 +6,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../http/errors.js';
 import type { Queryable } from '../../platform/db/index.js';
-import { deviceTokenOf } from '../mfa/routes.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { BackgroundTasks } from './background.js';
 import { Lockout, LockoutError, type FailureResult } from './lockout.js';
@@ -55,9 +54,23 @@ export interface LoginAttemptOptions {
   trustedDeviceId?: string | null | undefined;
 }
 
+/**
+ * What account protection asks of the second factor: trusted devices (they get their own lockout
+ * and login budget) and step-up challenges for risky sign-ins. The MFA plugin, which declares
+ * `accounts`, plugs it in; without MFA there are no trusted devices and no step-up.
+ */
+export interface SecondFactor {
+  trustedDeviceOf(userId: string, request: FastifyRequest): Promise<string | null>;
+  loginMethods(userId: string): Promise<string[]>;
+  /** A login challenge for these methods: the client completes it at /api/auth/mfa/verify. */
+  challenge(userId: string, request: FastifyRequest, methods: string[]): Promise<{ mfaToken: string }>;
+}
+
 export class AccountSecurity {
   /** Work after the answer (the unlock mail); the app waits for it on close, tests flush it. */
   readonly background: BackgroundTasks;
+  /** Set once by the MFA plugin (`useSecondFactor`). */
+  secondFactor: SecondFactor | null = null;
 
   constructor(
     private readonly app: FastifyInstance,
@@ -66,6 +79,10 @@ export class AccountSecurity {
     readonly passwordHistory: PasswordHistory,
   ) {
     this.background = new BackgroundTasks(app.log);
+  }
+
+  useSecondFactor(port: SecondFactor): void {
+    this.secondFactor = port;
   }
 
   private scope(options: LoginAttemptOptions): string | undefined {
@@ -101,12 +118,11 @@ export class AccountSecurity {
   private readonly devices = new WeakMap<FastifyRequest, { identifier: string; device: Promise<string | null> }>();
 
   private async lookUpTrustedDevice(identifier: string, request: FastifyRequest): Promise<string | null> {
-    if (!this.app.hasDecorator('mfa')) return null;
-    const token = deviceTokenOf(request);
-    if (!token) return null;
+    const secondFactor = this.secondFactor;
+    if (!secondFactor) return null;
     const user = await this.app.users.repo.getByEmail(identifier);
     if (!user || user.disabled) return null;
-    return this.app.mfa.isTrustedDevice(user.id, token);
+    return secondFactor.trustedDeviceOf(user.id, request);
   }
 
   /**
@@ -194,7 +210,7 @@ export class AccountSecurity {
   async ownerProven(email: string): Promise<void> {
     try {
       await this.lockout.reset(email);
-      if (this.app.hasDecorator('shield')) await this.app.shield.limiter.forgetBodyKey('email', email);
+      await this.app.shield.limiter.forgetBodyKey('email', email);
     } catch (err) {
       this.app.log.warn({ err }, 'could not clear the lockout or login limit of an account');
     }

@@ -19,9 +19,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { IpMatcher } from '../../http/client-ip.js';
 import type { Queryable } from '../../platform/db/index.js';
-import type { LoginGate, LoginGateResult } from '../../auth/service.js';
+import type { LoginGate, LoginGateResult } from '../../auth/gates.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
-import { clientBinding } from '../mfa/service.js';
 import {
   actionFor,
   assessRisk,
@@ -34,6 +33,7 @@ import {
   type RiskAssessment,
   type RiskSignal,
 } from './risk.js';
+import { LoginHistoryRepository } from './repository.js';
 import type { AccountSecurity } from './service.js';
 
 /** How long a "was this you?" link works. */
@@ -47,6 +47,7 @@ interface Decision extends RiskAssessment {
 
 export class SuspiciousLogins {
   private readonly deny: IpMatcher;
+  private readonly history: LoginHistoryRepository;
   /** Decisions made by the gate, for the listener of the same request. */
   private readonly decided = new WeakMap<FastifyRequest, Decision>();
 
@@ -56,6 +57,7 @@ export class SuspiciousLogins {
     denyNetworks: readonly string[],
   ) {
     this.deny = new IpMatcher(denyNetworks);
+    this.history = new LoginHistoryRepository(app.deps.db);
   }
 
   private ipOf(request: FastifyRequest): string {
@@ -73,17 +75,13 @@ export class SuspiciousLogins {
     request: FastifyRequest,
     streak: { failures: number; level: number; locked: boolean } | null,
   ): Promise<RiskSignal[]> {
-    const db = this.app.deps.db;
     const out: RiskSignal[] = [];
-    const [networks, devices] = await Promise.all([
-      db.query<{ prefix: string }>(`select prefix from login_networks where user_id = $1`, [userId]),
-      db.query<{ family: string }>(`select family from login_devices where user_id = $1`, [userId]),
-    ]);
+    const [networks, devices] = await Promise.all([this.history.networks(userId), this.history.devices(userId)]);
     // The first sign-in of an account has nothing to compare with: new, but not suspicious.
-    if (devices.length > 0 && !devices.some((d) => d.family === deviceFamily(this.userAgentOf(request)))) {
+    if (devices.length > 0 && !devices.includes(deviceFamily(this.userAgentOf(request)))) {
       out.push('new_device');
     }
-    if (networks.length > 0 && !networks.some((n) => n.prefix === networkPrefix(this.ipOf(request)))) {
+    if (networks.length > 0 && !networks.includes(networkPrefix(this.ipOf(request)))) {
       out.push('new_network');
     }
     if (streak && (streak.locked || streak.level > 0 || streak.failures >= BURST_FAILURES)) out.push('failure_burst');
@@ -121,21 +119,14 @@ export class SuspiciousLogins {
     return async ({ user, request }): Promise<LoginGateResult> => {
       const signals = await this.signals(user.id, request, await this.streakOf(user.email));
       const assessment = assessRisk(signals);
+      const secondFactor = this.accounts.secondFactor;
       let methods: string[] = [];
-      if (assessment.level === 'high' && this.app.hasDecorator('mfa')) {
-        methods = await this.app.mfa.loginMethods(user.id);
-      }
+      if (assessment.level === 'high' && secondFactor) methods = await secondFactor.loginMethods(user.id);
       const decision: Decision = { ...assessment, action: actionFor(assessment.level, methods.length > 0) };
       this.decided.set(request, decision);
-      if (decision.action !== 'step_up') return { kind: 'continue' };
+      if (decision.action !== 'step_up' || !secondFactor) return { kind: 'continue' };
       // Answered like MFA answers a login: the client completes it at /api/auth/mfa/verify.
-      const ctx = this.app.audit.contextOf(request);
-      const { mfaToken } = await this.app.mfa.createLoginChallenge(
-        user.id,
-        clientBinding(ctx.ip, ctx.userAgent),
-        ctx,
-        methods as Parameters<typeof this.app.mfa.createLoginChallenge>[3],
-      );
+      const { mfaToken } = await secondFactor.challenge(user.id, request, methods);
       await this.record(request, user.id, decision, null);
       return { kind: 'respond', body: { mfaRequired: true, mfaToken, methods } };
     };
@@ -221,17 +212,10 @@ export class SuspiciousLogins {
 
   /** The device family and network of a completed sign-in are known from now on. */
   async remember(userId: string, request: FastifyRequest): Promise<void> {
-    const now = this.app.deps.clock.now();
-    const db = this.app.deps.db;
-    await db.query(
-      `insert into login_networks (user_id, prefix, first_seen, last_seen) values ($1, $2, $3, $3)
-       on conflict (user_id, prefix) do update set last_seen = excluded.last_seen`,
-      [userId, networkPrefix(this.ipOf(request)), now],
-    );
-    await db.query(
-      `insert into login_devices (user_id, family, first_seen, last_seen) values ($1, $2, $3, $3)
-       on conflict (user_id, family) do update set last_seen = excluded.last_seen`,
-      [userId, deviceFamily(this.userAgentOf(request)), now],
+    await this.history.remember(
+      userId,
+      { prefix: networkPrefix(this.ipOf(request)), family: deviceFamily(this.userAgentOf(request)) },
+      this.app.deps.clock.now(),
     );
   }
 

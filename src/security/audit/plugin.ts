@@ -13,9 +13,8 @@ declare module 'fastify' {
 }
 
 /**
- * The tamper-evident audit log: `app.audit`, the automatic request log, the admin API under
- * /api/admin/audit and the dashboard at /admin. Registered right after `auth`, before the routes
- * whose requests it logs.
+ * The tamper-evident audit log as a sink: `app.audit` and the automatic request log. It needs
+ * only the database, so it comes first and every module that writes events declares `audit`.
  */
 export const auditPlugin = fp(
   async (app: FastifyInstance) => {
@@ -23,11 +22,18 @@ export const auditPlugin = fp(
     const service = await createAuditService({ db, clock, config, log: app.log }, { createKey: true });
     app.decorate('audit', service);
     installRequestHook(app);
-    await app.register(auditRoutes);
-    await app.register(dashboardRoutes);
     app.addHook('onReady', async () => service.start());
     // Seal what is committed before the database closes (server.ts closes it after app.close()).
     app.addHook('onClose', async () => service.stop());
   },
-  { name: 'audit', dependencies: ['deps', 'auth'] },
+  { name: 'audit', dependencies: ['deps'] },
+);
+
+/** The admin API under /api/admin/audit and the dashboard at /admin. */
+export const auditRoutesPlugin = fp(
+  async (app: FastifyInstance) => {
+    await app.register(auditRoutes);
+    await app.register(dashboardRoutes);
+  },
+  { name: 'audit-routes', dependencies: ['audit', 'authenticate'] },
 );

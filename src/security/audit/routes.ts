@@ -5,15 +5,24 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { actorOf } from '../../auth/plugin.js';
+import { actorOf } from '../../http/request-identity.js';
 import { Problem } from '../../http/common-schemas.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { cursorAfter } from '../../http/cursor.js';
 import { requirePermission } from '../../users/policy.js';
 import { AUDIT_ACTIONS } from './actions.js';
 import type { ChainedEvent } from './canonical.js';
 import { auditErrors } from './errors.js';
 import type { EventFilter } from './repository.js';
-import { AuditExportQuery, AuditListQuery, AuditPage, AuditReport, AuditStats, AuditStatus, RangeQuery, StatsQuery } from './schema.js';
+import {
+  AuditExportQuery,
+  AuditListQuery,
+  AuditPage,
+  AuditReport,
+  AuditStats,
+  AuditStatus,
+  RangeQuery,
+  StatsQuery,
+} from './schema.js';
 
 const errors = { 400: Problem, 401: Problem, 403: Problem };
 const tags = ['audit'];
@@ -38,7 +47,16 @@ function date(value: string | undefined, name: string): Date | undefined {
   return d;
 }
 
-function filterOf(q: { actor?: string | undefined; action?: string | undefined; targetType?: string | undefined; targetId?: string | undefined; outcome?: EventFilter['outcome']; from?: string | undefined; to?: string | undefined; ip?: string | undefined }): EventFilter {
+function filterOf(q: {
+  actor?: string | undefined;
+  action?: string | undefined;
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  outcome?: EventFilter['outcome'];
+  from?: string | undefined;
+  to?: string | undefined;
+  ip?: string | undefined;
+}): EventFilter {
   return {
     actor: q.actor,
     action: q.action,
@@ -58,7 +76,21 @@ export function csvCell(value: unknown): string {
   return `"${s.replace(/"/g, '""')}"`;
 }
 
-const CSV_COLUMNS = ['seq', 'time', 'action', 'actor', 'outcome', 'ip', 'userAgent', 'targetType', 'targetId', 'requestId', 'metadata', 'prevHash', 'hash'] as const;
+const CSV_COLUMNS = [
+  'seq',
+  'time',
+  'action',
+  'actor',
+  'outcome',
+  'ip',
+  'userAgent',
+  'targetType',
+  'targetId',
+  'requestId',
+  'metadata',
+  'prevHash',
+  'hash',
+] as const;
 
 export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
@@ -68,13 +100,19 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/admin/audit',
     {
       config: read,
-      schema: { tags, security, summary: 'Search the audit log (newest first)', querystring: AuditListQuery, response: { 200: AuditPage, ...errors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Search the audit log (newest first)',
+        querystring: AuditListQuery,
+        response: { 200: AuditPage, ...errors },
+      },
     },
     async (request) => {
       const q = request.query;
-      const before = decodeCursor(q.cursor, ['number'])?.[0] as number | undefined;
+      const [before] = cursorAfter(q.cursor, ['number']) ?? [];
       const page = await app.audit.list(filterOf(q), q.limit ?? 50, before);
-      return { items: page.items.map(view), nextCursor: page.nextCursor === null ? null : encodeCursor([page.nextCursor]) };
+      return { items: page.items.map(view), nextCursor: page.nextCursor };
     },
   );
 
@@ -84,9 +122,15 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { audit: { read: AUDIT_ACTIONS.auditExport } },
       // Exporting the whole log is sensitive: it needs a recent sign-in (step-up, REAUTH_MAX_AGE).
       preHandler: app.requireRecentAuth,
-      schema: { tags, security, summary: 'Export matching events as JSON Lines or CSV (oldest first)',
+      schema: {
+        tags,
+        security,
+        summary: 'Export matching events as JSON Lines or CSV (oldest first)',
         querystring: AuditExportQuery,
-        response: { 200: Type.Unsafe<Readable>({ type: 'string', description: 'JSON Lines (one event per line) or CSV' }), ...errors },
+        response: {
+          200: Type.Unsafe<Readable>({ type: 'string', description: 'JSON Lines (one event per line) or CSV' }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
@@ -100,7 +144,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
         for await (const e of source) {
           meta.rows++;
-          yield format === 'csv' ? `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\n` : `${JSON.stringify(view(e))}\n`;
+          yield format === 'csv'
+            ? `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\n`
+            : `${JSON.stringify(view(e))}\n`;
         }
       }
       const stamp = app.deps.clock.now().toISOString().replace(/[:.]/g, '-');
@@ -116,7 +162,13 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/admin/audit/report',
     {
       config: read,
-      schema: { tags, security, summary: 'Compliance summary of a period, with its integrity status', querystring: RangeQuery, response: { 200: AuditReport, ...errors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Compliance summary of a period, with its integrity status',
+        querystring: RangeQuery,
+        response: { 200: AuditReport, ...errors },
+      },
     },
     async (request) => {
       const to = date(request.query.to, 'to') ?? untilNow(app.deps.clock.now());
@@ -127,7 +179,15 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/admin/audit/status',
-    { config: read, schema: { tags, security, summary: 'Integrity of the whole chain and its last checkpoint', response: { 200: AuditStatus, ...errors } } },
+    {
+      config: read,
+      schema: {
+        tags,
+        security,
+        summary: 'Integrity of the whole chain and its last checkpoint',
+        response: { 200: AuditStatus, ...errors },
+      },
+    },
     async () => app.audit.status(),
   );
 
@@ -135,7 +195,13 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/admin/audit/stats',
     {
       config: read,
-      schema: { tags, security, summary: 'Failed logins, 429s and blocks per hour or day (dashboard charts)', querystring: StatsQuery, response: { 200: AuditStats, ...errors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Failed logins, 429s and blocks per hour or day (dashboard charts)',
+        querystring: StatsQuery,
+        response: { 200: AuditStats, ...errors },
+      },
     },
     async (request) => {
       const to = date(request.query.to, 'to') ?? untilNow(app.deps.clock.now());

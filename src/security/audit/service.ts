@@ -9,6 +9,7 @@
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.js';
+import { keysetPage, type Page } from '../../http/cursor.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
 import { AUDIT_ACTIONS, REPORT_FAMILIES } from './actions.js';
@@ -112,7 +113,11 @@ export class AuditService {
   /** The request-derived fields of an event: client IP, user agent, request id. */
   contextOf(request: FastifyRequest): RequestContext {
     const ua = request.headers['user-agent'];
-    return { ip: clientIpOf(request), userAgent: typeof ua === 'string' && ua !== '' ? ua : null, requestId: String(request.id) };
+    return {
+      ip: clientIpOf(request),
+      userAgent: typeof ua === 'string' && ua !== '' ? ua : null,
+      requestId: String(request.id),
+    };
   }
 
   /** Keeps track of a write made outside any request flow (the automatic hook), for flush(). */
@@ -155,14 +160,22 @@ export class AuditService {
         actor: 'anonymous',
         outcome: 'denied',
         ip: e.ip,
-        metadata: { count: e.count, status: e.status, routes: [...e.routes], since: e.since, ...(e.ip === null ? { clients: 'many' } : {}) },
+        metadata: {
+          count: e.count,
+          status: e.status,
+          routes: [...e.routes],
+          since: e.since,
+          ...(e.ip === null ? { clients: 'many' } : {}),
+        },
       });
     }
   }
 
   /** Waits for pending hook writes, then chains everything committed. */
   async flush(): Promise<void> {
-    await this.flushRejected().catch((err: unknown) => this.o.log?.warn({ err }, 'audit: failed to record refused requests'));
+    await this.flushRejected().catch((err: unknown) =>
+      this.o.log?.warn({ err }, 'audit: failed to record refused requests'),
+    );
     await Promise.allSettled([...this.inflight]);
     await this.sealer.drain();
   }
@@ -170,7 +183,9 @@ export class AuditService {
   start(): void {
     this.sealer.start();
     this.rejectTimer = setInterval(() => {
-      this.flushRejected().catch((err: unknown) => this.o.log?.warn({ err }, 'audit: failed to record refused requests'));
+      this.flushRejected().catch((err: unknown) =>
+        this.o.log?.warn({ err }, 'audit: failed to record refused requests'),
+      );
     }, 60_000);
     this.rejectTimer.unref();
   }
@@ -196,7 +211,13 @@ export class AuditService {
     const latest = prunes[prunes.length - 1];
     if (!latest) return { seq: 0, hash: GENESIS_HASH };
     const before = prunes[prunes.length - 2];
-    return { seq: latest.toSeq, hash: latest.anchorHash, requireCheckpoint: true, requirePruneEvent: true, deletedFrom: (before?.toSeq ?? 0) + 1 };
+    return {
+      seq: latest.toSeq,
+      hash: latest.anchorHash,
+      requireCheckpoint: true,
+      requirePruneEvent: true,
+      deletedFrom: (before?.toSeq ?? 0) + 1,
+    };
   }
 
   /** Pages of rows after `afterSeq` (up to `toSeq`), in seq order; the next page is fetched while the caller works. */
@@ -273,7 +294,11 @@ export class AuditService {
   // ---- export and retention ----------------------------------------------------------------
 
   /** Writes a verifiable JSONL bundle of [fromSeq, toSeq] with its checkpoints (one signed at toSeq). */
-  async exportBundle(options: { fromSeq?: number | undefined; toSeq?: number | undefined; out: string }): Promise<ExportResult> {
+  async exportBundle(options: {
+    fromSeq?: number | undefined;
+    toSeq?: number | undefined;
+    out: string;
+  }): Promise<ExportResult> {
     if (!this.o.key) throw auditErrors.notConfigured('No audit signing key is configured (AUDIT_SIGNING_KEY)');
     await this.flush();
     const anchor = await this.anchor();
@@ -299,7 +324,9 @@ export class AuditService {
     const checkpoints = await this.allCheckpoints(fromSeq - 1, toSeq);
     const written = await writeBundle(options.out, header, checkpoints, this.rows(fromSeq - 1, toSeq));
     if (written.events !== toSeq - fromSeq + 1) {
-      throw auditErrors.damaged(`Expected ${toSeq - fromSeq + 1} events between seq ${fromSeq} and ${toSeq} but found ${written.events}`);
+      throw auditErrors.damaged(
+        `Expected ${toSeq - fromSeq + 1} events between seq ${fromSeq} and ${toSeq} but found ${written.events}`,
+      );
     }
     return { file: options.out, fromSeq, toSeq, events: written.events, sha256: written.sha256, checkpoint };
   }
@@ -310,27 +337,47 @@ export class AuditService {
    * event carrying the range and the bundle's hash, in one transaction), and only then are the
    * rows deleted, in short batches. The chain continues from the signed anchor at the last pruned seq.
    */
-  async prune(options: { before?: Date | undefined; out?: string | undefined; batch?: number | undefined } = {}): Promise<PruneResult> {
+  async prune(
+    options: { before?: Date | undefined; out?: string | undefined; batch?: number | undefined } = {},
+  ): Promise<PruneResult> {
     const cutoff = options.before ?? new Date(this.o.clock.now().getTime() - this.o.retentionDays * 86_400_000);
     await this.flush();
     const anchor = await this.anchor();
     const bounds = await this.repo.bounds();
-    const none: PruneResult = { pruned: 0, fromSeq: null, toSeq: null, bundle: null, bundleSha256: null, cutoff: cutoff.toISOString() };
+    const none: PruneResult = {
+      pruned: 0,
+      fromSeq: null,
+      toSeq: null,
+      bundle: null,
+      bundleSha256: null,
+      cutoff: cutoff.toISOString(),
+    };
     if (bounds.max === null) return none;
     const firstKept = await this.repo.firstSeqNotBefore(cutoff);
     const toSeq = (firstKept ?? bounds.max + 1) - 1;
     const fromSeq = anchor.seq + 1;
     if (toSeq < fromSeq) return none;
-    const out = options.out ?? path.join(path.resolve(this.o.dataDir), 'audit', 'pruned', `audit-${fromSeq}-${toSeq}.jsonl`);
+    const out =
+      options.out ?? path.join(path.resolve(this.o.dataDir), 'audit', 'pruned', `audit-${fromSeq}-${toSeq}.jsonl`);
     const exported = await this.exportBundle({ fromSeq, toSeq, out });
     // Never delete what we cannot prove we kept.
     const check = await this.verifyBundle(out);
-    if (!check.ok) throw auditErrors.damaged(`The export of seq ${fromSeq}-${toSeq} does not verify, nothing was deleted: ${describeResult(check)}`);
+    if (!check.ok)
+      throw auditErrors.damaged(
+        `The export of seq ${fromSeq}-${toSeq} does not verify, nothing was deleted: ${describeResult(check)}`,
+      );
     const anchorRow = await this.repo.getBySeq(toSeq);
     if (!anchorRow) throw auditErrors.damaged(`seq ${toSeq} vanished during the prune`);
     await this.o.db.transaction(async (tx) => {
       await this.repo.insertPrune(
-        { toSeq, fromSeq, anchorHash: anchorRow.hash, bundleSha256: exported.sha256, bundleFile: path.basename(out), time: this.o.clock.now() },
+        {
+          toSeq,
+          fromSeq,
+          anchorHash: anchorRow.hash,
+          bundleSha256: exported.sha256,
+          bundleFile: path.basename(out),
+          time: this.o.clock.now(),
+        },
         tx,
       );
       await this.record(
@@ -339,7 +386,14 @@ export class AuditService {
           actor: 'system',
           outcome: 'success',
           target: { type: 'audit_range', id: `${fromSeq}-${toSeq}` },
-          metadata: { fromSeq, toSeq, anchorHash: anchorRow.hash, bundleSha256: exported.sha256, bundleFile: path.basename(out), cutoff: cutoff.toISOString() },
+          metadata: {
+            fromSeq,
+            toSeq,
+            anchorHash: anchorRow.hash,
+            bundleSha256: exported.sha256,
+            bundleFile: path.basename(out),
+            cutoff: cutoff.toISOString(),
+          },
         },
         tx,
       );
@@ -356,12 +410,10 @@ export class AuditService {
 
   // ---- queries -----------------------------------------------------------------------------
 
-  async list(filter: EventFilter, limit: number, beforeSeq?: number): Promise<{ items: ChainedEvent[]; nextCursor: number | null }> {
+  /** Newest first; the cursor holds the `seq` of the last event of the page. */
+  async list(filter: EventFilter, limit: number, beforeSeq?: number): Promise<Page<ChainedEvent>> {
     await this.flush();
-    const rows = await this.repo.query({ ...filter, beforeSeq }, limit + 1);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? last.seq : null };
+    return keysetPage(await this.repo.query({ ...filter, beforeSeq }, limit + 1), limit, (e) => [e.seq]);
   }
 
   /** Matching events, oldest first, page by page (exports). */
@@ -420,10 +472,16 @@ export class AuditService {
   async stats(from: Date, to: Date, bucket: 'hour' | 'day') {
     if (from.getTime() >= to.getTime()) throw auditErrors.invalidRange('from must be before to');
     const seconds = bucket === 'day' ? 86_400 : 3_600;
-    if ((to.getTime() - from.getTime()) / 1000 / seconds > 2000) throw auditErrors.invalidRange('The range has too many buckets; use bucket=day or a shorter range');
+    if ((to.getTime() - from.getTime()) / 1000 / seconds > 2000)
+      throw auditErrors.invalidRange('The range has too many buckets; use bucket=day or a shorter range');
     await this.flush();
     const rows = await this.repo.series(from, to, seconds);
-    return { from: from.toISOString(), to: to.toISOString(), bucket, series: rows.map((r) => ({ ...r, bucket: r.bucket.toISOString() })) };
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      bucket,
+      series: rows.map((r) => ({ ...r, bucket: r.bucket.toISOString() })),
+    };
   }
 
   async status() {

@@ -13,14 +13,18 @@ afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
 describe('mfa CLI', () => {
   it('rewrap-keys runs against the configured database and reports what it did', async () => {
-    const res = await runTs('src/cli/main.ts', ['mfa', 'rewrap-keys'], { env: { DATA_DIR: dataDir, LOG_LEVEL: 'silent' } });
+    const res = await runTs('src/cli/main.ts', ['mfa', 'rewrap-keys'], {
+      env: { DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^Re-encrypted 0 TOTP secret\(s\) under key \S+\.\n$/);
   }, 60_000);
 
   it('refuses a malformed MFA_ENCRYPTION_KEY by naming it, without a stack trace', async () => {
-    const res = await runTs('src/cli/main.ts', ['mfa', 'rewrap-keys'], { env: { DATA_DIR: dataDir, LOG_LEVEL: 'silent', MFA_ENCRYPTION_KEY: 'short' } });
+    const res = await runTs('src/cli/main.ts', ['mfa', 'rewrap-keys'], {
+      env: { DATA_DIR: dataDir, LOG_LEVEL: 'silent', MFA_ENCRYPTION_KEY: 'short' },
+    });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/MFA_ENCRYPTION_KEY/);
     expect(res.stderr).not.toMatch(/\n\s+at /);

@@ -1,14 +1,14 @@
 /**
- * Parsers for the MFA configuration variables (used by src/config/schema.ts). Kept free of
- * imports from the config module so the schema can import them without a cycle.
+ * Parsers for the MFA configuration variables (used by src/config/sections/mfa.ts). They import
+ * only the generic parsers (src/config/parsers.ts, which imports nothing), so the schema can import
+ * them without a cycle. WEBAUTHN_ORIGIN uses the shared origin parser there.
  */
+
+import { list } from '../../config/parsers.js';
 
 /** MFA_ENCRYPTION_KEY: one key or several, comma-separated; the first encrypts, all decrypt. */
 export function parseEncryptionKeys(raw: string): string[] {
-  const keys = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const keys = list(raw);
   if (keys.length === 0) throw new Error('must hold at least one key');
   for (const [i, key] of keys.entries()) {
     if (key.length < 32)
@@ -20,10 +20,7 @@ export function parseEncryptionKeys(raw: string): string[] {
 
 /** MFA_REQUIRED_ROLES: role names, comma-separated, or `none`. */
 export function parseRequiredRoles(raw: string): string[] {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const items = list(raw);
   if (items.length === 1 && items[0]?.toLowerCase() === 'none') return [];
   for (const item of items) {
     if (!/^[a-z][a-z0-9_-]{0,49}$/.test(item)) throw new Error(`"${item}" is not a role name`);
@@ -43,25 +40,4 @@ export function parseRpId(raw: string): string {
     );
   if (!ok) throw new Error(`"${raw}" is not a domain name like example.com (no scheme, port or path)`);
   return v;
-}
-
-/** WEBAUTHN_ORIGIN: the browser origins passkey ceremonies may come from (scheme://host[:port]). */
-export function parseOrigins(raw: string): string[] {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (items.length === 0) throw new Error('must hold at least one origin');
-  return items.map((item) => {
-    let u: URL;
-    try {
-      u = new URL(item);
-    } catch {
-      throw new Error(`"${item}" is not an origin like https://example.com`);
-    }
-    if (!['http:', 'https:'].includes(u.protocol) || u.origin !== item.replace(/\/$/, '')) {
-      throw new Error(`"${item}" is not an origin like https://example.com (no path)`);
-    }
-    return u.origin;
-  });
 }

@@ -26,7 +26,8 @@ import { userEvent, type AuditEventInput, type RequestContext } from '../audit/e
 import { newToken, sameText, tokenHash } from './crypto.js';
 import { mfaErrors } from './errors.js';
 import type { CredentialRow, MfaRepository } from './repository.js';
-import { AMR, type MfaService, type VerifiedFactor } from './service.js';
+import { AMR, type VerifiedFactor } from './core.js';
+import type { MfaService } from './service.js';
 
 const CEREMONY_TTL_MS = 5 * 60_000;
 

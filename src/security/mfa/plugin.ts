@@ -1,7 +1,7 @@
 /**
  * Wires MFA into the app: `app.mfa` and `app.passkeys`, the login gate (second factor, trusted
  * devices, enforcement by role), trusted devices dropped whenever a user's tokens are all revoked,
- * and the routes. Registered after the auth routes.
+ * the second factor of account protection (`app.accounts.useSecondFactor`), and the routes.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -11,7 +11,9 @@ import { PasskeyService } from './passkeys.js';
 import { deviceTokenOf, mfaRoutes } from './routes.js';
 import type { Config } from '../../config/index.js';
 import { hrefOf, type PublicUrlSource } from '../../config/public-url.js';
-import { AMR, clientBinding, MfaService, type LockoutHooks, type MfaSettings } from './service.js';
+import { clientFingerprintOf } from '../../http/request-identity.js';
+import { AMR, type LockoutHooks, type MfaSettings } from './core.js';
+import { MfaService } from './service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -59,32 +61,28 @@ export function webauthnSettings(
 
 /**
  * Account lockout (src/security/accounts, `app.accounts`): MFA failures count toward the same
- * per-account counter as wrong passwords (keyed by the email). Looked up at call time, because
- * the accounts plugin registers after this one; without it, MFA keeps its own per-token limit.
+ * per-account counter as wrong passwords (keyed by the email).
  */
 function lockoutHooks(app: FastifyInstance): LockoutHooks {
-  const accounts = () => (app.hasDecorator('accounts') ? app.accounts : null);
-  const emailOf = async (userId: string) => (await app.users.repo.get(userId)) ?? null;
+  const accounts = app.accounts;
+  const userOf = async (userId: string) => (await app.users.repo.get(userId)) ?? null;
   return {
     guard: async (userId) => {
-      const a = accounts();
-      const user = a && (await emailOf(userId));
-      if (a && user) await a.guardLogin(user.email);
+      const user = await userOf(userId);
+      if (user) await accounts.guardLogin(user.email);
     },
     failure: async (userId) => {
-      const a = accounts();
-      const user = a && (await emailOf(userId));
-      if (a && user) await a.onLoginFailure(user.email, { user: { id: user.id, email: user.email, name: user.name } });
+      const user = await userOf(userId);
+      if (user)
+        await accounts.onLoginFailure(user.email, { user: { id: user.id, email: user.email, name: user.name } });
     },
     success: async (userId) => {
-      const a = accounts();
-      const user = a && (await emailOf(userId));
-      if (a && user) await a.onLoginSuccess(user.email);
+      const user = await userOf(userId);
+      if (user) await accounts.onLoginSuccess(user.email);
     },
     abandon: async (userId) => {
-      const a = accounts();
-      const user = a && (await emailOf(userId));
-      if (a && user) await a.onLoginAbandoned(user.email);
+      const user = await userOf(userId);
+      if (user) await accounts.onLoginAbandoned(user.email);
     },
   };
 }
@@ -105,7 +103,6 @@ export const mfaPlugin = fp(
       lockout: lockoutHooks(app),
       notifyReset: async (user, at, tx) => {
         // MFA_RESET_MAIL_HOOK: the user learns that their second factors were removed.
-        if (!app.hasDecorator('mail')) return;
         await app.mail.enqueue(
           app.mail.templates.mfaResetNotice({ to: { address: user.email, name: user.name }, at }),
           tx,
@@ -130,14 +127,12 @@ export const mfaPlugin = fp(
       await mfa.revokeAllDevices(userId, null, reason);
     });
 
-    const bindingOf = (request: FastifyRequest) => {
-      const ctx = app.audit.contextOf(request);
-      return clientBinding(ctx.ip, ctx.userAgent);
-    };
+    // An mfaToken is bound to the client that typed the password (src/http/request-identity.ts).
+    const bindingOf = (request: FastifyRequest) => clientFingerprintOf(request);
 
     // After the password matched: no account, whatever its role, gets tokens without its second
     // factor; a user who must have MFA and has none gets a deadline, then a restricted token.
-    app.auth.addLoginGate(async ({ user, request }) => {
+    app.auth.gates.add('mfa', async ({ user, request }) => {
       const ctx = app.audit.contextOf(request);
       const methods = await mfa.loginMethods(user.id);
       if (methods.length > 0) {
@@ -174,6 +169,22 @@ export const mfaPlugin = fp(
       return { kind: 'continue', restriction: 'mfa_enrollment', extra };
     });
 
+    // Account protection asks the second factor for trusted devices and step-up challenges.
+    app.accounts.useSecondFactor({
+      trustedDeviceOf: async (userId, request) => {
+        const token = deviceTokenOf(request);
+        return token ? mfa.isTrustedDevice(userId, token) : null;
+      },
+      loginMethods: (userId) => mfa.loginMethods(userId),
+      challenge: (userId, request, methods) =>
+        mfa.createLoginChallenge(
+          userId,
+          bindingOf(request),
+          app.audit.contextOf(request),
+          methods as Parameters<typeof mfa.createLoginChallenge>[3],
+        ),
+    });
+
     await app.register(mfaRoutes);
 
     let timer: NodeJS.Timeout | undefined;
@@ -187,5 +198,5 @@ export const mfaPlugin = fp(
     });
     app.addHook('onClose', async () => clearInterval(timer));
   },
-  { name: 'mfa', dependencies: ['deps', 'users', 'tokens', 'auth', 'audit'] },
+  { name: 'mfa', dependencies: ['deps', 'users', 'tokens', 'authenticate', 'auth', 'audit', 'mail', 'accounts'] },
 );

@@ -7,12 +7,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { actorOf } from '../../auth/plugin.js';
+import { actorOf, clientFingerprintOf } from '../../http/request-identity.js';
 import { LoginResponse } from '../../auth/schema.js';
 import { IdParams, Problem } from '../../http/common-schemas.js';
 import { AppError, httpErrors } from '../../http/errors.js';
 import { requirePermission } from '../../users/policy.js';
-import { clientBinding, type FactorInput } from './service.js';
+import type { FactorInput } from './core.js';
 import {
   BackupCodesResponse,
   ConfirmBody,
@@ -67,10 +67,7 @@ export function deviceTokenOf(request: FastifyRequest): string | null {
 export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app.deps;
   const contextOf = (request: FastifyRequest) => app.audit.contextOf(request);
-  const bindingOf = (request: FastifyRequest) => {
-    const ctx = contextOf(request);
-    return clientBinding(ctx.ip, ctx.userAgent);
-  };
+  const bindingOf = (request: FastifyRequest) => clientFingerprintOf(request);
 
   function setDeviceCookie(reply: FastifyReply, token: string, expiresAt: Date): void {
     void reply.setCookie(DEVICE_COOKIE, token, {
@@ -194,7 +191,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { path: '/code', message: 'exactly one of code, backupCode, passkey' },
         ]);
       const ctx = contextOf(request);
-      const binding = clientBinding(ctx.ip, ctx.userAgent);
+      const binding = bindingOf(request);
       const { userId, factor } = body.passkey
         ? await app.passkeys.verifySecondFactor(
             body.mfaToken,

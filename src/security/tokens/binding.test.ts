@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { strongPassword, uniqueEmail } from '../../../test/helpers/factories.js';
-import { fingerprint, networkOf } from './binding.js';
-import { COOKIE_ACCESS, COOKIE_CSRF, COOKIE_REFRESH } from './plugin.js';
+import { fingerprint, networkOf } from '../../http/request-identity.js';
+import { COOKIE_ACCESS, COOKIE_CSRF, COOKIE_REFRESH } from './cookies.js';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 

@@ -19,7 +19,8 @@ import {
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Clock } from '../../platform/clock.js';
-import type { Db } from '../../platform/db/index.js';
+import type { Db, Queryable } from '../../platform/db/index.js';
+import { KeyRepository } from './repository.js';
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256';
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['EdDSA', 'ES256'];
@@ -50,16 +51,6 @@ export interface KeyRingOptions {
 
 export class KeyRingError extends Error {
   override readonly name = 'KeyRingError';
-}
-
-interface KeyRow {
-  kid: string;
-  alg: string;
-  public_jwk: JWK;
-  private_key: string;
-  created_at: Date;
-  retired_at: Date | null;
-  expires_at: Date | null;
 }
 
 const ENCRYPTION_VERSION = 'v1';
@@ -125,6 +116,7 @@ export class KeyRing {
   /** When an unknown kid last caused a reload (boot and announced reloads do not count). */
   private lastMissReload = 0;
   private reloading: Promise<void> | null = null;
+  private readonly repo: KeyRepository;
   /** Unknown kids trigger a reload (another node rotated), at most this often. */
   static readonly RELOAD_INTERVAL_MS = 2_000;
 
@@ -132,7 +124,9 @@ export class KeyRing {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly options: KeyRingOptions,
-  ) {}
+  ) {
+    this.repo = new KeyRepository(db);
+  }
 
   /** Loads the ring; creates the first key when the database has none. */
   async init(): Promise<void> {
@@ -141,11 +135,8 @@ export class KeyRing {
     if (!this.fileKey && !this.activeDatabaseKey()) {
       await this.db.transaction(async (tx) => {
         // Two nodes booting at once must not both add a "first" key.
-        await tx.query(`select pg_advisory_xact_lock(hashtext('signing_keys'))`);
-        const rows = await tx.query<{ n: number }>(
-          `select count(*)::int as n from signing_keys where retired_at is null`,
-        );
-        if ((rows[0]?.n ?? 0) === 0) await this.insertKey(tx, this.options.algorithm);
+        await this.repo.lock(tx);
+        if ((await this.repo.countActive(tx)) === 0) await this.insertKey(tx, this.options.algorithm);
       });
       await this.reload();
     }
@@ -183,11 +174,7 @@ export class KeyRing {
 
   /** Rereads the database keys that still verify. */
   async reload(): Promise<void> {
-    const rows = await this.db.query<KeyRow>(
-      `select kid, alg, public_jwk, private_key, created_at, retired_at, expires_at
-         from signing_keys where expires_at is null or expires_at > $1 order by created_at`,
-      [this.clock.now()],
-    );
+    const rows = await this.repo.live(this.clock.now());
     const next = new Map<string, RingKey>();
     for (const row of rows) {
       if (!SIGNING_ALGORITHMS.includes(row.alg as SigningAlgorithm)) continue;
@@ -286,28 +273,29 @@ export class KeyRing {
     const now = this.clock.now();
     const verifyUntil = new Date(now.getTime() + this.options.verifyWindowSeconds * 1000);
     const result = await this.db.transaction(async (tx) => {
-      await tx.query(`select pg_advisory_xact_lock(hashtext('signing_keys'))`);
-      const retired = await tx.query<{ kid: string }>(
-        `update signing_keys set retired_at = $1, expires_at = $2 where retired_at is null returning kid`,
-        [now, verifyUntil],
-      );
-      const deleted = await tx.query<{ kid: string }>(`delete from signing_keys where expires_at <= $1 returning kid`, [
-        now,
-      ]);
+      await this.repo.lock(tx);
+      const retired = await this.repo.retireActive(now, verifyUntil, tx);
+      const deleted = await this.repo.deleteExpired(now, tx);
       const kid = await this.insertKey(tx, algorithm);
-      return { kid, retired: retired.map((r) => r.kid), deleted: deleted.length };
+      return { kid, retired, deleted };
     });
     await this.reload();
     await this.options.announce?.();
     return result;
   }
 
-  private async insertKey(tx: Pick<Db, 'query'>, algorithm: SigningAlgorithm): Promise<string> {
+  private async insertKey(tx: Queryable, algorithm: SigningAlgorithm): Promise<string> {
     const privateKey = generateSigningKey(algorithm);
     const { jwk, kid } = await publicJwkOf(privateKey);
-    await tx.query(
-      `insert into signing_keys (kid, alg, public_jwk, private_key, created_at) values ($1, $2, $3, $4, $5)`,
-      [kid, algorithm, JSON.stringify(jwk), encryptPrivateKey(this.options.secret, kid, privateKey), this.clock.now()],
+    await this.repo.insert(
+      {
+        kid,
+        alg: algorithm,
+        publicJwk: jwk,
+        privateKey: encryptPrivateKey(this.options.secret, kid, privateKey),
+        createdAt: this.clock.now(),
+      },
+      tx,
     );
     return kid;
   }

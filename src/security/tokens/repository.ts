@@ -1,5 +1,11 @@
-/** Every SQL statement of token security: sessions, refresh tokens, the jti denylist, versions. */
+/**
+ * Every SQL statement of token security: sessions, refresh tokens, the jti denylist and the
+ * signing keys. What tokens need of a user (its version, status, roles) is read through
+ * src/users/repository.ts, the one home of `users` SQL.
+ */
+import type { JWK } from 'jose';
 import type { Db, Queryable } from '../../platform/db/index.js';
+import { UsersRepository, type UserAuthRow } from '../../users/repository.js';
 import type { AccessClaims, RefreshClaims } from './claims.js';
 
 export interface SessionRow {
@@ -54,40 +60,26 @@ export interface RefreshRow {
   sessionRevokedAt: Date | null;
 }
 
-export interface UserTokenState {
-  id: string;
-  disabled: boolean;
-  tokenVersion: number;
-  roles: string[];
-  permissions: string[];
-}
+/** A user as token checks see it: `UsersRepository.getAuth`. */
+export type UserTokenState = UserAuthRow;
 
 const SESSION_COLUMNS = `id, user_id as "userId", family_id as "familyId", created_at as "createdAt",
   last_seen_at as "lastSeenAt", expires_at as "expiresAt", ip, user_agent as "userAgent", browser, os, device,
   amr, auth_time as "authTime", revoked_at as "revokedAt"`;
 
 export class TokenRepository {
-  constructor(readonly db: Db) {}
+  constructor(
+    readonly db: Db,
+    private readonly users: UsersRepository = new UsersRepository(db),
+  ) {}
 
   async userState(id: string, q: Queryable = this.db): Promise<UserTokenState | undefined> {
-    const rows = await q.query<UserTokenState>(
-      `select u.id, u.disabled, u.token_version as "tokenVersion",
-         coalesce((select array_agg(ur.role) from user_roles ur where ur.user_id = u.id), '{}') as roles,
-         coalesce((select array_agg(distinct rp.permission) from user_roles ur
-                   join role_permissions rp on rp.role = ur.role where ur.user_id = u.id), '{}') as permissions
-       from users u where u.id = $1`,
-      [id],
-    );
-    return rows[0];
+    return this.users.getAuth(id, q);
   }
 
   /** Kills every token issued before: returns the new version. */
   async bumpTokenVersion(userId: string, q: Queryable = this.db): Promise<number | undefined> {
-    const rows = await q.query<{ v: number }>(
-      `update users set token_version = token_version + 1, updated_at = now() where id = $1 returning token_version as v`,
-      [userId],
-    );
-    return rows[0]?.v;
+    return this.users.bumpTokenVersion(userId, q);
   }
 
   async createSession(s: NewSession, q: Queryable = this.db): Promise<void> {
@@ -245,5 +237,67 @@ export class TokenRepository {
       [now],
     );
     return { refresh: refresh.length, denylist: denylist.length, sessions: sessions.length };
+  }
+}
+
+/** A stored signing key (src/security/tokens/keys.ts); the private half is encrypted. */
+export interface KeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: JWK;
+  private_key: string;
+  created_at: Date;
+  retired_at: Date | null;
+  expires_at: Date | null;
+}
+
+/** The `signing_keys` table of the JWT key ring. */
+export class KeyRepository {
+  constructor(readonly db: Db) {}
+
+  /** Serialises changes to the ring (two nodes booting or rotating at once); held until the transaction ends. */
+  async lock(tx: Queryable): Promise<void> {
+    await tx.query(`select pg_advisory_xact_lock(hashtext('signing_keys'))`);
+  }
+
+  async countActive(tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ n: number }>(`select count(*)::int as n from signing_keys where retired_at is null`);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** The keys that still verify at `now`, oldest first. */
+  async live(now: Date, tx: Queryable = this.db): Promise<KeyRow[]> {
+    return tx.query<KeyRow>(
+      `select kid, alg, public_jwk, private_key, created_at, retired_at, expires_at
+         from signing_keys where expires_at is null or expires_at > $1 order by created_at`,
+      [now],
+    );
+  }
+
+  /** Stops every active key signing now; they verify until `verifyUntil`. Returns their kids. */
+  async retireActive(now: Date, verifyUntil: Date, tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ kid: string }>(
+      `update signing_keys set retired_at = $1, expires_at = $2 where retired_at is null returning kid`,
+      [now, verifyUntil],
+    );
+    return rows.map((r) => r.kid);
+  }
+
+  /** Deletes the keys that no longer verify anything; returns how many. */
+  async deleteExpired(now: Date, tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ kid: string }>(`delete from signing_keys where expires_at <= $1 returning kid`, [
+      now,
+    ]);
+    return rows.length;
+  }
+
+  async insert(
+    key: { kid: string; alg: string; publicJwk: JWK; privateKey: string; createdAt: Date },
+    tx: Queryable = this.db,
+  ): Promise<void> {
+    await tx.query(
+      `insert into signing_keys (kid, alg, public_jwk, private_key, created_at) values ($1, $2, $3, $4, $5)`,
+      [key.kid, key.alg, JSON.stringify(key.publicJwk), key.privateKey, key.createdAt],
+    );
   }
 }

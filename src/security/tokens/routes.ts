@@ -4,12 +4,12 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { actorOf } from '../../auth/plugin.js';
+import { actorOf } from '../../http/request-identity.js';
 import { Problem } from '../../http/common-schemas.js';
 import { AppError } from '../../http/errors.js';
 import { requirePermission } from '../../users/policy.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
-import { recordEvent } from './plugin.js';
+import { recordEvent } from './events.js';
 
 const Session = Type.Object({
   id: Type.String({ format: 'uuid' }),

@@ -15,7 +15,7 @@ import type { BindingPart } from '../../config/schema.js';
 import { AppError } from '../../http/errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
-import { fingerprint, sameFingerprint, type ClientFacts } from './binding.js';
+import { fingerprint, type ClientFacts } from '../../http/request-identity.js';
 import {
   isWellFormed,
   orderedClaims,
@@ -356,7 +356,7 @@ export class TokenService {
 
   private bindingMismatch(fgp: string, client: ClientFacts): boolean {
     if (this.settings.binding === 'off') return false;
-    return !sameFingerprint(fgp, this.fingerprintOf(client));
+    return fgp !== this.fingerprintOf(client);
   }
 
   // ---- rotation -----------------------------------------------------------------------------
@@ -368,7 +368,7 @@ export class TokenService {
     if (user.disabled) throw new TokenError('user_disabled', user.id, claims.sid);
     if (claims.ver !== user.tokenVersion) throw new TokenError('version_revoked', user.id, claims.sid);
     const fgp = this.fingerprintOf(client);
-    const bindingMismatch = this.settings.binding !== 'off' && !sameFingerprint(claims.fgp, fgp);
+    const bindingMismatch = this.settings.binding !== 'off' && claims.fgp !== fgp;
     if (bindingMismatch && this.settings.binding === 'strict')
       throw new TokenError('binding_mismatch', user.id, claims.sid);
 
@@ -410,7 +410,7 @@ export class TokenService {
     if (row.revokedAt || row.sessionRevokedAt) throw new TokenError('session_revoked', row.userId, row.sessionId);
     if (row.spentAt && row.successor) {
       const age = (now.getTime() - new Date(row.spentAt).getTime()) / 1000;
-      const sameClient = row.spentFgp !== null && sameFingerprint(row.spentFgp, fgp);
+      const sameClient = row.spentFgp !== null && row.spentFgp === fgp;
       const key = this.ring.signerByKid(row.successor.kid);
       if (age <= this.settings.reuseGrace && sameClient && key) {
         return { pair: await this.pairOf(row.successor, key), kind: 'grace', bindingMismatch };

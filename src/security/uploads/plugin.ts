@@ -2,12 +2,14 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config/index.js';
-import { DirBlobStore, openS3BlobStore, type BlobStore } from '../../platform/blob/index.js';
+import { DirBlobStore, openS3BlobStore, s3OptionsFrom, type BlobStore } from '../../platform/blob/index.js';
 import { ClamdClient } from '../../platform/clamd/index.js';
+import type { Mailer } from '../../platform/mail/mailer.js';
 import { loadOrCreateSecret } from '../../platform/secrets/index.js';
+import { PUBLIC_MEDIA_LIMIT, type InfectionNotifier } from './media.js';
 import { MediaRepository, mediaRowsFromJson } from './repository.js';
 import { mediaContentRoutes, mediaRoutes } from './routes.js';
-import { PUBLIC_MEDIA_LIMIT, UploadService, type InfectionNotifier } from './service.js';
+import { UploadService } from './service.js';
 import { deriveKey, UrlSigner, type SigningKey } from './signing.js';
 import { UploadWorker } from './worker.js';
 
@@ -28,20 +30,9 @@ export async function openUploadStore(config: Config): Promise<BlobStore> {
   if (uploadStorageKind(config) === 'dir') {
     return new DirBlobStore(path.resolve(config.UPLOAD_DIR ?? path.join(config.DATA_DIR, 'uploads')));
   }
-  if (!config.AWS_S3_BUCKET) throw new Error('UPLOAD_STORAGE=s3 needs AWS_S3_BUCKET');
-  return openS3BlobStore({
-    bucket: config.AWS_S3_BUCKET,
-    region: config.AWS_REGION,
-    endpoint: config.AWS_S3_ENDPOINT,
-    forcePathStyle: config.AWS_S3_FORCE_PATH_STYLE,
-    prefix: config.UPLOAD_S3_PREFIX,
-    serverSideEncryption: config.AWS_S3_SSE,
-    kmsKeyId: config.AWS_S3_KMS_KEY_ID,
-    credentials:
-      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
-        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
-        : undefined,
-  });
+  const options = s3OptionsFrom(config, config.UPLOAD_S3_PREFIX);
+  if (!options) throw new Error('UPLOAD_STORAGE=s3 needs AWS_S3_BUCKET');
+  return openS3BlobStore(options);
 }
 
 /**
@@ -58,21 +49,16 @@ export async function signingKeys(config: Config): Promise<{ current: SigningKey
 }
 
 /**
- * The infection notice: an email to the owner and every admin through `app.mail` when the mail
- * module is registered (the audit event is written either way, by the service).
+ * The infection notice: an email to the owner and every admin through `app.mail` (the audit
+ * event is written either way, by the pipeline).
  */
-function mailNotifier(app: FastifyInstance): InfectionNotifier {
+function mailNotifier(mail: Mailer, repo: MediaRepository): InfectionNotifier {
   return {
     infected: async ({ media, signature, adminIds }) => {
-      if (!app.hasDecorator('mail')) return;
-      const ids = [...new Set([media.ownerId, ...adminIds])];
-      const rows = await app.deps.db.query<{ id: string; email: string; name: string }>(
-        'select id, email, name from users where id = any($1::uuid[]) and not disabled',
-        [ids],
-      );
-      for (const user of rows) {
+      const users = await repo.noticeRecipients([...new Set([media.ownerId, ...adminIds])]);
+      for (const user of users) {
         const isOwner = user.id === media.ownerId;
-        await app.mail.enqueue({
+        await mail.enqueue({
           template: 'upload_infected',
           to: { address: user.email, name: user.name },
           subject: isOwner ? 'A file you uploaded was quarantined' : 'An uploaded file was quarantined as infected',
@@ -93,8 +79,8 @@ function mailNotifier(app: FastifyInstance): InfectionNotifier {
 
 /**
  * Uploads: `app.uploads`, the media routes (multipart scoped to them), the signed-link route,
- * the quarantine admin and the background worker (retries, rescans). Registered after content;
- * the public portfolio read gets its media from here.
+ * the quarantine admin and the background worker (retries, rescans). Declares `mail` (infection
+ * notices) and `content` (the public portfolio read gets its media from here).
  */
 export const uploadsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -131,7 +117,7 @@ export const uploadsPlugin = fp(
         stagingDir: path.resolve(config.DATA_DIR, 'upload-staging'),
         publicUrl: app.publicUrl,
       },
-      notifier: mailNotifier(app),
+      notifier: mailNotifier(app.mail, new MediaRepository(db)),
       log: app.log,
     });
     const worker = new UploadWorker({ service, scanner, clock, log: app.log });
@@ -140,7 +126,7 @@ export const uploadsPlugin = fp(
     // Part of the public read's one statement; the links are signed per request here.
     app.content.public.setMediaSource({
       select: (portfolioId) => MediaRepository.availableByPortfolioJson(portfolioId, PUBLIC_MEDIA_LIMIT),
-      render: (value) => service.publicMediaOf(mediaRowsFromJson(value)),
+      render: (value) => service.delivery.publicMediaOf(mediaRowsFromJson(value)),
     });
     await app.register(mediaRoutes);
     await app.register(mediaContentRoutes);
@@ -151,5 +137,5 @@ export const uploadsPlugin = fp(
       await store.close();
     });
   },
-  { name: 'uploads', dependencies: ['deps', 'auth', 'audit', 'content'] },
+  { name: 'uploads', dependencies: ['deps', 'mail', 'auth', 'audit', 'content'] },
 );

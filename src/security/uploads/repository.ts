@@ -259,6 +259,17 @@ export class MediaRepository {
     );
     return rows.map((r) => r.id);
   }
+
+  /** Who an infection notice goes to: those of `ids` that exist and are not disabled. */
+  async noticeRecipients(
+    ids: readonly string[],
+    tx: Queryable = this.db,
+  ): Promise<{ id: string; email: string; name: string }[]> {
+    return tx.query<{ id: string; email: string; name: string }>(
+      'select id, email, name from users where id = any($1::uuid[]) and not disabled',
+      [ids],
+    );
+  }
 }
 
 /** MediaRow values read back from JSON (availableByPortfolioJson): times become Dates again. */

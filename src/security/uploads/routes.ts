@@ -8,9 +8,9 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { actorOf } from '../../auth/plugin.js';
+import { actorOf } from '../../http/request-identity.js';
 import { IdParams, Problem } from '../../http/common-schemas.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { cursorAfter, keysetPage } from '../../http/cursor.js';
 import { AppError } from '../../http/errors.js';
 import type { Actor } from '../../users/policy.js';
 import { uploadErrors } from './errors.js';
@@ -24,7 +24,8 @@ import {
   QuarantineQuery,
   ReleaseBody,
 } from './schema.js';
-import { toMediaJson, type StagedUpload, type UploadService } from './service.js';
+import { toMediaJson, type MediaParent, type StagedUpload } from './media.js';
+import type { UploadService } from './service.js';
 import { CATEGORIES, type Category } from './types.js';
 
 const security = [{ bearerAuth: [] }];
@@ -87,11 +88,11 @@ async function intake(
   request: FastifyRequest,
   service: UploadService,
   actor: Actor,
-  parent: 'portfolio' | 'project',
+  parent: MediaParent,
   id: string,
 ): Promise<StagedUpload> {
   if (!request.isMultipart()) throw uploadErrors.multipartRequired();
-  const target = await service.target(actor, parent, id);
+  const target = await service.intake.target(actor, parent, id);
   const declared = Number(request.headers['content-length']);
   const largest = Math.max(service.settings.maxImageBytes, service.settings.maxDocumentBytes);
   if (Number.isFinite(declared) && declared > largest + ENVELOPE) throw uploadErrors.tooLarge('A file', largest);
@@ -132,7 +133,7 @@ async function intake(
         part.file.resume();
         throw uploadErrors.categoryInvalid('Only a resume can be the default resume');
       }
-      staged = await service.stage(actor, target, {
+      staged = await service.intake.stage(actor, target, {
         category,
         isDefaultResume,
         filename: part.filename,
@@ -183,7 +184,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request, reply) => {
         const actor = actorOf(request);
         const staged = await intake(request, service, actor, parent, request.params.id);
-        const row = await service.ingest(staged, app.audit.contextOf(request));
+        const row = await service.intake.ingest(staged, app.audit.contextOf(request));
         return reply.status(202).send(toMediaJson(row));
       },
     );
@@ -202,14 +203,13 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request) => {
         const limit = request.query.limit ?? 20;
-        const after = decodeCursor(request.query.cursor, ['uuid'])?.[0] as string | undefined;
-        const rows = await service.list(actorOf(request), parent, request.params.id, { limit: limit + 1, after });
-        const page = rows.slice(0, limit);
-        const last = page.at(-1);
-        return {
-          items: page.map(toMediaJson),
-          nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
-        };
+        const [after] = cursorAfter(request.query.cursor, ['uuid']) ?? [];
+        const rows = await service.delivery.list(actorOf(request), parent, request.params.id, {
+          limit: limit + 1,
+          after,
+        });
+        const page = keysetPage(rows, limit, (row) => [row.id]);
+        return { items: page.items.map(toMediaJson), nextCursor: page.nextCursor };
       },
     );
   }
@@ -225,7 +225,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Media, 400: Problem, 401: Problem, 404: Problem },
       },
     },
-    async (request) => service.get(actorOf(request), request.params.id),
+    async (request) => service.delivery.get(actorOf(request), request.params.id),
   );
 
   app.get(
@@ -242,7 +242,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      return service.link(actorOf(request), request.params.id, request.query);
+      return service.delivery.link(actorOf(request), request.params.id, request.query);
     },
   );
 
@@ -258,7 +258,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await service.delete(actorOf(request), request.params.id, app.audit.contextOf(request));
+      await service.delivery.delete(actorOf(request), request.params.id, app.audit.contextOf(request));
       return reply.status(204).send(null);
     },
   );
@@ -278,11 +278,10 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const limit = request.query.limit ?? 20;
-      const after = decodeCursor(request.query.cursor, ['uuid'])?.[0] as string | undefined;
-      const rows = await service.listQuarantine(actorOf(request), { limit: limit + 1, after });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { items: page.map(toMediaJson), nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+      const [after] = cursorAfter(request.query.cursor, ['uuid']) ?? [];
+      const rows = await service.quarantine.list(actorOf(request), { limit: limit + 1, after });
+      const page = keysetPage(rows, limit, (row) => [row.id]);
+      return { items: page.items.map(toMediaJson), nextCursor: page.nextCursor };
     },
   );
 
@@ -301,7 +300,12 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       toMediaJson(
-        await service.release(actorOf(request), request.params.id, request.body.reason, app.audit.contextOf(request)),
+        await service.quarantine.release(
+          actorOf(request),
+          request.params.id,
+          request.body.reason,
+          app.audit.contextOf(request),
+        ),
       ),
   );
 
@@ -318,7 +322,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await service.adminDelete(
+      await service.quarantine.delete(
         actorOf(request),
         request.params.id,
         request.query.reason ?? '',
@@ -351,7 +355,7 @@ export const mediaContentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { stream, headers } = await service.open(request.params.id, request.query);
+      const { stream, headers } = await service.delivery.open(request.params.id, request.query);
       void reply.headers(headers);
       return reply.send(stream);
     },

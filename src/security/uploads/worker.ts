@@ -66,7 +66,7 @@ export class UploadWorker {
       // Without a scanner only an explicit UPLOAD_SCAN=off lets a waiting file through.
       if (!this.o.scanner && service.settings.scan === 'on') break;
       try {
-        const after = await service.retry(row);
+        const after = await service.quarantine.retry(row);
         if (after) {
           result.retried++;
           if (after.status === 'available') result.available++;
@@ -85,7 +85,7 @@ export class UploadWorker {
     const stale = await service.repo.listStale(version, batch);
     for (const row of stale) {
       if (this.stopped) break;
-      const verdict = await service.rescan(row).catch(() => 'error' as const);
+      const verdict = await service.quarantine.rescan(row).catch(() => 'error' as const);
       if (verdict === 'error') break; // the scanner is struggling: try again next pass
       result.rescanned++;
       if (verdict === 'infected') result.infected++;

@@ -14,12 +14,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser } from '../../../test/helpers/factories.js';
-import {
-  inParallel,
-  sendOversized,
-  slowClient,
-  type OversizedOutcome,
-} from '../../../test/support/ratelimit/raw-http.js';
+import { inParallel, sendOversized, slowClient, type OversizedOutcome } from '../../../test/support/shield/raw-http.js';
 
 const MiB = 1024 * 1024;
 /** Attempts per attack, all at once (bounded load); half read while sending, half after. */

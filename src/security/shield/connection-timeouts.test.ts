@@ -10,7 +10,7 @@
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
-import { slowClient } from '../../../test/support/ratelimit/raw-http.js';
+import { slowClient } from '../../../test/support/shield/raw-http.js';
 
 const REQUEST_TIMEOUT_S = 2;
 /** Margin over a deadline for a busy machine; Node's default check interval alone is 30 s. */

@@ -1,5 +1,5 @@
 /**
- * The shield, stage 3 of the pipeline (docs/rate-limiting.md). Registered after the
+ * The shield, stage 3 of the pipeline (docs/shield.md). Registered after the
  * problem/helmet/CORS setup (so refusals are problem+json with security and CORS headers) and
  * before every route. In onRequest, in this order:
  *
@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 import { IpMatcher, clientKeyOf, normalizeIp } from '../../http/client-ip.js';
+import { bearerTokenOf } from '../../http/request-identity.js';
 import { checkBodyOnRequest, installBodyLimit } from './body-limit.js';
 import { applyConnectionLimits } from './connection-limits.js';
 import { shieldErrors } from './errors.js';
@@ -32,7 +33,7 @@ import { compilePolicies, planBuckets, type PlannedGroup, type Policy } from './
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The rate limiter, block list and load shedder (src/security/ratelimit). */
+    /** The rate limiter, block list and load shedder (src/security/shield). */
     shield: Shield;
     /** Prometheus registry served at /metrics; other modules may register metrics on it. */
     metrics: Registry;
@@ -81,11 +82,9 @@ const SIZE_AND_TIME_VIOLATIONS = new Set([413, 408]);
 function isClientsOwn(policy: Policy): boolean {
   return policy.key === 'ip' || policy.key === 'user';
 }
-/** Verified access tokens -> user id, so keying by user costs no second signature check. */
-const TOKEN_CACHE_SIZE = 10_000;
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
-export const rateLimitPlugin = fp(
+export const shieldPlugin = fp(
   async (app: FastifyInstance) => {
     const { config, kv, clock } = app.deps;
     const now = () => clock.now().getTime();
@@ -156,24 +155,18 @@ export const rateLimitPlugin = fp(
     installBodyLimit(app, bodyLimit);
 
     // ---- per request ---------------------------------------------------------------------------
-    const userIds = new Map<string, { userId: string; expiresAt: number }>();
     /**
      * The user a valid access token names, for "user"-keyed policies. Runs before
-     * authentication (the shield comes first), so it checks the signature itself; a bad or
-     * missing token simply means "anonymous" (keyed by client) and the route's own
-     * authentication answers it. Verified tokens are cached until they expire.
+     * authentication (the shield comes first), so it checks the signature itself, through the
+     * token service and its cache of verified tokens; the token is read by the one parser
+     * (header or, in browser mode, cookie). A bad or missing token simply means "anonymous"
+     * (keyed by client) and the route's own authentication answers it.
      */
     const userIdOf = async (request: FastifyRequest): Promise<string | null> => {
-      const header = request.headers.authorization;
-      if (typeof header !== 'string' || !header.startsWith('Bearer ') || !app.hasDecorator('tokens')) return null;
-      const token = header.slice(7);
-      const cached = userIds.get(token);
-      if (cached && cached.expiresAt > now()) return cached.userId;
+      const found = bearerTokenOf(request, config.AUTH_COOKIES);
+      if (!found || found.malformed) return null;
       try {
-        const claims = await app.tokens.verify(token, 'access');
-        if (userIds.size >= TOKEN_CACHE_SIZE) userIds.clear();
-        userIds.set(token, { userId: claims.sub, expiresAt: claims.exp * 1000 });
-        return claims.sub;
+        return (await app.tokens.verify(found.token, 'access')).sub;
       } catch {
         return null;
       }
@@ -324,5 +317,5 @@ export const rateLimitPlugin = fp(
       await limiter.close();
     });
   },
-  { name: 'rate-limit', dependencies: ['deps', 'problem', 'client-ip'] },
+  { name: 'shield', dependencies: ['deps', 'problem', 'client-ip', 'tokens'] },
 );

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ratelimit`: the rate limiter against rate-limiter-flexible, one run, ratios.
+ * `npm run bench:shield`: the rate limiter against rate-limiter-flexible, one run, ratios.
  *
  *   1. memory: decisions/s of MemoryLimiterStore vs RateLimiterMemory, same key pattern
  *      (1000 clients round-robin, one per-minute limit, nothing refused).       goal >= 1.0x
@@ -19,8 +19,8 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisKv } from '../src/platform/kv/index.js';
-import { intervalFor, keys, type BucketGroup } from '../src/security/ratelimit/gcra.js';
-import { KvLimiterStore, MemoryLimiterStore } from '../src/security/ratelimit/stores.js';
+import { intervalFor, keys, type BucketGroup } from '../src/security/shield/gcra.js';
+import { KvLimiterStore, MemoryLimiterStore } from '../src/security/shield/stores.js';
 import { markdownTable, measure, privateRedis, startBenchServer, type BenchRow } from './harness.js';
 
 const durationS = Number(process.env['BENCH_DURATION'] ?? 5);

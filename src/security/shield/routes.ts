@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { actorOf } from '../../auth/plugin.js';
+import { actorOf } from '../../http/request-identity.js';
 import { Problem } from '../../http/common-schemas.js';
 import { parseClientKey } from '../../http/client-ip.js';
 import { AppError } from '../../http/errors.js';
@@ -21,7 +21,7 @@ const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
  * Admin view of automatic blocks. Needs security:manage (admins). Lifting a block also clears
  * the client's violation count and block level, and reaches every node's cache at once.
  */
-export const securityAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const shieldRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
   app.addHook('preHandler', async (request) => requirePermission(actorOf(request), 'security:manage'));
 

@@ -6,11 +6,11 @@
  * token: the user is named by id when the account exists.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LoginFailedError } from '../../auth/service.js';
-import type { Queryable } from '../../platform/db/index.js';
-import { TokenError, type RefreshOutcome } from '../tokens/service.js';
-import type { UserRow } from '../../users/repository.js';
-import { AUDIT_ACTIONS } from './actions.js';
+import { LoginFailedError } from './service.js';
+import type { Queryable } from '../platform/db/index.js';
+import { TokenError, type RefreshOutcome } from '../security/tokens/service.js';
+import type { UserRow } from '../users/repository.js';
+import { AUDIT_ACTIONS } from '../security/audit/actions.js';
 
 /**
  * Checks a password and records a failure. The service says who it was and why it failed, so no

@@ -1,0 +1,81 @@
+/**
+ * Trusted devices ("remember this device"): a random token, stored hashed, valid
+ * TRUSTED_DEVICE_DAYS, bound to the user. A live one skips the second factor at login.
+ */
+import { newId } from '../../platform/ids.js';
+import type { RequestContext } from '../audit/event.js';
+import { DAY_MS, type MfaCore } from './core.js';
+import { newToken, tokenHash } from './crypto.js';
+
+export class TrustedDevices {
+  constructor(private readonly core: MfaCore) {}
+
+  async trustDevice(
+    userId: string,
+    label: string,
+    ctx: RequestContext,
+  ): Promise<{ deviceToken: string; expiresAt: Date; id: string }> {
+    const { core } = this;
+    const deviceToken = newToken();
+    const now = core.now();
+    const expiresAt = new Date(now.getTime() + core.d.settings.trustedDeviceDays * DAY_MS);
+    const id = newId();
+    await core.d.db.transaction(async (tx) => {
+      await core.repo.createDevice(
+        { id, userId, tokenHash: tokenHash(deviceToken), label: label.slice(0, 200), expiresAt },
+        now,
+        tx,
+      );
+      await core.audit(
+        'mfa.device.trusted',
+        userId,
+        'success',
+        ctx,
+        { deviceId: id, expiresAt: expiresAt.toISOString() },
+        tx,
+      );
+    });
+    return { deviceToken, expiresAt, id };
+  }
+
+  /** The device id when the token is a live trusted device of this user (another user's token: null). */
+  async isTrustedDevice(userId: string, deviceToken: string): Promise<string | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(deviceToken)) return null;
+    const device = await this.core.repo.touchDevice(userId, tokenHash(deviceToken), this.core.now());
+    return device?.id ?? null;
+  }
+
+  listDevices(userId: string) {
+    return this.core.repo.listDevices(userId, this.core.now());
+  }
+
+  async revokeDevice(userId: string, id: string, ctx: RequestContext): Promise<boolean> {
+    const { core } = this;
+    return core.d.db.transaction(async (tx) => {
+      const ok = await core.repo.revokeDevice(userId, id, core.now(), tx);
+      if (ok) await core.audit('mfa.device.revoked', userId, 'success', ctx, { deviceId: id }, tx);
+      return ok;
+    });
+  }
+
+  async revokeAllDevices(userId: string, ctx: RequestContext | null, reason: string): Promise<number> {
+    const { core } = this;
+    return core.d.db.transaction(async (tx) => {
+      const n = await core.repo.revokeAllDevices(userId, core.now(), tx);
+      if (n > 0) {
+        await core.d.audit.record(
+          {
+            action: 'mfa.device.revoked',
+            actor: ctx ? userId : 'system',
+            outcome: 'success',
+            target: { type: 'user', id: userId },
+            metadata: { all: true, count: n, reason },
+            ...(ctx ?? {}),
+          },
+          tx,
+        );
+      }
+      return n;
+    });
+  }
+}

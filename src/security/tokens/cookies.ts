@@ -1,0 +1,115 @@
+/**
+ * Browser mode (AUTH_COOKIES): the token pair as httpOnly cookies, and CSRF protection for
+ * cookie-authenticated state changes (double submit plus an Origin check).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../http/errors.js';
+import { ACCESS_COOKIE } from '../../http/request-identity.js';
+import type { IssuedPair } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Browser mode: sets (or clears, with null) the auth cookies on a reply. */
+    setAuthCookies: (reply: FastifyReply, pair: IssuedPair | null) => void;
+    /** Cookie-authenticated state changes: 403 CSRF_FAILED unless from our own pages. */
+    assertCsrf: (request: FastifyRequest) => void;
+  }
+}
+
+export const COOKIE_ACCESS = ACCESS_COOKIE;
+export const COOKIE_REFRESH = '__Secure-refresh';
+export const COOKIE_CSRF = '__Host-csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+const REFRESH_COOKIE_PATH = '/api/auth';
+
+export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function csrfFailed(): AppError {
+  return new AppError(
+    403,
+    'CSRF_FAILED',
+    'Forbidden',
+    'Cross-site request refused: send X-CSRF-Token from the same origin',
+  );
+}
+
+function equalStrings(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decorates `setAuthCookies` and `assertCsrf`, and refuses cross-site state changes early. */
+export function installBrowserCookies(app: FastifyInstance): void {
+  const { config } = app.deps;
+  const cookiesOn = config.AUTH_COOKIES;
+  // Our own origin is read per request from app.publicUrl: its port is known once the server listens.
+  const corsOrigins = new Set(config.CORS_ORIGINS);
+  const allowedOrigin = (origin: string) => origin === app.publicUrl.origin || corsOrigins.has(origin);
+
+  app.decorate('setAuthCookies', (reply: FastifyReply, pair: IssuedPair | null) => {
+    if (!cookiesOn) return;
+    const base = { httpOnly: true, secure: true, sameSite: 'strict' as const };
+    if (!pair) {
+      void reply.clearCookie(COOKIE_ACCESS, { ...base, path: '/' });
+      void reply.clearCookie(COOKIE_REFRESH, { ...base, path: REFRESH_COOKIE_PATH });
+      void reply.clearCookie(COOKIE_CSRF, { secure: true, sameSite: 'strict', path: '/' });
+      return;
+    }
+    void reply.setCookie(COOKIE_ACCESS, pair.accessToken, { ...base, path: '/', maxAge: pair.expiresIn });
+    void reply.setCookie(COOKIE_REFRESH, pair.refreshToken, {
+      ...base,
+      path: REFRESH_COOKIE_PATH,
+      maxAge: pair.refreshExpiresIn,
+    });
+    // Readable by the page's script, which echoes it in X-CSRF-Token (double submit).
+    void reply.setCookie(COOKIE_CSRF, randomBytes(32).toString('base64url'), {
+      secure: true,
+      sameSite: 'strict',
+      path: '/',
+      maxAge: pair.refreshExpiresIn,
+    });
+  });
+
+  /**
+   * Cookie-authenticated state changes must come from our own pages: the Origin (or Referer)
+   * must be ours and the X-CSRF-Token header must echo the CSRF cookie, which another site can
+   * neither read nor set.
+   */
+  app.decorate('assertCsrf', (request: FastifyRequest): void => {
+    if (SAFE_METHODS.has(request.method)) return;
+    const origin = request.headers.origin ?? refererOrigin(request.headers.referer);
+    const header = request.headers[CSRF_HEADER];
+    const cookieValue = request.cookies[COOKIE_CSRF];
+    const ok =
+      typeof origin === 'string' &&
+      allowedOrigin(origin) &&
+      typeof header === 'string' &&
+      typeof cookieValue === 'string' &&
+      cookieValue.length > 0 &&
+      equalStrings(header, cookieValue);
+    if (!ok) throw csrfFailed();
+  });
+
+  // Browser mode: a state-changing request that a browser marked as coming from another site is
+  // refused before any route runs, including sign-in itself (login CSRF: being signed in to the
+  // attacker's account). Clients that send no Origin (API clients, curl) are not affected.
+  if (cookiesOn) {
+    app.addHook('onRequest', async (request) => {
+      if (SAFE_METHODS.has(request.method)) return;
+      const origin = request.headers.origin;
+      // "null" is what sandboxed frames and some redirects send: never one of ours.
+      if (typeof origin === 'string' && !allowedOrigin(origin)) throw csrfFailed();
+    });
+  }
+}
