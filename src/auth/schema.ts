@@ -64,13 +64,18 @@ export const TokenPairResponse = Type.Object({
  * Every field is optional so gates can extend it; the pair fields are present when no gate
  * asked for more.
  */
-export const LoginResponse = Type.Object({
+/** The fields of a token pair, each optional (browser mode moves the tokens into cookies). */
+export const OptionalPairFields = {
   accessToken: Type.Optional(Type.String()),
   refreshToken: Type.Optional(Type.String()),
   tokenType: Type.Optional(Type.Literal('Bearer')),
   expiresIn: Type.Optional(Type.Integer()),
   refreshExpiresIn: Type.Optional(Type.Integer()),
   sessionId: Type.Optional(Type.String({ format: 'uuid' })),
+};
+
+export const LoginResponse = Type.Object({
+  ...OptionalPairFields,
   mfaRequired: Type.Optional(Type.Boolean()),
   mfaToken: Type.Optional(Type.String()),
   methods: Type.Optional(Type.Array(Type.String())),

@@ -69,7 +69,8 @@ export async function tableChecksums(query: Query): Promise<TableChecksum[]> {
   return out;
 }
 
-export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A connected client, or DUMP_FAILED naming the target (never its password). */
+async function connectPg(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
   try {
@@ -80,6 +81,11 @@ export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Pr
       err,
     );
   }
+  return client;
+}
+
+export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectPg(url);
   try {
     return await fn(client);
   } finally {
@@ -126,16 +132,7 @@ export async function startDump(target: DbTarget, binDir: string | undefined): P
 }
 
 async function startPgDump(url: string, binDir: string | undefined): Promise<Dump> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    throw backupErrors.dumpFailed(
-      `Cannot connect to ${describeTarget({ kind: 'postgres', url })}: ${messageOf(err)}`,
-      err,
-    );
-  }
+  const client = await connectPg(url);
   try {
     await client.query('begin isolation level repeatable read read only');
     const q = queryOf(client);

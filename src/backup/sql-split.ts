@@ -37,7 +37,8 @@ export class SqlBatcher {
   /** The rest at the end of the input: throws if it ends inside a string or a statement. */
   end(): string {
     this.scan();
-    if (this.state !== 'normal' && this.state !== 'line') throw new Error('The dump ends inside a string, identifier or comment');
+    if (this.state !== 'normal' && this.state !== 'line')
+      throw new Error('The dump ends inside a string, identifier or comment');
     const rest = this.buf.slice(this.cut).trim();
     if (rest !== '' && !isOnlyComments(rest)) throw new Error('The dump ends in the middle of a statement');
     const all = this.buf;
@@ -110,27 +111,25 @@ export class SqlBatcher {
             i++;
           }
           break;
-        case 'single':
-          if (c === 39) {
-            if (i + 1 >= n) return this.wait(i);
-            if (b.charCodeAt(i + 1) === 39) i += 2;
-            else {
-              this.state = 'normal';
-              i++;
-            }
-          } else i++;
-          break;
         case 'escape':
-          if (c === 92) i += 2;
-          else if (c === 39) {
-            if (i + 1 >= n) return this.wait(i);
-            if (b.charCodeAt(i + 1) === 39) i += 2;
-            else {
-              this.state = 'normal';
-              i++;
-            }
-          } else i++;
+        case 'single': {
+          // E'...': a backslash escapes the next byte; otherwise the same as a plain string.
+          if (this.state === 'escape' && c === 92) {
+            i += 2;
+            break;
+          }
+          if (c !== 39) {
+            i++;
+            break;
+          }
+          if (i + 1 >= n) return this.wait(i);
+          if (b.charCodeAt(i + 1) === 39) i += 2;
+          else {
+            this.state = 'normal';
+            i++;
+          }
           break;
+        }
         case 'double':
           if (c === 34) this.state = 'normal';
           i++;

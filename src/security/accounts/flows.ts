@@ -185,7 +185,7 @@ export class AccountFlows {
       );
       await this.audit('account.password.changed', user.id, 'success', ctx, { forced: user.mustChangePassword }, tx);
     });
-    const endedSessions = await this.app.tokens.revokeOtherSessions(user.id, sessionId, 'password_change');
+    const endedSessions = await this.app.tokens.sessions.revokeOthers(user.id, sessionId, 'password_change');
     return { endedSessions };
   }
 

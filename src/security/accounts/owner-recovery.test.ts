@@ -56,7 +56,7 @@ async function spendAccount(email: string, from: number): Promise<void> {
 
 async function blocked(ip: string): Promise<boolean> {
   await t.app.shield.limiter.settled();
-  return (await t.app.shield.limiter.getBlock(ip)) !== null;
+  return (await t.app.shield.limiter.blocks.get(ip)) !== null;
 }
 
 describe('the owner gets back in after an attacker spent the account', () => {
@@ -202,6 +202,6 @@ describe("the client's own limits still count", () => {
     expect(codes.slice(0, 5)).toEqual(Array(5).fill('RATE_LIMITED'));
     expect(codes.at(-1)).toBe('CLIENT_BLOCKED');
     await strict.app.shield.limiter.settled();
-    expect(await strict.app.shield.limiter.getBlock(flooder)).not.toBeNull();
+    expect(await strict.app.shield.limiter.blocks.get(flooder)).not.toBeNull();
   });
 });

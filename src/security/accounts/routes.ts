@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { actorOf } from '../../http/request-identity.js';
 import { Problem } from '../../http/common-schemas.js';
-import { AppError } from '../../http/errors.js';
+import { httpErrors } from '../../http/errors.js';
 import { accountErrors } from './errors.js';
 import {
   Accepted,
@@ -146,7 +146,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const actor = actorOf(request);
       const auth = actor.auth;
-      if (!auth) throw new AppError(401, 'UNAUTHORIZED', 'Unauthorized', 'Authentication is required');
+      if (!auth) throw httpErrors.unauthorized();
       const { endedSessions } = await app.accounts.flows.change(
         actor.userId,
         auth.sessionId,
@@ -156,7 +156,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       if (auth.restriction !== 'password_change') return { status: 'changed' as const, endedSessions };
       // The restricted session ends; the user continues with a fresh, unrestricted one.
-      await app.tokens.revokeSession(actor.userId, auth.sessionId, 'password_change');
+      await app.tokens.sessions.revoke(actor.userId, auth.sessionId, 'password_change');
       const pair = await app.auth.completeLogin(request, actor.userId, { amr: ['pwd'] });
       return { status: 'changed' as const, endedSessions, ...pair };
     },

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { EMAIL_MAX_LENGTH } from '../../users/email.js';
+import { OptionalPairFields } from '../../auth/schema.js';
 
 /** Names and emails go into mail headers: no control characters, no line or paragraph separators. */
 const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$';
@@ -73,12 +74,7 @@ export const StatusOnly = (status: string) => Type.Object({ status: Type.Literal
 export const ChangeResponse = Type.Object({
   status: Type.Literal('changed'),
   endedSessions: Type.Integer({ description: 'Other sessions that were signed out' }),
-  accessToken: Type.Optional(Type.String()),
-  refreshToken: Type.Optional(Type.String()),
-  tokenType: Type.Optional(Type.Literal('Bearer')),
-  expiresIn: Type.Optional(Type.Integer()),
-  refreshExpiresIn: Type.Optional(Type.Integer()),
-  sessionId: Type.Optional(Type.String({ format: 'uuid' })),
+  ...OptionalPairFields,
 });
 
 export const NotMeResponse = Type.Object({

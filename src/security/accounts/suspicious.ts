@@ -240,7 +240,7 @@ export class SuspiciousLogins {
     });
     if (!result) return null;
     const { user, resetToken, sessionId } = result;
-    const sessionRevoked = sessionId ? await this.app.tokens.revokeSession(user.id, sessionId, 'not_me') : false;
+    const sessionRevoked = sessionId ? await this.app.tokens.sessions.revoke(user.id, sessionId, 'not_me') : false;
     await this.app.audit.record({
       action: 'auth.login.disowned',
       actor: user.id,

@@ -45,7 +45,11 @@ export interface EventFilter {
 const EVENT_COLUMNS = `seq, v, to_char(time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as time, action, actor, outcome, ip, user_agent as "userAgent", target_type as "targetType",
   target_id as "targetId", request_id as "requestId", metadata, prev_hash as "prevHash", hash`;
 
-type RawEvent = Omit<ChainedEvent, 'seq' | 'time' | 'v'> & { seq: string | number | bigint; v: number; time: Date | string };
+type RawEvent = Omit<ChainedEvent, 'seq' | 'time' | 'v'> & {
+  seq: string | number | bigint;
+  v: number;
+  time: Date | string;
+};
 
 /** `2026-03-01T12:00:00.123000Z` -> `2026-03-01T12:00:00.123Z`; any other precision is kept as is (and will not verify). */
 function isoTime(t: Date | string): string {
@@ -74,7 +78,18 @@ export class AuditRepository {
     await tx.query(
       `insert into audit_inbox (time, action, actor, outcome, ip, user_agent, target_type, target_id, request_id, metadata)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [e.time, e.action, e.actor, e.outcome, e.ip, e.userAgent, e.targetType, e.targetId, e.requestId, JSON.stringify(e.metadata)],
+      [
+        e.time,
+        e.action,
+        e.actor,
+        e.outcome,
+        e.ip,
+        e.userAgent,
+        e.targetType,
+        e.targetId,
+        e.requestId,
+        JSON.stringify(e.metadata),
+      ],
     );
   }
 
@@ -99,7 +114,9 @@ export class AuditRepository {
 
   /** The newest chained row, or the prune anchor, or genesis. */
   async head(tx: Queryable = this.db): Promise<{ seq: number; hash: string }> {
-    const rows = await tx.query<{ seq: string | number; hash: string }>(`select seq, hash from audit_events order by seq desc limit 1`);
+    const rows = await tx.query<{ seq: string | number; hash: string }>(
+      `select seq, hash from audit_events order by seq desc limit 1`,
+    );
     const row = rows[0];
     if (row) return { seq: Number(row.seq), hash: row.hash };
     const prune = await this.latestPrune(tx);
@@ -175,7 +192,10 @@ export class AuditRepository {
 
   /** Where the row chained onto `prevHash` sits (reorder diagnosis only: no index, runs on damage). */
   async seqByPrevHash(prevHash: string, tx: Queryable = this.db): Promise<number | undefined> {
-    const rows = await tx.query<{ seq: string | number }>(`select seq from audit_events where prev_hash = $1 order by seq limit 1`, [prevHash]);
+    const rows = await tx.query<{ seq: string | number }>(
+      `select seq from audit_events where prev_hash = $1 order by seq limit 1`,
+      [prevHash],
+    );
     return rows[0] ? Number(rows[0].seq) : undefined;
   }
 
@@ -184,11 +204,19 @@ export class AuditRepository {
       `select min(seq) as min, max(seq) as max, count(*)::int as count from audit_events`,
     );
     const r = rows[0];
-    return { min: r?.min == null ? null : Number(r.min), max: r?.max == null ? null : Number(r.max), count: r?.count ?? 0 };
+    return {
+      min: r?.min == null ? null : Number(r.min),
+      max: r?.max == null ? null : Number(r.max),
+      count: r?.count ?? 0,
+    };
   }
 
   /** The seq range of events whose time lies in [from, to). */
-  async seqRangeForTime(from: Date | undefined, to: Date | undefined, tx: Queryable = this.db): Promise<{ min: number | null; max: number | null }> {
+  async seqRangeForTime(
+    from: Date | undefined,
+    to: Date | undefined,
+    tx: Queryable = this.db,
+  ): Promise<{ min: number | null; max: number | null }> {
     const rows = await tx.query<{ min: string | number | null; max: string | number | null }>(
       `select min(seq) as min, max(seq) as max from audit_events
         where ($1::timestamptz is null or time >= $1::timestamptz) and ($2::timestamptz is null or time < $2::timestamptz)`,
@@ -200,12 +228,20 @@ export class AuditRepository {
 
   /** The first seq at or after which events are kept: everything before it is older than cutoff. */
   async firstSeqNotBefore(cutoff: Date, tx: Queryable = this.db): Promise<number | null> {
-    const rows = await tx.query<{ seq: string | number | null }>(`select min(seq) as seq from audit_events where time >= $1`, [cutoff]);
+    const rows = await tx.query<{ seq: string | number | null }>(
+      `select min(seq) as seq from audit_events where time >= $1`,
+      [cutoff],
+    );
     const s = rows[0]?.seq;
     return s == null ? null : Number(s);
   }
 
-  async query(filter: EventFilter, limit: number, order: 'asc' | 'desc' = 'desc', tx: Queryable = this.db): Promise<ChainedEvent[]> {
+  async query(
+    filter: EventFilter,
+    limit: number,
+    order: 'asc' | 'desc' = 'desc',
+    tx: Queryable = this.db,
+  ): Promise<ChainedEvent[]> {
     const { sql, params } = whereOf(filter);
     params.push(limit);
     const rows = await tx.query<RawEvent>(
@@ -216,7 +252,12 @@ export class AuditRepository {
   }
 
   /** Event counts per action prefix family in a time range. */
-  async countFamilies(families: Record<string, readonly string[]>, from: Date | undefined, to: Date | undefined, tx: Queryable = this.db): Promise<Record<string, number>> {
+  async countFamilies(
+    families: Record<string, readonly string[]>,
+    from: Date | undefined,
+    to: Date | undefined,
+    tx: Queryable = this.db,
+  ): Promise<Record<string, number>> {
     const names = Object.keys(families);
     const params: unknown[] = [from ?? null, to ?? null];
     const cols = names.map((name) => {
@@ -256,35 +297,12 @@ export class AuditRepository {
         group by 1 order by 1`,
       [from, to, bucketSeconds],
     );
-    return rows.map((r) => ({ bucket: new Date(Number(r.b) * bucketSeconds * 1000), failedLogins: r.failedLogins, limited: r.limited, blocks: r.blocks }));
-  }
-
-  // ---- checkpoints -------------------------------------------------------------------------
-
-  async insertCheckpoint(c: Checkpoint, tx: Queryable = this.db): Promise<boolean> {
-    const rows = await tx.query(
-      `insert into audit_checkpoints (seq, hash, time, kid, signature) values ($1, $2, $3, $4, $5)
-       on conflict (seq) do nothing returning seq`,
-      [c.seq, c.hash, c.time, c.kid, c.sig],
-    );
-    return rows.length > 0;
-  }
-
-  async checkpoints(fromSeq = 0, toSeq?: number, tx: Queryable = this.db): Promise<Checkpoint[]> {
-    const rows = await tx.query<{ seq: string | number; hash: string; time: Date; kid: string; signature: string }>(
-      `select seq, hash, time, kid, signature from audit_checkpoints
-        where seq >= $1 and ($2::bigint is null or seq <= $2::bigint) order by seq`,
-      [fromSeq, toSeq ?? null],
-    );
-    return rows.map((r) => ({ v: 1, seq: Number(r.seq), hash: r.hash, time: new Date(r.time).toISOString(), kid: r.kid, sig: r.signature }));
-  }
-
-  async latestCheckpoint(tx: Queryable = this.db): Promise<Checkpoint | undefined> {
-    const rows = await tx.query<{ seq: string | number; hash: string; time: Date; kid: string; signature: string }>(
-      `select seq, hash, time, kid, signature from audit_checkpoints order by seq desc limit 1`,
-    );
-    const r = rows[0];
-    return r ? { v: 1, seq: Number(r.seq), hash: r.hash, time: new Date(r.time).toISOString(), kid: r.kid, sig: r.signature } : undefined;
+    return rows.map((r) => ({
+      bucket: new Date(Number(r.b) * bucketSeconds * 1000),
+      failedLogins: r.failedLogins,
+      limited: r.limited,
+      blocks: r.blocks,
+    }));
   }
 
   // ---- retention ---------------------------------------------------------------------------
@@ -319,6 +337,46 @@ export class AuditRepository {
   async pruneBatch(upTo: number, batch: number, tx: Queryable = this.db): Promise<number> {
     const rows = await tx.query<{ n: number }>(`select audit_prune_batch($1, $2) as n`, [upTo, batch]);
     return Number(rows[0]?.n ?? 0);
+  }
+}
+
+/** The signed checkpoints of the chain (`audit_checkpoints`): written by the sealer, read by verification. */
+export class AuditCheckpointRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async insert(c: Checkpoint, tx: Queryable = this.db): Promise<boolean> {
+    const rows = await tx.query(
+      `insert into audit_checkpoints (seq, hash, time, kid, signature) values ($1, $2, $3, $4, $5)
+       on conflict (seq) do nothing returning seq`,
+      [c.seq, c.hash, c.time, c.kid, c.sig],
+    );
+    return rows.length > 0;
+  }
+
+  async list(fromSeq = 0, toSeq?: number, tx: Queryable = this.db): Promise<Checkpoint[]> {
+    const rows = await tx.query<{ seq: string | number; hash: string; time: Date; kid: string; signature: string }>(
+      `select seq, hash, time, kid, signature from audit_checkpoints
+        where seq >= $1 and ($2::bigint is null or seq <= $2::bigint) order by seq`,
+      [fromSeq, toSeq ?? null],
+    );
+    return rows.map((r) => ({
+      v: 1,
+      seq: Number(r.seq),
+      hash: r.hash,
+      time: new Date(r.time).toISOString(),
+      kid: r.kid,
+      sig: r.signature,
+    }));
+  }
+
+  async latest(tx: Queryable = this.db): Promise<Checkpoint | undefined> {
+    const rows = await tx.query<{ seq: string | number; hash: string; time: Date; kid: string; signature: string }>(
+      `select seq, hash, time, kid, signature from audit_checkpoints order by seq desc limit 1`,
+    );
+    const r = rows[0];
+    return r
+      ? { v: 1, seq: Number(r.seq), hash: r.hash, time: new Date(r.time).toISOString(), kid: r.kid, sig: r.signature }
+      : undefined;
   }
 }
 

@@ -26,7 +26,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
 import { CHAIN_VERSION, chainHash, type ChainedEvent } from './canonical.js';
 import type { CheckpointFiles } from './checkpoint-files.js';
-import { AuditRepository, SEALER_LOCK_SQL } from './repository.js';
+import { AuditCheckpointRepository, AuditRepository, SEALER_LOCK_SQL } from './repository.js';
 import { signCheckpoint, type Checkpoint, type SigningKey } from './signing.js';
 
 export interface SealerOptions {
@@ -46,6 +46,7 @@ export interface SealerOptions {
 
 export class Sealer {
   private readonly repo: AuditRepository;
+  private readonly checkpoints: AuditCheckpointRepository;
   private readonly batchSize: number;
   private queue: Promise<unknown> = Promise.resolve();
   private poll: NodeJS.Timeout | undefined;
@@ -57,6 +58,7 @@ export class Sealer {
 
   constructor(private readonly o: SealerOptions) {
     this.repo = new AuditRepository(o.db);
+    this.checkpoints = new AuditCheckpointRepository(o.db);
     this.batchSize = o.batchSize ?? 2000;
   }
 
@@ -92,49 +94,51 @@ export class Sealer {
 
   private async sealBatch(): Promise<number> {
     const written: Checkpoint[] = [];
-    const n = await this.o.db.transaction(async (tx) => {
-      const taken = await this.repo.takeInbox(this.batchSize, tx); // also takes the sealer lock
-      if (taken.length === 0) return 0;
-      const head = await this.repo.head(tx);
-      let seq = head.seq;
-      let prev = head.hash;
-      const chained: ChainedEvent[] = taken.map((r) => {
-        seq += 1;
-        const content = {
-          seq,
-          v: CHAIN_VERSION,
-          time: new Date(r.time).toISOString(),
-          action: r.action,
-          actor: r.actor,
-          outcome: r.outcome,
-          ip: r.ip,
-          userAgent: r.userAgent,
-          targetType: r.targetType,
-          targetId: r.targetId,
-          requestId: r.requestId,
-          metadata: r.metadata,
-        };
-        const hash = chainHash(content, prev);
-        const event: ChainedEvent = { ...content, prevHash: prev, hash };
-        prev = hash;
-        return event;
-      });
-      await this.repo.insertChained(chained, tx);
-      const last = chained[chained.length - 1];
-      if (last && this.o.key) {
-        // Cached between batches; another node's newer checkpoint only makes ours come early.
-        this.lastCheckpointSeq ??= (await this.repo.latestCheckpoint(tx))?.seq ?? 0;
-        if (last.seq - this.lastCheckpointSeq >= this.o.checkpointEvery) {
-          const cp = await this.checkpointAt(last.seq, last.hash, tx);
-          if (cp) written.push(cp);
-          this.lastCheckpointSeq = last.seq;
+    const n = await this.o.db
+      .transaction(async (tx) => {
+        const taken = await this.repo.takeInbox(this.batchSize, tx); // also takes the sealer lock
+        if (taken.length === 0) return 0;
+        const head = await this.repo.head(tx);
+        let seq = head.seq;
+        let prev = head.hash;
+        const chained: ChainedEvent[] = taken.map((r) => {
+          seq += 1;
+          const content = {
+            seq,
+            v: CHAIN_VERSION,
+            time: new Date(r.time).toISOString(),
+            action: r.action,
+            actor: r.actor,
+            outcome: r.outcome,
+            ip: r.ip,
+            userAgent: r.userAgent,
+            targetType: r.targetType,
+            targetId: r.targetId,
+            requestId: r.requestId,
+            metadata: r.metadata,
+          };
+          const hash = chainHash(content, prev);
+          const event: ChainedEvent = { ...content, prevHash: prev, hash };
+          prev = hash;
+          return event;
+        });
+        await this.repo.insertChained(chained, tx);
+        const last = chained[chained.length - 1];
+        if (last && this.o.key) {
+          // Cached between batches; another node's newer checkpoint only makes ours come early.
+          this.lastCheckpointSeq ??= (await this.checkpoints.latest(tx))?.seq ?? 0;
+          if (last.seq - this.lastCheckpointSeq >= this.o.checkpointEvery) {
+            const cp = await this.checkpointAt(last.seq, last.hash, tx);
+            if (cp) written.push(cp);
+            this.lastCheckpointSeq = last.seq;
+          }
         }
-      }
-      return chained.length;
-    }).catch((err: unknown) => {
-      this.lastCheckpointSeq = undefined; // re-read after a rolled-back batch
-      throw err;
-    });
+        return chained.length;
+      })
+      .catch((err: unknown) => {
+        this.lastCheckpointSeq = undefined; // re-read after a rolled-back batch
+        throw err;
+      });
     await this.writeFiles(written);
     return n;
   }
@@ -142,7 +146,7 @@ export class Sealer {
   private async checkpointAt(seq: number, hash: string, tx: Queryable): Promise<Checkpoint | undefined> {
     if (!this.o.key) return undefined;
     const cp = signCheckpoint(this.o.key, { seq, hash, time: this.o.clock.now().toISOString() });
-    const inserted = await this.repo.insertCheckpoint(cp, tx);
+    const inserted = await this.checkpoints.insert(cp, tx);
     this.lastCheckpointAt = this.o.clock.now().getTime();
     this.lastCheckpointSeq = Math.max(this.lastCheckpointSeq ?? 0, seq);
     return inserted ? cp : undefined;
@@ -176,7 +180,7 @@ export class Sealer {
       const written: Checkpoint[] = [];
       const cp = await this.o.db.transaction(async (tx) => {
         await tx.query(SEALER_LOCK_SQL);
-        const existing = (await this.repo.checkpoints(seq, seq, tx))[0];
+        const existing = (await this.checkpoints.list(seq, seq, tx))[0];
         if (existing) return existing;
         const row = await this.repo.getBySeq(seq, tx);
         if (!row) return undefined;
@@ -195,7 +199,7 @@ export class Sealer {
       await tx.query(SEALER_LOCK_SQL);
       const head = await this.repo.head(tx);
       if (head.seq === 0) return undefined;
-      const latest = await this.repo.latestCheckpoint(tx);
+      const latest = await this.checkpoints.latest(tx);
       if (latest && latest.seq >= head.seq) return latest;
       const made = await this.checkpointAt(head.seq, head.hash, tx);
       if (made) written.push(made);
@@ -210,7 +214,7 @@ export class Sealer {
     if (!this.o.key) return;
     const now = this.o.clock.now().getTime();
     if (now - this.lastCheckpointAt < this.o.checkpointIntervalS * 1000) return;
-    const latest = await this.repo.latestCheckpoint();
+    const latest = await this.checkpoints.latest();
     if (latest) this.lastCheckpointAt = Math.max(this.lastCheckpointAt, new Date(latest.time).getTime());
     if (now - this.lastCheckpointAt < this.o.checkpointIntervalS * 1000) return;
     await this.serial(() => this.checkpointHead());

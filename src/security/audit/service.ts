@@ -12,14 +12,15 @@ import type { Config } from '../../config/index.js';
 import { keysetPage, type Page } from '../../http/cursor.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
-import { AUDIT_ACTIONS, REPORT_FAMILIES } from './actions.js';
+import { REPORT_FAMILIES } from './actions.js';
 import { verifyBundle, writeBundle, type BundleHeader } from './bundle.js';
 import { GENESIS_HASH, type ChainedEvent, type PreEncodedRow } from './canonical.js';
 import { CheckpointFiles, checkpointDir } from './checkpoint-files.js';
 import { auditErrors } from './errors.js';
 import { cleanEvent, type AuditEventInput, type RequestContext } from './event.js';
 import { resolveSigningKey } from './keys.js';
-import { AuditRepository, type EventFilter } from './repository.js';
+import { AuditCheckpointRepository, AuditRepository, type EventFilter } from './repository.js';
+import { RejectedRequests } from './rejected.js';
 import { Sealer } from './sealer.js';
 import { trustedKeys, type Checkpoint, type SigningKey, type TrustedKeys } from './signing.js';
 import { describeResult, verifyChain, type Anchor, type VerifyResult } from './verify.js';
@@ -59,29 +60,22 @@ export interface ExportResult {
 }
 
 const PAGE = 10_000;
-const MAX_REJECTED_KEYS = 1000;
-
-interface Rejected {
-  kind: 'limited' | 'blocked';
-  ip: string | null;
-  count: number;
-  status: number;
-  routes: Set<string>;
-  since: string;
-}
 
 export class AuditService {
   readonly repo: AuditRepository;
+  private readonly checkpointRepo: AuditCheckpointRepository;
   readonly sealer: Sealer;
   readonly files: CheckpointFiles;
   readonly keys: TrustedKeys;
   private readonly inflight = new Set<Promise<unknown>>();
-  private rejected = new Map<string, Rejected>();
+  private readonly rejected: RejectedRequests;
   private rejectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: AuditServiceOptions) {
     this.repo = new AuditRepository(o.db);
+    this.checkpointRepo = new AuditCheckpointRepository(o.db);
     this.files = new CheckpointFiles(checkpointDir(o.dataDir));
+    this.rejected = new RejectedRequests(o.clock, (event) => this.record(event));
     this.keys = trustedKeys(o.key, o.trusted ?? []);
     this.sealer = new Sealer({
       db: o.db,
@@ -127,48 +121,13 @@ export class AuditService {
     void tracked.finally(() => this.inflight.delete(tracked));
   }
 
-  /**
-   * Counts a request refused by the shield (429, or 403 CLIENT_BLOCKED) instead of writing an
-   * event for each: a flood must not turn into a flood of inserts. One event per client and
-   * minute carries the count (`http.limited` / `http.blocked`).
-   */
+  /** A request refused by the shield, counted per client and minute (./rejected.ts). */
   noteRejected(kind: 'limited' | 'blocked', ip: string | null, route: string | null, status: number): void {
-    const key = this.rejected.size >= MAX_REJECTED_KEYS ? `${kind}|*` : `${kind}|${ip ?? ''}`;
-    const entry = this.rejected.get(key);
-    if (entry) {
-      entry.count++;
-      if (route && entry.routes.size < 5) entry.routes.add(route);
-      return;
-    }
-    this.rejected.set(key, {
-      kind,
-      ip: key.endsWith('|*') ? null : ip,
-      count: 1,
-      status,
-      routes: new Set(route ? [route] : []),
-      since: this.o.clock.now().toISOString(),
-    });
+    this.rejected.note(kind, ip, route, status);
   }
 
-  private async flushRejected(): Promise<void> {
-    if (this.rejected.size === 0) return;
-    const entries = [...this.rejected.values()];
-    this.rejected = new Map();
-    for (const e of entries) {
-      await this.record({
-        action: e.kind === 'limited' ? AUDIT_ACTIONS.httpLimited : AUDIT_ACTIONS.httpBlocked,
-        actor: 'anonymous',
-        outcome: 'denied',
-        ip: e.ip,
-        metadata: {
-          count: e.count,
-          status: e.status,
-          routes: [...e.routes],
-          since: e.since,
-          ...(e.ip === null ? { clients: 'many' } : {}),
-        },
-      });
-    }
+  private flushRejected(): Promise<void> {
+    return this.rejected.flush();
   }
 
   /** Waits for pending hook writes, then chains everything committed. */
@@ -252,7 +211,7 @@ export class AuditService {
 
   /** Checkpoints from the database and from the files outside it, without duplicates. */
   async allCheckpoints(fromSeq = 0, toSeq?: number): Promise<Checkpoint[]> {
-    const [db, files] = await Promise.all([this.repo.checkpoints(fromSeq, toSeq), this.files.readAll()]);
+    const [db, files] = await Promise.all([this.checkpointRepo.list(fromSeq, toSeq), this.files.readAll()]);
     const seen = new Set<string>();
     const out: Checkpoint[] = [];
     for (const c of [...db, ...files]) {

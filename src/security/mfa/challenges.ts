@@ -48,7 +48,7 @@ export class LoginChallenges {
     const now = core.now();
     const expiresAt = new Date(now.getTime() + MFA_TOKEN_TTL_MS);
     await core.d.db.transaction(async (tx) => {
-      await core.repo.createChallenge(
+      await core.repo.challenges.createChallenge(
         {
           id: newId(),
           kind: 'login',
@@ -72,7 +72,7 @@ export class LoginChallenges {
    */
   async takeLoginChallenge(mfaToken: string, binding: string, ctx: RequestContext): Promise<TakenChallenge> {
     const { core } = this;
-    const ch = await core.repo.getChallenge('login', tokenHash(mfaToken));
+    const ch = await core.repo.challenges.getChallenge('login', tokenHash(mfaToken));
     const now = core.now();
     if (!ch || !ch.userId || ch.usedAt !== null || ch.expiresAt.getTime() <= now.getTime()) {
       await core.audit('mfa.verify.failed', ch?.userId ?? 'anonymous', 'failure', ctx, {
@@ -82,7 +82,7 @@ export class LoginChallenges {
     }
     // The token was issued to another client: someone replaying a stolen mfaToken. The attempt
     // is taken (a thief burns the challenge down) and the answer is the same as for a dead token.
-    const attempt = await core.repo.takeAttempt(ch.id, MFA_MAX_ATTEMPTS, now);
+    const attempt = await core.repo.challenges.takeAttempt(ch.id, MFA_MAX_ATTEMPTS, now);
     if (!sameText(ch.bindingHash, binding)) {
       await this.factors.factorFailed(ch.userId, 'none', ctx, { reason: 'binding_mismatch' });
       throw mfaErrors.tokenInvalid();
@@ -121,7 +121,7 @@ export class LoginChallenges {
     const outcome = await this.factors.underLockout(ch.userId, async () => {
       try {
         const spent = await core.d.db.transaction(async (tx) => {
-          if (!(await core.repo.consumeChallenge(ch.id, core.now(), tx))) throw new Rollback('challenge');
+          if (!(await core.repo.challenges.consumeChallenge(ch.id, core.now(), tx))) throw new Rollback('challenge');
           const factor = await spend(tx);
           if (!factor) throw new Rollback('factor');
           return factor;

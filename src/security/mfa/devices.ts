@@ -21,7 +21,7 @@ export class TrustedDevices {
     const expiresAt = new Date(now.getTime() + core.d.settings.trustedDeviceDays * DAY_MS);
     const id = newId();
     await core.d.db.transaction(async (tx) => {
-      await core.repo.createDevice(
+      await core.repo.devices.createDevice(
         { id, userId, tokenHash: tokenHash(deviceToken), label: label.slice(0, 200), expiresAt },
         now,
         tx,
@@ -41,18 +41,18 @@ export class TrustedDevices {
   /** The device id when the token is a live trusted device of this user (another user's token: null). */
   async isTrustedDevice(userId: string, deviceToken: string): Promise<string | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(deviceToken)) return null;
-    const device = await this.core.repo.touchDevice(userId, tokenHash(deviceToken), this.core.now());
+    const device = await this.core.repo.devices.touchDevice(userId, tokenHash(deviceToken), this.core.now());
     return device?.id ?? null;
   }
 
   listDevices(userId: string) {
-    return this.core.repo.listDevices(userId, this.core.now());
+    return this.core.repo.devices.listDevices(userId, this.core.now());
   }
 
   async revokeDevice(userId: string, id: string, ctx: RequestContext): Promise<boolean> {
     const { core } = this;
     return core.d.db.transaction(async (tx) => {
-      const ok = await core.repo.revokeDevice(userId, id, core.now(), tx);
+      const ok = await core.repo.devices.revokeDevice(userId, id, core.now(), tx);
       if (ok) await core.audit('mfa.device.revoked', userId, 'success', ctx, { deviceId: id }, tx);
       return ok;
     });
@@ -61,7 +61,7 @@ export class TrustedDevices {
   async revokeAllDevices(userId: string, ctx: RequestContext | null, reason: string): Promise<number> {
     const { core } = this;
     return core.d.db.transaction(async (tx) => {
-      const n = await core.repo.revokeAllDevices(userId, core.now(), tx);
+      const n = await core.repo.devices.revokeAllDevices(userId, core.now(), tx);
       if (n > 0) {
         await core.d.audit.record(
           {

@@ -12,10 +12,10 @@ export class MfaEnforcement {
     const { repo } = this.core;
     const now = this.core.now();
     const [totp, methods, codes, devices] = await Promise.all([
-      repo.getTotp(userId),
-      repo.methodsOf(userId),
-      repo.countBackupCodes(userId),
-      repo.countDevices(userId, now),
+      repo.factors.getTotp(userId),
+      repo.factors.methodsOf(userId),
+      repo.factors.countBackupCodes(userId),
+      repo.devices.countDevices(userId, now),
     ]);
     const list: MfaMethod[] = [];
     if (methods.totp) list.push('totp');
@@ -26,7 +26,7 @@ export class MfaEnforcement {
     let enrollBy: string | null = null;
     if (required)
       enrollBy = new Date(
-        (await repo.requiredSince(userId, now)).getTime() + this.core.d.settings.graceDays * DAY_MS,
+        (await repo.factors.requiredSince(userId, now)).getTime() + this.core.d.settings.graceDays * DAY_MS,
       ).toISOString();
     return {
       enabled,
@@ -41,7 +41,7 @@ export class MfaEnforcement {
 
   /** The methods a login may use as its second factor; empty when the user has no MFA. */
   async loginMethods(userId: string, tx?: Queryable): Promise<MfaMethod[]> {
-    const m = await this.core.repo.methodsOf(userId, tx);
+    const m = await this.core.repo.factors.methodsOf(userId, tx);
     const list: MfaMethod[] = [];
     if (m.totp) list.push('totp');
     if (m.passkeys > 0) list.push('passkey');
@@ -59,7 +59,7 @@ export class MfaEnforcement {
    */
   async enrollmentDeadline(userId: string, roles: readonly string[]): Promise<Date | null> {
     if (!this.isRequiredFor(roles)) return null;
-    const since = await this.core.repo.requiredSince(userId, this.core.now());
+    const since = await this.core.repo.factors.requiredSince(userId, this.core.now());
     return new Date(since.getTime() + this.core.d.settings.graceDays * DAY_MS);
   }
 }

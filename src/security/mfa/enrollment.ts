@@ -42,7 +42,7 @@ export class Enrollment {
     const secret = newTotpSecret();
     const { ciphertext, keyId } = core.d.keys.encrypt(secret, userId);
     const stored = await core.d.db.transaction(async (tx) => {
-      const ok = await core.repo.putPendingTotp(userId, ciphertext, keyId, core.now(), tx);
+      const ok = await core.repo.factors.putPendingTotp(userId, ciphertext, keyId, core.now(), tx);
       if (ok) await core.audit('mfa.totp.enroll_started', userId, 'success', ctx, {}, tx);
       return ok;
     });
@@ -54,7 +54,7 @@ export class Enrollment {
   async confirmTotp(userId: string, code: string, ctx: RequestContext): Promise<{ backupCodes: string[] }> {
     const { core } = this;
     await core.user(userId);
-    const row = await core.repo.getTotp(userId);
+    const row = await core.repo.factors.getTotp(userId);
     if (!row) throw mfaErrors.enrollmentNotStarted();
     if (row.confirmedAt !== null) throw mfaErrors.alreadyEnabled();
     const secret = core.decryptSecret(userId, row.secretCiphertext, row.keyId);
@@ -64,8 +64,8 @@ export class Enrollment {
       step === null
         ? false
         : await core.d.db.transaction(async (tx) => {
-            if (!(await core.repo.useTotpStep(userId, step, tx))) return false;
-            if (!(await core.repo.confirmTotp(userId, core.now(), tx))) throw mfaErrors.alreadyEnabled();
+            if (!(await core.repo.factors.useTotpStep(userId, step, tx))) return false;
+            if (!(await core.repo.factors.confirmTotp(userId, core.now(), tx))) throw mfaErrors.alreadyEnabled();
             await this.storeBackupCodes(userId, codes, tx);
             await core.audit('mfa.totp.enrolled', userId, 'success', ctx, { backupCodes: BACKUP_CODE_COUNT }, tx);
             return true;
@@ -82,14 +82,14 @@ export class Enrollment {
       const [current] = this.core.d.keys.backupCodeHashes(userId, normaliseBackupCode(c)!);
       return { id: newId(), hash: current!.hash, keyId: current!.keyId };
     });
-    await this.core.repo.replaceBackupCodes(userId, rows, this.core.now(), tx);
+    await this.core.repo.factors.replaceBackupCodes(userId, rows, this.core.now(), tx);
   }
 
   // ---- disable, regenerate ---------------------------------------------------------------------
 
   /** True when the user has a factor that signs in (TOTP or a passkey); backup codes alone are not. */
   private async hasFactor(userId: string): Promise<boolean> {
-    const methods = await this.core.repo.methodsOf(userId);
+    const methods = await this.core.repo.factors.methodsOf(userId);
     return methods.totp || methods.passkeys > 0;
   }
 
@@ -107,11 +107,11 @@ export class Enrollment {
 
   private async removeAllFactors(userId: string, tx: Queryable): Promise<void> {
     const { repo } = this.core;
-    await repo.deleteTotp(userId, tx);
-    await repo.deleteBackupCodes(userId, tx);
-    await repo.deleteCredentials(userId, tx);
-    await repo.revokeAllDevices(userId, this.core.now(), tx);
-    await repo.deleteChallengesOf(userId, tx);
+    await repo.factors.deleteTotp(userId, tx);
+    await repo.factors.deleteBackupCodes(userId, tx);
+    await repo.credentials.deleteCredentials(userId, tx);
+    await repo.devices.revokeAllDevices(userId, this.core.now(), tx);
+    await repo.challenges.deleteChallengesOf(userId, tx);
   }
 
   async regenerateBackupCodes(
@@ -136,7 +136,7 @@ export class Enrollment {
   /** First backup codes for a user who set up a passkey before any other method. */
   async issueBackupCodesIfNone(userId: string, ctx: RequestContext): Promise<string[] | undefined> {
     const { core } = this;
-    const { total } = await core.repo.countBackupCodes(userId);
+    const { total } = await core.repo.factors.countBackupCodes(userId);
     if (total > 0) return undefined;
     const codes = freshBackupCodes();
     await core.d.db.transaction(async (tx) => {

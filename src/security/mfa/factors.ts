@@ -19,19 +19,19 @@ export class FactorChecks {
   async spendFactor(userId: string, factor: FactorInput, tx: Queryable): Promise<VerifiedFactor | null> {
     const { repo } = this.core;
     if ('code' in factor) {
-      const row = await repo.getTotp(userId, tx);
+      const row = await repo.factors.getTotp(userId, tx);
       if (!row || row.confirmedAt === null) return null;
       const secret = this.core.decryptSecret(userId, row.secretCiphertext, row.keyId);
       const step = matchStep(secret, factor.code, this.core.now().getTime());
       // Replay protection: the step must be later than the last one used (compare-and-set).
-      if (step === null || !(await repo.useTotpStep(userId, step, tx))) return null;
+      if (step === null || !(await repo.factors.useTotpStep(userId, step, tx))) return null;
       return { method: 'totp', amr: [AMR.totp, AMR.mfa] };
     }
     const code = normaliseBackupCode(factor.backupCode);
     if (code === null) return null;
     const hashes = this.core.d.keys.backupCodeHashes(userId, code).map((h) => h.hash);
-    if (!(await repo.useBackupCode(userId, hashes, this.core.now(), tx))) return null;
-    const { remaining } = await repo.countBackupCodes(userId, tx);
+    if (!(await repo.factors.useBackupCode(userId, hashes, this.core.now(), tx))) return null;
+    const { remaining } = await repo.factors.countBackupCodes(userId, tx);
     return { method: 'backup_code', amr: [AMR.backupCode, AMR.mfa], backupCodesRemaining: remaining };
   }
 

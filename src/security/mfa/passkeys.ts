@@ -109,7 +109,7 @@ export class PasskeyService {
     user: { id: string; email: string },
     binding: string,
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    const existing = await this.d.repo.listCredentials(user.id);
+    const existing = await this.d.repo.credentials.listCredentials(user.id);
     const challenge = newToken();
     const challengeBytes = new Uint8Array(Buffer.from(challenge, 'base64url'));
     const options = await generateRegistrationOptions({
@@ -125,7 +125,7 @@ export class PasskeyService {
       timeout: CEREMONY_TTL_MS,
     });
     const now = this.now();
-    await this.d.repo.createChallenge(
+    await this.d.repo.challenges.createChallenge(
       {
         id: newId(),
         kind: 'passkey_register',
@@ -148,13 +148,15 @@ export class PasskeyService {
     ctx: RequestContext,
   ): Promise<{ passkey: PasskeyView; backupCodes?: string[] }> {
     const challenge = signedChallenge(response.response?.clientDataJSON);
-    const ch = challenge ? await this.d.repo.getChallenge('passkey_register', tokenHash(challenge)) : undefined;
+    const ch = challenge
+      ? await this.d.repo.challenges.getChallenge('passkey_register', tokenHash(challenge))
+      : undefined;
     // Single use, this user's, this client's, in time: anything else is the same refusal.
     if (
       !ch ||
       ch.userId !== userId ||
       !sameText(ch.bindingHash, binding) ||
-      !(await this.d.repo.consumeChallenge(ch.id, this.now()))
+      !(await this.d.repo.challenges.consumeChallenge(ch.id, this.now()))
     ) {
       await this.audit('mfa.passkey.register.failed', userId, 'failure', ctx, { reason: 'challenge' });
       throw mfaErrors.passkeyChallengeInvalid();
@@ -193,9 +195,9 @@ export class PasskeyService {
       createdAt: this.now(),
     };
     await this.d.db.transaction(async (tx) => {
-      if (await this.d.repo.getCredentialByCredentialId(row.credentialId, tx))
+      if (await this.d.repo.credentials.getCredentialByCredentialId(row.credentialId, tx))
         throw mfaErrors.passkeyInvalid('This passkey is already registered');
-      await this.d.repo.createCredential(row, tx);
+      await this.d.repo.credentials.createCredential(row, tx);
       await this.audit(
         'mfa.passkey.registered',
         userId,
@@ -210,12 +212,12 @@ export class PasskeyService {
   }
 
   async list(userId: string): Promise<PasskeyView[]> {
-    return (await this.d.repo.listCredentials(userId)).map(passkeyView);
+    return (await this.d.repo.credentials.listCredentials(userId)).map(passkeyView);
   }
 
   async remove(userId: string, id: string, ctx: RequestContext): Promise<boolean> {
     return this.d.db.transaction(async (tx) => {
-      const ok = await this.d.repo.deleteCredential(userId, id, tx);
+      const ok = await this.d.repo.credentials.deleteCredential(userId, id, tx);
       if (ok) await this.audit('mfa.passkey.removed', userId, 'success', ctx, { passkeyId: id }, tx);
       return ok;
     });
@@ -225,7 +227,7 @@ export class PasskeyService {
 
   /** Options for a passkey as the second factor of the login behind `mfaToken`. */
   async secondFactorOptions(mfaToken: string, binding: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const ch = await this.d.repo.getChallenge('login', tokenHash(mfaToken));
+    const ch = await this.d.repo.challenges.getChallenge('login', tokenHash(mfaToken));
     const now = this.now();
     if (
       !ch ||
@@ -236,11 +238,11 @@ export class PasskeyService {
       !sameText(ch.bindingHash, binding)
     )
       throw mfaErrors.tokenInvalid();
-    const creds = await this.d.repo.listCredentials(ch.userId);
+    const creds = await this.d.repo.credentials.listCredentials(ch.userId);
     if (creds.length === 0) throw mfaErrors.methodUnavailable('No passkey is registered for this account');
     const challenge = newToken();
     const challengeBytes = new Uint8Array(Buffer.from(challenge, 'base64url'));
-    await this.d.repo.setWebauthnChallenge(ch.id, challenge);
+    await this.d.repo.challenges.setWebauthnChallenge(ch.id, challenge);
     return generateAuthenticationOptions({
       rpID: this.d.settings.rpId,
       challenge: challengeBytes,
@@ -262,7 +264,7 @@ export class PasskeyService {
     tx: Queryable,
   ): Promise<CredentialRow | null> {
     if (typeof response?.id !== 'string' || response.id.length > 1024) return null;
-    const cred = await this.d.repo.getCredentialByCredentialId(response.id, tx);
+    const cred = await this.d.repo.credentials.getCredentialByCredentialId(response.id, tx);
     if (!cred || (userId !== null && cred.userId !== userId)) return null;
     let result;
     try {
@@ -284,7 +286,15 @@ export class PasskeyService {
     }
     if (!result.verified) return null;
     // Compare-and-set on the counter: a concurrent use of the same assertion loses here.
-    if (!(await this.d.repo.updateCounter(cred.id, cred.counter, result.authenticationInfo.newCounter, this.now(), tx)))
+    if (
+      !(await this.d.repo.credentials.updateCounter(
+        cred.id,
+        cred.counter,
+        result.authenticationInfo.newCounter,
+        this.now(),
+        tx,
+      ))
+    )
       return null;
     return cred;
   }
@@ -310,7 +320,7 @@ export class PasskeyService {
     const challenge = newToken();
     const challengeBytes = new Uint8Array(Buffer.from(challenge, 'base64url'));
     const now = this.now();
-    await this.d.repo.createChallenge(
+    await this.d.repo.challenges.createChallenge(
       {
         id: newId(),
         kind: 'passkey_login',
@@ -340,13 +350,13 @@ export class PasskeyService {
     ctx: RequestContext,
   ): Promise<{ userId: string; amr: string[] }> {
     const challenge = signedChallenge(response?.response?.clientDataJSON);
-    const ch = challenge ? await this.d.repo.getChallenge('passkey_login', tokenHash(challenge)) : undefined;
+    const ch = challenge ? await this.d.repo.challenges.getChallenge('passkey_login', tokenHash(challenge)) : undefined;
     if (!ch || !sameText(ch.bindingHash, binding)) {
       await this.audit('mfa.passkey.login.failed', null, 'failure', ctx, { reason: 'challenge' });
       throw mfaErrors.passkeyChallengeInvalid();
     }
     const userId = await this.d.db.transaction(async (tx) => {
-      if (!(await this.d.repo.consumeChallenge(ch.id, this.now(), tx))) return 'challenge' as const;
+      if (!(await this.d.repo.challenges.consumeChallenge(ch.id, this.now(), tx))) return 'challenge' as const;
       const cred = await this.checkAssertion(response, ch.webauthnChallenge ?? '', null, true, tx);
       return cred ? cred.userId : null;
     });

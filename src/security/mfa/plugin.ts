@@ -190,7 +190,7 @@ export const mfaPlugin = fp(
     let timer: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
       timer = setInterval(() => {
-        mfa.repo
+        mfa.repo.challenges
           .deleteExpiredChallenges(new Date(clock.now().getTime() - 3_600_000))
           .catch((err: unknown) => app.log.warn({ err }, 'mfa: challenge cleanup failed'));
       }, CLEANUP_INTERVAL_MS);

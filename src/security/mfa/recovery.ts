@@ -24,11 +24,11 @@ export class MfaRecovery {
     const userId = target.id;
     const now = core.now();
     const result = await core.d.db.transaction(async (tx) => {
-      const totp = (await repo.deleteTotp(userId, tx)) > 0;
-      const backupCodes = await repo.deleteBackupCodes(userId, tx);
-      const passkeys = await repo.deleteCredentials(userId, tx);
-      const devices = await repo.revokeAllDevices(userId, now, tx);
-      await repo.deleteChallengesOf(userId, tx);
+      const totp = (await repo.factors.deleteTotp(userId, tx)) > 0;
+      const backupCodes = await repo.factors.deleteBackupCodes(userId, tx);
+      const passkeys = await repo.credentials.deleteCredentials(userId, tx);
+      const devices = await repo.devices.revokeAllDevices(userId, now, tx);
+      await repo.challenges.deleteChallengesOf(userId, tx);
       const removed = { totp, passkeys, backupCodes, devices };
       await core.audit('mfa.reset', userId, 'success', ctx, { removed }, tx, adminId);
       // The notice commits with the reset (the outbox row is in the same transaction).
@@ -48,7 +48,7 @@ export class MfaRecovery {
     const current = keys.currentKeyId;
     const seen = new Set<string>();
     for (;;) {
-      const rows = (await repo.listTotpNotUnderKey(current, batch)).filter((r) => !seen.has(r.userId));
+      const rows = (await repo.factors.listTotpNotUnderKey(current, batch)).filter((r) => !seen.has(r.userId));
       if (rows.length === 0) break;
       for (const row of rows) {
         seen.add(row.userId);
@@ -60,7 +60,7 @@ export class MfaRecovery {
           continue;
         }
         const { ciphertext, keyId } = keys.encrypt(secret, row.userId);
-        if (await repo.rewrapTotp(row.userId, row.keyId, ciphertext, keyId, this.core.now())) rewrapped++;
+        if (await repo.factors.rewrapTotp(row.userId, row.keyId, ciphertext, keyId, this.core.now())) rewrapped++;
       }
     }
     return { rewrapped, failed };

@@ -1,6 +1,8 @@
 /**
- * The only SQL of the MFA module. Every method takes an optional transaction. Times come from the
- * injected clock (`now` parameters), never from the database's now(), so tests move time.
+ * The only SQL of the MFA module, split by table family into the parts `MfaRepository` holds
+ * (factors, challenges, devices, credentials). Every method takes an optional transaction. Times
+ * come from the injected clock (`now` parameters), never from the database's now(), so tests move
+ * time.
  *
  * The methods that spend something (a TOTP step, a backup code, an mfaToken attempt) are single
  * compare-and-set statements: on PostgreSQL two nodes racing on the same row are serialised by
@@ -59,7 +61,8 @@ const CREDENTIAL_COLUMNS = `id, user_id as "userId", credential_id as "credentia
   counter::float8 as counter, transports, name, device_type as "deviceType", backed_up as "backedUp",
   created_at as "createdAt", last_used_at as "lastUsedAt"`;
 
-export class MfaRepository {
+/** The second factors themselves: the TOTP secret, backup codes, enforcement and the summary of both. */
+export class FactorRepository {
   constructor(private readonly db: Queryable) {}
 
   // ---- TOTP ---------------------------------------------------------------------------------
@@ -183,7 +186,41 @@ export class MfaRepository {
     return (await tx.query(`delete from mfa_backup_codes where user_id = $1 returning 1 as ok`, [userId])).length;
   }
 
-  // ---- challenges (mfaToken, WebAuthn ceremonies) --------------------------------------------
+  // ---- enforcement --------------------------------------------------------------------------
+
+  /** When the user was first seen needing MFA; recorded now if never before. */
+  async requiredSince(userId: string, now: Date, tx: Queryable = this.db): Promise<Date> {
+    await tx.query(
+      `insert into mfa_enforcement (user_id, required_since) values ($1, $2) on conflict (user_id) do nothing`,
+      [userId, now],
+    );
+    const rows = await tx.query<{ requiredSince: Date }>(
+      `select required_since as "requiredSince" from mfa_enforcement where user_id = $1`,
+      [userId],
+    );
+    return rows[0]?.requiredSince ?? now;
+  }
+
+  // ---- whole status -------------------------------------------------------------------------
+
+  /** Whether a second factor is set up: a confirmed TOTP or at least one passkey. */
+  async methodsOf(
+    userId: string,
+    tx: Queryable = this.db,
+  ): Promise<{ totp: boolean; passkeys: number; backupCodes: number }> {
+    const rows = await tx.query<{ totp: boolean; passkeys: number; backupCodes: number }>(
+      `select exists (select 1 from mfa_totp where user_id = $1 and confirmed_at is not null) as totp,
+         (select count(*)::int from webauthn_credentials where user_id = $1) as passkeys,
+         (select count(*)::int from mfa_backup_codes where user_id = $1 and used_at is null) as "backupCodes"`,
+      [userId],
+    );
+    return rows[0] ?? { totp: false, passkeys: 0, backupCodes: 0 };
+  }
+}
+
+/** Login challenges (`mfaToken`) and the WebAuthn ceremonies. */
+export class ChallengeRepository {
+  constructor(private readonly db: Queryable) {}
 
   async createChallenge(
     c: {
@@ -253,8 +290,11 @@ export class MfaRepository {
   async deleteExpiredChallenges(before: Date, tx: Queryable = this.db): Promise<number> {
     return (await tx.query(`delete from mfa_challenges where expires_at < $1 returning 1 as ok`, [before])).length;
   }
+}
 
-  // ---- trusted devices ----------------------------------------------------------------------
+/** Trusted devices: the "remember this device" tokens that skip the second factor. */
+export class TrustedDeviceRepository {
+  constructor(private readonly db: Queryable) {}
 
   async createDevice(
     d: { id: string; userId: string; tokenHash: string; label: string; expiresAt: Date },
@@ -315,8 +355,11 @@ export class MfaRepository {
       )
     ).length;
   }
+}
 
-  // ---- WebAuthn credentials -----------------------------------------------------------------
+/** Passkeys: the stored WebAuthn credentials and their signature counters. */
+export class PasskeyCredentialRepository {
+  constructor(private readonly db: Queryable) {}
 
   async createCredential(c: Omit<CredentialRow, 'lastUsedAt'>, tx: Queryable = this.db): Promise<void> {
     await tx.query(
@@ -384,35 +427,19 @@ export class MfaRepository {
   async deleteCredentials(userId: string, tx: Queryable = this.db): Promise<number> {
     return (await tx.query(`delete from webauthn_credentials where user_id = $1 returning 1 as ok`, [userId])).length;
   }
+}
 
-  // ---- enforcement --------------------------------------------------------------------------
+/** The whole MFA repository, one part per table family: `repo.factors`, `repo.challenges`, ... */
+export class MfaRepository {
+  readonly factors: FactorRepository;
+  readonly challenges: ChallengeRepository;
+  readonly devices: TrustedDeviceRepository;
+  readonly credentials: PasskeyCredentialRepository;
 
-  /** When the user was first seen needing MFA; recorded now if never before. */
-  async requiredSince(userId: string, now: Date, tx: Queryable = this.db): Promise<Date> {
-    await tx.query(
-      `insert into mfa_enforcement (user_id, required_since) values ($1, $2) on conflict (user_id) do nothing`,
-      [userId, now],
-    );
-    const rows = await tx.query<{ requiredSince: Date }>(
-      `select required_since as "requiredSince" from mfa_enforcement where user_id = $1`,
-      [userId],
-    );
-    return rows[0]?.requiredSince ?? now;
-  }
-
-  // ---- whole status -------------------------------------------------------------------------
-
-  /** Whether a second factor is set up: a confirmed TOTP or at least one passkey. */
-  async methodsOf(
-    userId: string,
-    tx: Queryable = this.db,
-  ): Promise<{ totp: boolean; passkeys: number; backupCodes: number }> {
-    const rows = await tx.query<{ totp: boolean; passkeys: number; backupCodes: number }>(
-      `select exists (select 1 from mfa_totp where user_id = $1 and confirmed_at is not null) as totp,
-         (select count(*)::int from webauthn_credentials where user_id = $1) as passkeys,
-         (select count(*)::int from mfa_backup_codes where user_id = $1 and used_at is null) as "backupCodes"`,
-      [userId],
-    );
-    return rows[0] ?? { totp: false, passkeys: 0, backupCodes: 0 };
+  constructor(db: Queryable) {
+    this.factors = new FactorRepository(db);
+    this.challenges = new ChallengeRepository(db);
+    this.devices = new TrustedDeviceRepository(db);
+    this.credentials = new PasskeyCredentialRepository(db);
   }
 }

@@ -1,15 +1,16 @@
 /**
  * The shield's state and decisions, independent of Fastify (plugin.ts wires it into hooks):
- * policies per route, one store decision per request, the per-node block cache fed by Redis
- * pub/sub, and violation counting for automatic blocks.
+ * policies per route, one store decision per request, and violation counting for automatic
+ * blocks. The block list (store, per-node cache, Redis pub/sub) is blocks.ts.
  */
 import type { Kv } from '../../platform/kv/index.js';
-import { keys, type BlockInfo, type Decision } from './gcra.js';
+import { BlockList } from './blocks.js';
+import { keys, type Decision } from './gcra.js';
 import { FailoverStore, type StoreMode } from './failover.js';
 import type { ShieldMetrics } from './metrics.js';
 import { bodyKeyId, matchPolicies, needsBody, type PlannedGroup, type Policy } from './policies.js';
 import type { BlockRules } from './scripts.js';
-import { KvLimiterStore, MemoryLimiterStore, type BlockRecord, type LimiterStore } from './stores.js';
+import { KvLimiterStore, MemoryLimiterStore, type LimiterStore } from './stores.js';
 
 export interface Logger {
   info(obj: object, msg: string): void;
@@ -36,19 +37,13 @@ interface RoutePlan {
   needsBody: boolean;
 }
 
-/** Message on the blocks channel: every node updates its cache at once. */
-type BlockMessage = { op: 'block'; client: string; until: number } | { op: 'unblock'; client: string };
-
-const MAX_CACHED_BLOCKS = 100_000;
-
 export class RateLimiter {
   readonly store: LimiterStore;
   private readonly failover: FailoverStore | null;
+  /** Blocks: listed and lifted by the admin routes, cached per node to answer a blocked flood without Redis. */
+  readonly blocks: BlockList;
   private readonly routes = new Map<string, RoutePlan>();
-  /** clientKey -> block end (epoch ms): a blocked client's flood is answered without Redis. */
-  private readonly blockCache = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
-  private unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(private readonly options: RateLimiterOptions) {
     const { kv, clock, metrics } = options;
@@ -65,6 +60,7 @@ export class RateLimiter {
       this.failover = null;
       this.store = new MemoryLimiterStore({ now: clock });
     }
+    this.blocks = new BlockList({ kv, store: this.store, failover: this.failover, clock, log: options.log });
     metrics.fallbackMode.set(0);
   }
 
@@ -101,18 +97,8 @@ export class RateLimiter {
   async decide(client: string, groups: readonly PlannedGroup[]): Promise<Decision> {
     const now = this.options.clock();
     const decision = await this.store.decide(client, groups, now);
-    if (decision.outcome === 'blocked') this.cacheBlock(client, decision.block.until);
+    if (decision.outcome === 'blocked') this.blocks.remember(client, decision.block.until);
     return decision;
-  }
-
-  /** The end of a cached block for this client, or null. */
-  cachedBlock(client: string, now: number): number | null {
-    if (this.blockCache.size === 0) return null;
-    const until = this.blockCache.get(client);
-    if (until === undefined) return null;
-    if (until > now) return until;
-    this.blockCache.delete(client);
-    return null;
   }
 
   /**
@@ -128,14 +114,14 @@ export class RateLimiter {
       .violation(client, reason, this.options.clock(), rules)
       .then(async (outcome) => {
         if (outcome.kind === 'counted') return;
-        this.cacheBlock(client, outcome.block.until);
+        this.blocks.remember(client, outcome.block.until);
         if (outcome.kind === 'blocked') {
           this.options.metrics.blocksCreated.inc();
           this.options.log.warn(
             { client, blockLevel: outcome.block.level, until: new Date(outcome.block.until).toISOString(), reason },
             'client blocked after repeated violations',
           );
-          await this.publish({ op: 'block', client, until: outcome.block.until });
+          await this.blocks.announce(client, outcome.block.until);
         }
       })
       .catch((err: unknown) => this.options.log.error({ err }, 'could not record a violation'));
@@ -156,32 +142,9 @@ export class RateLimiter {
     await this.store.forget(groupKeys);
   }
 
-  async listBlocks(): Promise<BlockRecord[]> {
-    return this.store.listBlocks(this.options.clock());
-  }
-
-  async getBlock(client: string): Promise<BlockInfo | null> {
-    return this.store.getBlock(client, this.options.clock());
-  }
-
-  /** Lifts a block everywhere: the store, this node's cache, and (pub/sub) every other node's. */
-  async unblock(client: string): Promise<boolean> {
-    const had = await this.store.unblock(client);
-    const cached = this.blockCache.delete(client);
-    await this.publish({ op: 'unblock', client });
-    return had || cached;
-  }
-
   /** Subscribes to block announcements and loads current blocks into the cache. */
   async start(): Promise<void> {
-    if (this.options.kv.kind !== 'redis') return;
-    try {
-      this.unsubscribe = await this.options.kv.subscribe(keys.channel, (message) => this.onMessage(message));
-    } catch (err) {
-      // The decision script checks the shared block key anyway; the cache only saves round trips.
-      this.options.log.warn({ err }, 'could not subscribe to block announcements');
-    }
-    await this.syncBlocks();
+    await this.blocks.start();
   }
 
   /** Resolves when every violation write started so far has finished. */
@@ -191,9 +154,7 @@ export class RateLimiter {
 
   async close(): Promise<void> {
     await this.settled();
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = null;
-    if (unsubscribe) await unsubscribe().catch(() => undefined);
+    await this.blocks.stop();
     this.failover?.close();
     if (this.store instanceof MemoryLimiterStore) this.store.close();
   }
@@ -201,49 +162,6 @@ export class RateLimiter {
   private track(task: Promise<unknown>): void {
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));
-  }
-
-  private cacheBlock(client: string, until: number): void {
-    if (this.blockCache.size >= MAX_CACHED_BLOCKS && !this.blockCache.has(client)) {
-      // Oldest first (insertion order); the store still has them, the cache only saves trips.
-      const oldest = this.blockCache.keys().next();
-      if (!oldest.done) this.blockCache.delete(oldest.value);
-    }
-    this.blockCache.set(client, until);
-  }
-
-  private async syncBlocks(): Promise<void> {
-    try {
-      for (const record of await this.store.listBlocks(this.options.clock()))
-        this.cacheBlock(record.client, record.until);
-    } catch (err) {
-      this.options.log.warn({ err }, 'could not load current blocks');
-    }
-  }
-
-  private async publish(message: BlockMessage): Promise<void> {
-    if (this.options.kv.kind !== 'redis' || this.degraded) return;
-    try {
-      await this.options.kv.publish(keys.channel, JSON.stringify(message));
-    } catch (err) {
-      this.options.log.warn({ err }, 'could not announce a block change');
-    }
-  }
-
-  private onMessage(raw: string): void {
-    let message: BlockMessage;
-    try {
-      message = JSON.parse(raw) as BlockMessage;
-    } catch {
-      return;
-    }
-    if (typeof message.client !== 'string') return;
-    if (message.op === 'block' && typeof message.until === 'number') this.cacheBlock(message.client, message.until);
-    else if (message.op === 'unblock') {
-      this.blockCache.delete(message.client);
-      // A block held in this node's memory fallback must go as well.
-      if (this.failover) void this.failover.fallback.unblock(message.client);
-    }
   }
 
   private onModeChange(mode: StoreMode, reason?: Error): void {
@@ -257,14 +175,7 @@ export class RateLimiter {
     }
     metrics.fallbackMode.set(0);
     log.info({}, 'rate limiter: Redis is back, shared limiting resumed');
-    this.track(
-      (async () => {
-        await this.syncBlocks();
-        // Announce what this node learnt while cut off, so every cache has it.
-        const now = this.options.clock();
-        for (const [client, until] of this.blockCache)
-          if (until > now) await this.publish({ op: 'block', client, until });
-      })(),
-    );
+    // Reload the shared blocks and announce what this node learnt while cut off, so every cache has it.
+    this.track(this.blocks.resync());
   }
 }

@@ -257,7 +257,7 @@ export const shieldPlugin = fp(
           throw shieldErrors.denied();
         }
         const at = now();
-        const blockedUntil = limiter.cachedBlock(request.clientKey, at);
+        const blockedUntil = limiter.blocks.cached(request.clientKey, at);
         if (blockedUntil !== null) {
           metrics.blocked.inc({ reason: 'auto' });
           throw shieldErrors.clientBlocked(blockedUntil - at);

@@ -37,7 +37,7 @@ export const shieldRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async () => {
       const now = app.deps.clock.now().getTime();
-      const blocks = await app.shield.limiter.listBlocks();
+      const blocks = await app.shield.limiter.blocks.list();
       return {
         items: blocks.map((b) => ({
           client: b.client,
@@ -70,7 +70,7 @@ export const shieldRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Bad request',
           'Give an IPv4 address, an IPv6 address or an IPv6 /64',
         );
-      const lifted = await app.shield.limiter.unblock(client);
+      const lifted = await app.shield.limiter.blocks.unblock(client);
       if (!lifted) throw new AppError(404, 'NOT_FOUND', 'Not found', `No block for ${client}`);
       request.log.info({ client, actor: actorOf(request).userId }, 'block lifted by an admin');
       return reply.status(204).send(null);

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../http/request-identity.js';
 import { Problem } from '../../http/common-schemas.js';
-import { AppError } from '../../http/errors.js';
+import { AppError, httpErrors } from '../../http/errors.js';
 import { requirePermission } from '../../users/policy.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { recordEvent } from './events.js';
@@ -66,7 +66,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const actor = actorOf(request);
-      const rows = await app.tokens.sessions(actor.userId);
+      const rows = await app.tokens.sessions.list(actor.userId);
       return {
         sessions: rows.map((s) => ({
           id: s.id,
@@ -101,7 +101,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const actor = actorOf(request);
       // Someone else's session id answers exactly like an unknown one.
-      if (!(await app.tokens.revokeSession(actor.userId, request.params.id, 'user'))) {
+      if (!(await app.tokens.sessions.revoke(actor.userId, request.params.id, 'user'))) {
         throw new AppError(404, 'SESSION_NOT_FOUND', 'Not found', 'No such active session');
       }
       await recordEvent(app, request, AUDIT_ACTIONS.sessionRevoked, actor.userId, 'success', {
@@ -127,8 +127,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const actor = actorOf(request);
       const current = actor.auth?.sessionId;
-      if (!current) throw new AppError(401, 'UNAUTHORIZED', 'Unauthorized', 'Authentication is required');
-      const ended = await app.tokens.revokeOtherSessions(actor.userId, current, 'user_others');
+      if (!current) throw httpErrors.unauthorized();
+      const ended = await app.tokens.sessions.revokeOthers(actor.userId, current, 'user_others');
       await recordEvent(app, request, AUDIT_ACTIONS.sessionRevoked, actor.userId, 'success', {
         scope: 'others',
         ended,

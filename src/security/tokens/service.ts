@@ -26,8 +26,9 @@ import {
   type TokenType,
 } from './claims.js';
 import type { KeyRing, RingKey } from './keys.js';
-import { TokenRepository, type SessionRow, type Successor, type UserTokenState } from './repository.js';
+import { TokenRepository, type Successor, type UserTokenState } from './repository.js';
 import { RevocationCache } from './revocation.js';
+import { Sessions } from './sessions.js';
 import { describeUserAgent, USER_AGENT_MAX } from './user-agent.js';
 
 export type BindingMode = 'off' | 'permissive' | 'strict';
@@ -119,6 +120,8 @@ const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 export class TokenService {
   readonly repo: TokenRepository;
   readonly revocation: RevocationCache;
+  /** Listing and ending a user's sessions. */
+  readonly sessions: Sessions;
   private readonly verified: Map<string, AccessClaims> = new Map();
   private readonly userRevokedHooks: UserRevokedHook[] = [];
 
@@ -131,6 +134,7 @@ export class TokenService {
   ) {
     this.repo = new TokenRepository(db);
     this.revocation = typeof revocation === 'function' ? revocation(this.repo) : revocation;
+    this.sessions = new Sessions(this.repo, this.revocation, clock);
   }
 
   /** Called (in order) whenever every token of a user is revoked: MFA drops trusted devices, etc. */
@@ -417,7 +421,7 @@ export class TokenService {
       }
     }
     // A replay: whoever holds the successor (the real user or the thief) loses it too.
-    await this.revokeSession(null, row.sessionId, 'refresh_reuse');
+    await this.sessions.revoke(null, row.sessionId, 'refresh_reuse');
     throw new TokenError('refresh_reused', row.userId, row.sessionId);
   }
 
@@ -432,20 +436,6 @@ export class TokenService {
     });
     await this.revocation.announce({ t: 'jti', id: claims.jti, exp: claims.exp * 1000 });
     await this.revocation.announce({ t: 'session', id: claims.sid });
-  }
-
-  /** Ends one session (of `userId`, or of anyone when null); false when there was none to end. */
-  async revokeSession(userId: string | null, sessionId: string, reason: string): Promise<boolean> {
-    const ended = await this.repo.revokeSession(userId, sessionId, reason, this.now());
-    if (ended) await this.revocation.announce({ t: 'session', id: sessionId });
-    return ended;
-  }
-
-  /** Ends every session of a user but `keepSessionId`; returns how many ended. */
-  async revokeOtherSessions(userId: string, keepSessionId: string, reason: string): Promise<number> {
-    const ended = await this.repo.revokeOtherSessions(userId, keepSessionId, reason, this.now());
-    for (const id of ended) await this.revocation.announce({ t: 'session', id });
-    return ended.length;
   }
 
   /** Every token and session of a user, on every node: bumps the token version. */
@@ -463,10 +453,6 @@ export class TokenService {
   /** Roles or status of a user changed: every node rereads them. */
   async userChanged(userId: string): Promise<void> {
     await this.revocation.announce({ t: 'user', id: userId });
-  }
-
-  async sessions(userId: string): Promise<SessionRow[]> {
-    return this.repo.listSessions(userId, this.now());
   }
 
   async purgeExpired() {
