@@ -1,8 +1,8 @@
 /**
  * The plugin graph decides the order, not a list in app.ts: shuffling the feature plugins cannot
  * change which login gates run, nor in which order, nor what a sign-in answers. Before, the gates
- * ran in plugin-registration order and a dependency looked up with hasDecorator() silently
- * switched a check off when its plugin came later.
+ * ran in plugin-registration order and a dependency looked up at run time ("is it registered
+ * yet?") silently switched a check off when its plugin came later.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';

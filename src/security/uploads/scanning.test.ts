@@ -149,12 +149,10 @@ describe.skipIf(!TEST_CLAMAV_URL)(
       const events = await auditActions(t, media.id);
       expect(events.map((e) => e.action)).toContain('media.scan.infected');
       // The owner and the admin are told by mail (through the mail module's outbox).
-      if (t.app.hasDecorator('mail')) {
-        const mails = await t.deps.db.query<{ to_address: string }>(
-          `select to_address from mail_outbox where template = 'upload_infected'`,
-        );
-        expect(mails.map((m) => m.to_address).sort()).toEqual([owner.email, admin.email].sort());
-      }
+      const mails = await t.deps.db.query<{ to_address: string }>(
+        `select to_address from mail_outbox where template = 'upload_infected'`,
+      );
+      expect(mails.map((m) => m.to_address).sort()).toEqual([owner.email, admin.email].sort());
       // Quarantine admin: listed, not releasable by its owner, deletable by an admin with a reason.
       const list = await t.app.inject({ method: 'GET', url: '/api/admin/quarantine', headers: admin.auth });
       expect(list.json().items.map((i: { id: string }) => i.id)).toContain(media.id);
