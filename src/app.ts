@@ -131,7 +131,7 @@ export const FEATURE_PLUGINS = [
   accountsPlugin,
   mfaPlugin,
   authRoutesPlugin,
-  routesPlugin('token-routes', ['tokens', 'authenticate', 'audit'], tokenRoutes),
+  routesPlugin('token-routes', ['users', 'tokens', 'authenticate', 'audit'], tokenRoutes),
   routesPlugin('user-admin-routes', ['users', 'authenticate'], adminUserRoutes),
   routesPlugin('shield-routes', ['shield', 'authenticate'], shieldRoutes),
   contentPlugin,

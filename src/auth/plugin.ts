@@ -40,5 +40,5 @@ export const authPlugin = fp(
  */
 export const authRoutesPlugin = fp(async (app: FastifyInstance) => app.register(authRoutes), {
   name: 'auth-routes',
-  dependencies: ['auth', 'accounts'],
+  dependencies: ['deps', 'users', 'tokens', 'authenticate', 'audit', 'auth', 'accounts'],
 });

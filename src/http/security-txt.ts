@@ -46,5 +46,5 @@ export const securityTxtPlugin = fp(
       );
     }
   },
-  { name: 'security-txt', dependencies: ['deps'] },
+  { name: 'security-txt', dependencies: ['deps', 'shield'] },
 );

@@ -4,6 +4,8 @@
  * ran in plugin-registration order and a dependency looked up at run time ("is it registered
  * yet?") silently switched a check off when its plugin came later.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +66,92 @@ describe('orderByDependencies', () => {
     expect(graph).toMatch(/^shield -> .*tokens/m);
     expect(graph).toMatch(/^authenticate -> .*shield/m);
     expect(graph).toMatch(/^mfa -> .*accounts/m);
+  });
+});
+
+/** Which plugin decorates the app with what. */
+const DECORATED_BY: Record<string, string> = {
+  users: 'users',
+  audit: 'audit',
+  mail: 'mail',
+  tokens: 'tokens',
+  shield: 'shield',
+  authenticate: 'authenticate',
+  requireRecentAuth: 'authenticate',
+  setAuthCookies: 'authenticate',
+  assertCsrf: 'authenticate',
+  auth: 'auth',
+  accounts: 'accounts',
+  mfa: 'mfa',
+  passkeys: 'mfa',
+  content: 'content',
+  uploads: 'uploads',
+};
+
+const folder = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f));
+
+/** Where each feature plugin's code lives: the plugin, its services and the routes it registers. */
+const SOURCES: Record<string, string[]> = {
+  users: ['src/users/plugin.ts', 'src/users/service.ts'],
+  audit: ['src/security/audit/plugin.ts', 'src/security/audit/hook.ts', 'src/security/audit/service.ts'],
+  mail: ['src/platform/mail/plugin.ts'],
+  tokens: ['src/security/tokens/plugin.ts'],
+  shield: folder('src/security/shield').filter((f) => !f.endsWith('routes.ts')),
+  health: ['src/http/health.ts'],
+  'security-txt': ['src/http/security-txt.ts'],
+  authenticate: [
+    'src/security/tokens/authenticate.ts',
+    'src/security/tokens/cookies.ts',
+    'src/security/tokens/events.ts',
+  ],
+  auth: ['src/auth/plugin.ts', 'src/auth/service.ts', 'src/auth/gates.ts'],
+  'audit-routes': ['src/security/audit/routes.ts', 'src/security/audit/dashboard.ts'],
+  accounts: folder('src/security/accounts'),
+  mfa: folder('src/security/mfa'),
+  'auth-routes': ['src/auth/routes.ts', 'src/auth/login.ts', 'src/auth/events.ts'],
+  'token-routes': ['src/security/tokens/routes.ts', 'src/security/tokens/events.ts'],
+  'user-admin-routes': ['src/users/routes.ts'],
+  'shield-routes': ['src/security/shield/routes.ts'],
+  content: folder('src/content'),
+  uploads: folder('src/security/uploads'),
+};
+
+describe('declared dependencies', () => {
+  it('every decoration that the code of a plugin uses belongs to a plugin it declares', () => {
+    const missing: string[] = [];
+    for (const plugin of FEATURE_PLUGINS) {
+      const { name, dependencies } = pluginMeta(plugin);
+      const files = SOURCES[name];
+      expect(files, `SOURCES lists the files of "${name}"`).toBeDefined();
+      for (const file of files ?? []) {
+        // Code only: comments may name what other modules do.
+        const text = readFileSync(file, 'utf8')
+          .replace(/\/\*[\s\S]*?\*\//g, '')
+          .replace(/(^|\s)\/\/[^\n]*/g, '$1');
+        for (const m of text.matchAll(/\bapp\.(\w+)/g)) {
+          const owner = DECORATED_BY[m[1] as string];
+          if (owner && owner !== name && !dependencies.includes(owner))
+            missing.push(`${name} uses app.${m[1]} (${file})`);
+        }
+      }
+    }
+    expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it('every plugin that registers routes comes after the shield (its body-keyed limits attach to routes registered after it)', () => {
+    const byName = new Map(FEATURE_PLUGINS.map((p) => [pluginMeta(p).name, pluginMeta(p).dependencies]));
+    const reaches = (name: string, target: string, seen = new Set<string>()): boolean => {
+      if (name === target) return true;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      return (byName.get(name) ?? []).some((d) => reaches(d, target, seen));
+    };
+    const withoutRoutes = new Set(['users', 'audit', 'mail', 'tokens', 'shield']);
+    const notAfterShield = [...byName.keys()].filter((n) => !withoutRoutes.has(n) && !reaches(n, 'shield'));
+    expect(notAfterShield).toEqual([]);
   });
 });
 

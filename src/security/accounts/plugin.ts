@@ -74,5 +74,5 @@ export const accountsPlugin = fp(
     app.addHook('onClose', async () => background.flush());
     await app.register(accountRoutes);
   },
-  { name: 'accounts', dependencies: ['deps', 'users', 'mail', 'audit', 'auth', 'tokens', 'shield'] },
+  { name: 'accounts', dependencies: ['deps', 'users', 'mail', 'audit', 'auth', 'tokens', 'authenticate', 'shield'] },
 );

@@ -137,5 +137,5 @@ export const uploadsPlugin = fp(
       await store.close();
     });
   },
-  { name: 'uploads', dependencies: ['deps', 'mail', 'auth', 'audit', 'content'] },
+  { name: 'uploads', dependencies: ['deps', 'mail', 'authenticate', 'audit', 'content'] },
 );
