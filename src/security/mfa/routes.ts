@@ -10,8 +10,9 @@ import { Type } from 'typebox';
 import { actorOf, clientFingerprintOf } from '../../http/request-identity.js';
 import { LoginResponse } from '../../auth/schema.js';
 import { IdParams, Problem } from '../../http/common-schemas.js';
-import { AppError, httpErrors } from '../../http/errors.js';
+import { httpErrors } from '../../http/errors.js';
 import { requirePermission } from '../../users/policy.js';
+import { mfaErrors } from './errors.js';
 import type { FactorInput } from './core.js';
 import {
   BackupCodesResponse,
@@ -405,8 +406,8 @@ export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ctx,
       );
       const user = await app.users.repo.get(userId);
-      if (!user || user.disabled)
-        throw new AppError(401, 'PASSKEY_INVALID', 'Unauthorized', 'The passkey response could not be verified');
+      // A disabled account gets the same answer as a bad passkey.
+      if (!user || user.disabled) throw mfaErrors.passkeyInvalid();
       return app.auth.completeLogin(request, userId, { amr });
     },
   );
