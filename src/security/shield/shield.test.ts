@@ -139,6 +139,24 @@ describe('headers and 429', () => {
     const forged = await send(ip, 'GET', '/api/portfolios', { headers: { authorization: 'Bearer abc.def.ghi' } });
     expect(String(forged.headers['ratelimit'])).toContain('"portfolios-minute";r=1');
   });
+
+  it('a per-user bucket follows the user however the token is written: a new address and another spelling of the scheme start no fresh bucket', async () => {
+    // The shield reads the token with the same parser as authentication (src/http/request-identity.ts):
+    // a scheme the authenticator accepts but the shield did not would make the caller anonymous
+    // to the shield, keyed by an address the attacker can change, while still signed in.
+    const carol = await createUser(t.app);
+    for (let i = 0; i < 3; i++)
+      expect((await send('203.0.113.40', 'GET', '/api/portfolios', { headers: carol.auth })).statusCode).toBe(200);
+    for (const [ip, scheme] of [
+      ['203.0.113.41', 'bearer'],
+      ['203.0.113.42', 'BEARER'],
+    ] as const) {
+      const res = await send(ip, 'GET', '/api/portfolios', {
+        headers: { authorization: `${scheme} ${carol.accessToken}` },
+      });
+      expectProblem(res, 429, 'RATE_LIMITED');
+    }
+  });
 });
 
 describe('automatic blocking and the admin API', () => {
