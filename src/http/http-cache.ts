@@ -190,31 +190,43 @@ export function keepPrivate(request: FastifyRequest, reply: FastifyReply): void 
   if (!strict) void reply.header('cache-control', PRIVATE_NO_STORE);
 }
 
-/** Compresses a large JSON body as negotiated; anything else goes out as it is. */
-export async function compressJson(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+/**
+ * The coding to compress a large JSON body in, as negotiated (and the headers that say so); null
+ * when the body goes out as it is. Decided without awaiting anything: most answers are small.
+ */
+function compressionOf(request: FastifyRequest, reply: FastifyReply, payload: unknown): Coding | null {
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return null;
   const status = reply.statusCode;
-  if (status < 200 || status === 204 || status === 206 || status === 304) return payload;
-  if (reply.hasHeader('content-encoding') || reply.hasHeader('etag') || reply.hasHeader('set-cookie')) return payload;
-  if (!/\bjson\b/i.test(headerText(reply.getHeader('content-type')))) return payload;
-  if (Buffer.byteLength(payload) < COMPRESS_MIN_BYTES) return payload;
+  if (status < 200 || status === 204 || status === 206 || status === 304) return null;
+  if (reply.hasHeader('content-encoding') || reply.hasHeader('etag') || reply.hasHeader('set-cookie')) return null;
+  if (Buffer.byteLength(payload) < COMPRESS_MIN_BYTES) return null;
+  if (!/\bjson\b/i.test(headerText(reply.getHeader('content-type')))) return null;
   addVary(reply, 'Accept-Encoding');
   const coding = negotiateEncoding(request.headers['accept-encoding']);
-  if (coding === 'identity') return payload;
+  if (coding === 'identity') return null;
   void reply.header('content-encoding', coding);
   reply.removeHeader('content-length');
-  return encode(payload, coding);
+  return coding;
 }
 
 /**
  * The app-wide part: the private rule and compression, on every answer. Registered once in
- * src/app.ts; the public routes call `sendCacheable` themselves.
+ * src/app.ts; the public routes call `sendCacheable` themselves. Callback style: no promise per
+ * answer on the path every request takes, only for the bodies that are compressed.
  */
 export const httpCachePlugin = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       keepPrivate(request, reply);
-      return compressJson(request, reply, payload);
+      const coding = compressionOf(request, reply, payload);
+      if (coding === null) {
+        done(null, payload);
+        return;
+      }
+      encode(payload as string | Buffer, coding).then(
+        (body) => done(null, body),
+        (err: unknown) => done(err as Error),
+      );
     });
   },
   { name: 'http-cache' },
