@@ -68,6 +68,7 @@ export async function signIn(
       amr: ['pwd', ...(gate.amr ?? [])],
       restriction: gate.restriction,
       extra: gate.extra,
+      user,
     });
     settled = true;
     await accounts.onLoginSuccess(email, attempt).catch((err: unknown) => {

@@ -31,6 +31,8 @@ export interface CompleteLoginOptions {
   authTime?: number;
   restriction?: Restriction | undefined;
   extra?: Record<string, unknown> | undefined;
+  /** The account's row when the caller has just read it (password login): not read again. */
+  user?: Pick<UserRow, 'mustChangePassword'> | undefined;
 }
 
 /** The 200 body of a completed sign-in (login, MFA verify, passkey sign-in). */
@@ -128,7 +130,8 @@ export class AuthService {
     // This is the one place that decides it. A gate's restriction (MFA enrollment past its
     // deadline) comes first; the body still says that a password change is due.
     let { restriction, extra } = options;
-    if ((await this.users.repo.get(userId))?.mustChangePassword) {
+    const user = options.user ?? (await this.users.repo.get(userId));
+    if (user?.mustChangePassword) {
       restriction ??= 'password_change';
       extra = { ...extra, passwordChangeRequired: true };
     }
