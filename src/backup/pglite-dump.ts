@@ -16,15 +16,11 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { Readable } from 'node:stream';
 import { backupErrors, messageOf } from './errors.js';
-import { dataTables as catalogTables, queryOf } from './repository.js';
+import { dataTables as catalogTables, queryOf, quoteIdent } from './repository.js';
 
 const BATCH_ROWS = 500;
 
 type Q = Pick<PGlite, 'query' | 'exec'>;
-
-function ident(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
 
 function literal(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
@@ -69,10 +65,10 @@ async function dataTables(q: Q): Promise<TableInfo[]> {
 
 /** SQL whose rows are the INSERT statements for one table. */
 function insertsQuery(t: TableInfo): string {
-  const rel = `${ident(t.schema)}.${ident(t.name)}`;
+  const rel = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
   if (t.columns.length === 0) return `select ${literal(`INSERT INTO ${rel} DEFAULT VALUES;`)} as s from only ${rel}`;
-  const head = `INSERT INTO ${rel} (${t.columns.map(ident).join(', ')}) ${t.identityAlways ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES (`;
-  const values = t.columns.map((c) => `quote_nullable(r.${ident(c)})`).join(` || ', ' || `);
+  const head = `INSERT INTO ${rel} (${t.columns.map(quoteIdent).join(', ')}) ${t.identityAlways ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES (`;
+  const values = t.columns.map((c) => `quote_nullable(r.${quoteIdent(c)})`).join(` || ', ' || `);
   return `select ${literal(head)} || ${values} || ');' as s from only ${rel} r`;
 }
 

@@ -16,19 +16,21 @@ export const queryOf =
   async (sql) =>
     (await (client as pg.Client).query(sql)).rows as Record<string, unknown>[];
 
-/** Schemas that are the application's (not PostgreSQL's own). */
-const NOT_SYSTEM = `not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg\\_%'`;
+/** The condition "this schema is the application's, not PostgreSQL's own", on a schema-name column. */
+function userSchema(column: string): string {
+  return `${column} not in ('pg_catalog', 'information_schema', 'pg_toast') and ${column} not like 'pg\\_%'`;
+}
 
-export const USER_SCHEMAS = `
+const USER_SCHEMAS = `
   select nspname as name from pg_namespace
-   where nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and nspname not like 'pg\\_%'
+   where ${userSchema('nspname')}
    order by 1`;
 
 const USER_TABLES = `
   select n.nspname as schema, c.relname as name
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
    where c.relkind in ('r', 'p')
-     and n.nspname ${NOT_SYSTEM}
+     and ${userSchema('n.nspname')}
    order by 1, 2`;
 
 /** Session settings that make a row's text form the same wherever the checksum is computed. */
@@ -40,7 +42,8 @@ const STABLE_TEXT = [
   `set local bytea_output = 'hex'`,
 ];
 
-function quoteIdent(s: string): string {
+/** A quoted SQL identifier. */
+export function quoteIdent(s: string): string {
   return `"${s.replace(/"/g, '""')}"`;
 }
 
@@ -101,7 +104,7 @@ export async function schemaInventory(query: Query): Promise<{ name: string; tab
   return (await query(
     `select n.nspname as name, count(c.oid)::int as tables, coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint::text as rows
        from pg_namespace n left join pg_class c on c.relnamespace = n.oid and c.relkind in ('r', 'p')
-      where n.nspname ${NOT_SYSTEM}
+      where ${userSchema('n.nspname')}
       group by 1 order by 1`,
   )) as { name: string; tables: number; rows: string }[];
 }
@@ -131,7 +134,7 @@ export async function dataTables(
         join pg_namespace n on n.oid = c.relnamespace
         left join pg_attribute a on a.attrelid = c.oid
        where c.relkind = 'r'
-         and n.nspname ${NOT_SYSTEM}
+         and ${userSchema('n.nspname')}
          and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
        group by n.nspname, c.relname
        order by 1, 2`)) as { schema: string; name: string; columns: string[] | null; identity_always: boolean }[];
