@@ -27,11 +27,8 @@ import { storageSchema } from './sections/storage.js';
 import { uploadSchema } from './sections/uploads.js';
 
 export * from './parsers.js';
-export { trustProxy, type TrustProxy } from './sections/http.js';
-export { policyNames } from './sections/shield.js';
+export type { TrustProxy } from './sections/http.js';
 export type { BindingPart } from './sections/auth.js';
-export { mailFrom } from './sections/mail.js';
-export { durationList } from './sections/accounts.js';
 
 /** The sections in documentation order (each variable belongs to exactly one; a test checks it). */
 export const sections: readonly SchemaSection[] = [

@@ -75,7 +75,7 @@ export function checkKey(key: string): string {
 
 export { DirBlobStore } from './dir.js';
 export type { S3BlobStoreOptions } from './s3.js';
-export { s3OptionsFrom, type S3Config } from './options.js';
+export { s3OptionsFrom } from './options.js';
 
 /**
  * The S3 store, loaded on first use: the AWS SDK is large (about 20 MB of memory), and most

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../http/errors.js';
 import type { Queryable } from '../../platform/db/index.js';
+import type { MfaMethod } from '../mfa/core.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { BackgroundTasks } from './background.js';
 import { Lockout, LockoutError, type FailureResult } from './lockout.js';
@@ -61,9 +62,9 @@ export interface LoginAttemptOptions {
  */
 export interface SecondFactor {
   trustedDeviceOf(userId: string, request: FastifyRequest): Promise<string | null>;
-  loginMethods(userId: string): Promise<string[]>;
+  loginMethods(userId: string): Promise<MfaMethod[]>;
   /** A login challenge for these methods: the client completes it at /api/auth/mfa/verify. */
-  challenge(userId: string, request: FastifyRequest, methods: string[]): Promise<{ mfaToken: string }>;
+  challenge(userId: string, request: FastifyRequest, methods: MfaMethod[]): Promise<{ mfaToken: string }>;
 }
 
 export class AccountSecurity {

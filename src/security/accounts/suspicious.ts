@@ -34,6 +34,7 @@ import {
   type RiskSignal,
 } from './risk.js';
 import { LoginHistoryRepository } from './repository.js';
+import type { MfaMethod } from '../mfa/core.js';
 import type { AccountSecurity } from './service.js';
 
 /** How long a "was this you?" link works. */
@@ -120,7 +121,7 @@ export class SuspiciousLogins {
       const signals = await this.signals(user.id, request, await this.streakOf(user.email));
       const assessment = assessRisk(signals);
       const secondFactor = this.accounts.secondFactor;
-      let methods: string[] = [];
+      let methods: MfaMethod[] = [];
       if (assessment.level === 'high' && secondFactor) methods = await secondFactor.loginMethods(user.id);
       const decision: Decision = { ...assessment, action: actionFor(assessment.level, methods.length > 0) };
       this.decided.set(request, decision);

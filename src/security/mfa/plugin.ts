@@ -177,12 +177,7 @@ export const mfaPlugin = fp(
       },
       loginMethods: (userId) => mfa.loginMethods(userId),
       challenge: (userId, request, methods) =>
-        mfa.createLoginChallenge(
-          userId,
-          bindingOf(request),
-          app.audit.contextOf(request),
-          methods as Parameters<typeof mfa.createLoginChallenge>[3],
-        ),
+        mfa.createLoginChallenge(userId, bindingOf(request), app.audit.contextOf(request), methods),
     });
 
     await app.register(mfaRoutes);

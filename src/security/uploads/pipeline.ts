@@ -24,6 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileTypeFromFile } from 'file-type';
 import { AppError } from '../../http/errors.js';
 import type { ScanResult } from '../../platform/clamd/index.js';
+import { isUuid } from '../../platform/ids.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { RequestContext } from '../audit/event.js';
 import { uploadErrors } from './errors.js';
@@ -267,7 +268,7 @@ export class UploadPipeline {
       await this.o.audit.record(
         {
           action: AUDIT_ACTIONS.mediaRejected,
-          actor: /^[0-9a-f-]{36}$/i.test(actor) ? actor : 'system',
+          actor: isUuid(actor) ? actor : 'system',
           outcome: 'failure',
           target: { type: 'media', id },
           ...context,
