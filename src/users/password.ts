@@ -1,6 +1,7 @@
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { AppError } from '../http/errors.js';
+import { lazyModule } from '../platform/lazy.js';
 
 /**
  * argon2id with the OWASP Password Storage Cheat Sheet's first recommended setting:
@@ -28,7 +29,9 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 }
 
 export function needsRehash(passwordHash: string): boolean {
-  return !passwordHash.startsWith(`$argon2id$v=19$m=${ARGON2_OPTIONS.memoryCost},t=${ARGON2_OPTIONS.timeCost},p=${ARGON2_OPTIONS.parallelism}$`);
+  return !passwordHash.startsWith(
+    `$argon2id$v=19$m=${ARGON2_OPTIONS.memoryCost},t=${ARGON2_OPTIONS.timeCost},p=${ARGON2_OPTIONS.parallelism}$`,
+  );
 }
 
 /**
@@ -45,22 +48,18 @@ export function dummyPasswordHash(): Promise<string> {
  * The dictionaries are ~50 MB in memory, so they load on the first password check, not at
  * import: CLI commands and processes that never set a password do not pay for them.
  */
-let zxcvbn: Promise<ZxcvbnFactory> | undefined;
-function estimator(): Promise<ZxcvbnFactory> {
-  zxcvbn ??= (async () => {
-    const [{ ZxcvbnFactory }, common, en] = await Promise.all([
-      import('@zxcvbn-ts/core'),
-      import('@zxcvbn-ts/language-common'),
-      import('@zxcvbn-ts/language-en'),
-    ]);
-    return new ZxcvbnFactory({
-      dictionary: { ...common.dictionary, ...en.dictionary },
-      graphs: common.adjacencyGraphs,
-      translations: en.translations,
-    });
-  })();
-  return zxcvbn;
-}
+const estimator = lazyModule(async (): Promise<ZxcvbnFactory> => {
+  const [{ ZxcvbnFactory }, common, en] = await Promise.all([
+    import('@zxcvbn-ts/core'),
+    import('@zxcvbn-ts/language-common'),
+    import('@zxcvbn-ts/language-en'),
+  ]);
+  return new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...en.dictionary },
+    graphs: common.adjacencyGraphs,
+    translations: en.translations,
+  });
+});
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;

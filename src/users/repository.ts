@@ -20,7 +20,10 @@ export interface UserAuthRow {
   /** Raised by a "revoke every token": access tokens carrying an older one are refused. */
   tokenVersion: number;
   roles: string[];
+  /** Permissions of the user's roles that are not limited to languages. */
   permissions: string[];
+  /** Permissions held only through roles limited to languages (a translator), one entry per role and permission. */
+  languagePermissions: { permission: string; languages: string[] }[];
 }
 
 const USER_COLUMNS = `u.id, u.email, u.name, u.password_hash as "passwordHash",
@@ -56,7 +59,13 @@ export class UsersRepository {
       `select u.id, u.disabled, u.token_version as "tokenVersion",
          coalesce((select array_agg(ur.role) from user_roles ur where ur.user_id = u.id), '{}') as roles,
          coalesce((select array_agg(distinct rp.permission) from user_roles ur
-                   join role_permissions rp on rp.role = ur.role where ur.user_id = u.id), '{}') as permissions
+                   join roles r on r.name = ur.role and r.languages is null
+                   join role_permissions rp on rp.role = ur.role where ur.user_id = u.id), '{}') as permissions,
+         coalesce((select jsonb_agg(jsonb_build_object('permission', rp.permission, 'languages', to_jsonb(r.languages)))
+                   from user_roles ur
+                   join roles r on r.name = ur.role and r.languages is not null
+                   join role_permissions rp on rp.role = ur.role where ur.user_id = u.id), '[]'::jsonb)
+           as "languagePermissions"
        from users u where u.id = $1`,
       [id],
     );
@@ -104,8 +113,13 @@ export class UsersRepository {
   }
 
   async setRole(id: string, role: string, tx: Queryable = this.db): Promise<void> {
+    await this.setRoles(id, [role], tx);
+  }
+
+  /** Replaces every role of the user (the names were checked against the role table). */
+  async setRoles(id: string, roles: readonly string[], tx: Queryable = this.db): Promise<void> {
     await tx.query(`delete from user_roles where user_id = $1`, [id]);
-    await tx.query(`insert into user_roles (user_id, role) values ($1, $2)`, [id, role]);
+    await tx.query(`insert into user_roles (user_id, role) select $1, unnest($2::text[])`, [id, [...roles]]);
   }
 
   /** Kills every token issued before: returns the new version. */
@@ -176,6 +190,149 @@ export class UsersRepository {
 
   async count(tx: Queryable = this.db): Promise<number> {
     const rows = await tx.query<{ n: number }>(`select count(*)::int as n from users`);
+    return rows[0]?.n ?? 0;
+  }
+}
+
+export interface PermissionRow {
+  name: string;
+  description: string;
+}
+
+export interface RoleRow {
+  name: string;
+  description: string;
+  builtIn: boolean;
+  permissions: string[];
+  /** null: not limited; otherwise the only languages whose translations the role may change. */
+  languages: string[] | null;
+  /** Accounts holding the role. */
+  userCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const ROLE_COLUMNS = `r.name, r.description, r.built_in as "builtIn", r.languages,
+  coalesce((select array_agg(rp.permission order by rp.permission) from role_permissions rp where rp.role = r.name), '{}')
+    as permissions,
+  (select count(*)::int from user_roles ur where ur.role = r.name) as "userCount",
+  r.created_at as "createdAt", r.updated_at as "updatedAt"`;
+
+/** The role table, its permissions and who holds each role (docs/ROLES.md). */
+export class RolesRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /**
+   * Serializes every change of roles, role assignments and account status: the "last account
+   * holding user:manage" check then sees a state no concurrent change can falsify before commit.
+   */
+  async lock(tx: Queryable): Promise<void> {
+    await tx.query(`select pg_advisory_xact_lock(hashtext('portfolio-backend:roles'))`);
+  }
+
+  async permissions(tx: Queryable = this.db): Promise<PermissionRow[]> {
+    return tx.query<PermissionRow>(`select name, description from permissions order by name`);
+  }
+
+  /** The names among `names` that are permissions of the catalogue. */
+  async knownPermissions(names: readonly string[], tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ name: string }>(`select name from permissions where name = any($1::text[])`, [
+      [...names],
+    ]);
+    return rows.map((r) => r.name);
+  }
+
+  /** The names among `names` that are roles (compared byte for byte: role names are lower-case slugs). */
+  async existing(names: readonly string[], tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ name: string }>(`select name from roles where name = any($1::text[])`, [[...names]]);
+    return rows.map((r) => r.name);
+  }
+
+  async list(tx: Queryable = this.db): Promise<RoleRow[]> {
+    return tx.query<RoleRow>(`select ${ROLE_COLUMNS} from roles r order by r.built_in desc, r.name`);
+  }
+
+  async get(
+    name: string,
+    tx: Queryable = this.db,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<RoleRow | undefined> {
+    if (options.forUpdate) await tx.query(`select 1 from roles where name = $1 for update`, [name]);
+    const rows = await tx.query<RoleRow>(`select ${ROLE_COLUMNS} from roles r where r.name = $1`, [name]);
+    return rows[0];
+  }
+
+  /** Many roles at once, for the escalation check of an assignment. */
+  async getMany(names: readonly string[], tx: Queryable = this.db): Promise<RoleRow[]> {
+    return tx.query<RoleRow>(`select ${ROLE_COLUMNS} from roles r where r.name = any($1::text[])`, [[...names]]);
+  }
+
+  async create(
+    role: { name: string; description: string; permissions: readonly string[]; languages: readonly string[] | null },
+    tx: Queryable = this.db,
+  ): Promise<void> {
+    await tx.query(`insert into roles (name, description, built_in, languages) values ($1, $2, false, $3)`, [
+      role.name,
+      role.description,
+      role.languages ? [...role.languages] : null,
+    ]);
+    await this.setPermissions(role.name, role.permissions, tx);
+  }
+
+  async update(
+    name: string,
+    patch: { description?: string | undefined; languages?: readonly string[] | null | undefined },
+    tx: Queryable = this.db,
+  ): Promise<void> {
+    await tx.query(
+      `update roles set description = coalesce($2, description),
+         languages = case when $3::boolean then $4::text[] else languages end,
+         updated_at = now()
+       where name = $1`,
+      [name, patch.description ?? null, patch.languages !== undefined, patch.languages ? [...patch.languages] : null],
+    );
+  }
+
+  async setPermissions(name: string, permissions: readonly string[], tx: Queryable = this.db): Promise<void> {
+    await tx.query(`delete from role_permissions where role = $1`, [name]);
+    await tx.query(`insert into role_permissions (role, permission) select $1, unnest($2::text[])`, [
+      name,
+      [...permissions],
+    ]);
+  }
+
+  async delete(name: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query(`delete from roles where name = $1`, [name]);
+  }
+
+  /** Ids of the accounts holding the role. */
+  async holders(name: string, tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(
+      `select user_id as id from user_roles where role = $1 order by user_id`,
+      [name],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Every holder of `from` holds `to` instead (those already holding `to` simply lose `from`). */
+  async reassign(from: string, to: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query(
+      `insert into user_roles (user_id, role) select user_id, $2 from user_roles where role = $1 on conflict do nothing`,
+      [from, to],
+    );
+    await tx.query(`delete from user_roles where role = $1`, [from]);
+  }
+
+  /** Enabled accounts holding `permission` through a role not limited to languages. */
+  async countHolders(permission: string, tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ n: number }>(
+      `select count(distinct u.id)::int as n from users u
+         join user_roles ur on ur.user_id = u.id
+         join roles r on r.name = ur.role and r.languages is null
+         join role_permissions rp on rp.role = ur.role and rp.permission = $1
+       where not u.disabled`,
+      [permission],
+    );
     return rows[0]?.n ?? 0;
   }
 }

@@ -2,14 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../http/request-identity.js';
 import { IdParams, PageQuery, pageOf, Problem } from '../http/common-schemas.js';
 import { cursorAfter, keysetPage } from '../http/cursor.js';
-import { AppError } from '../http/errors.js';
-import { requirePermission } from './policy.js';
+import { AppError, httpErrors } from '../http/errors.js';
+import { AUDIT_ACTIONS } from '../security/audit/actions.js';
+import { requirePermission, validateRoleNames } from './policy.js';
+import { adminRoleRoutes } from './roles-routes.js';
 import { AdminUser, CreateUserBody, UpdateUserBody } from './schema.js';
 import { toPublicUser } from './service.js';
 
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem };
 
-/** Admin user management; every route needs the user:manage permission. */
+/** Admin user and role management; every route needs the user:manage permission. */
 export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate);
   app.addHook('preHandler', async (request) => requirePermission(actorOf(request), 'user:manage'));
@@ -48,14 +50,19 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     // The admin chose (and knows) the password: the user must replace it at first sign-in
     // (docs/ACCOUNT_SECURITY.md), unless the admin explicitly says otherwise.
-    async (request, reply) =>
-      reply
-        .status(201)
-        .send(
-          toPublicUser(
-            await app.users.create({ ...request.body, mustChangePassword: request.body.mustChangePassword ?? true }),
-          ),
-        ),
+    async (request, reply) => {
+      const { role, roles, ...rest } = request.body;
+      if (role !== undefined && roles !== undefined) throw httpErrors.validation('Send either role or roles');
+      const granted = roles ?? (role !== undefined ? [role] : ['user']);
+      // No escalation: only roles whose every permission the admin holds.
+      await validateRoleNames(granted, app.deps.db, actorOf(request));
+      const user = await app.users.create({
+        ...rest,
+        roles: granted,
+        mustChangePassword: request.body.mustChangePassword ?? true,
+      });
+      return reply.status(201).send(toPublicUser(user));
+    },
   );
 
   app.get(
@@ -79,16 +86,20 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: [{ bearerAuth: [] }],
         params: IdParams,
         body: UpdateUserBody,
+        description:
+          'Needs a recent sign-in. `roles` replaces every role of the account; its existing tokens carry the new permissions at once, on every node. 400 UNKNOWN_ROLE, DUPLICATE_ROLE; 403 ROLE_ESCALATION (a role granted or taken away has a permission you do not hold); 409 CANNOT_CHANGE_OWN_ACCESS, LAST_USER_MANAGER.',
         response: { 200: AdminUser, ...errors },
       },
     },
     async (request) => {
       const actor = actorOf(request);
+      const { body } = request;
+      if (body.role !== undefined && body.roles !== undefined) throw httpErrors.validation('Send either role or roles');
       // An admin cannot disable or demote themselves: the last admin would lock everyone out.
-      if (
-        request.params.id === actor.userId &&
-        (request.body.disabled === true || (request.body.role && request.body.role !== 'admin'))
-      ) {
+      // (Whoever changes them, the last enabled holder of user:manage keeps it: LAST_USER_MANAGER.)
+      const self = request.params.id === actor.userId;
+      const dropsOwnRole = body.roles !== undefined && actor.roles.some((r) => !body.roles?.includes(r));
+      if (self && (body.disabled === true || (body.role && body.role !== 'admin') || dropsOwnRole)) {
         throw new AppError(
           409,
           'CANNOT_CHANGE_OWN_ACCESS',
@@ -96,7 +107,29 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'You cannot disable or demote your own account',
         );
       }
-      return toPublicUser(await app.users.update(request.params.id, request.body));
+      const user = await app.users.update(request.params.id, body, {
+        actor,
+        // Audited in the change's own transaction; the request hook logs the request as well.
+        record: async (change, tx) =>
+          app.audit.record(
+            {
+              action: AUDIT_ACTIONS.userAccessChanged,
+              actor: actor.userId,
+              outcome: 'success',
+              target: { type: 'user', id: change.userId },
+              metadata: {
+                rolesBefore: change.rolesBefore,
+                rolesAfter: change.rolesAfter,
+                ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+              },
+              ...app.audit.contextOf(request),
+            },
+            tx,
+          ),
+      });
+      return toPublicUser(user);
     },
   );
+
+  await app.register(adminRoleRoutes);
 };

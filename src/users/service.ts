@@ -4,19 +4,32 @@ import { newId } from '../platform/ids.js';
 import { AppError } from '../http/errors.js';
 import { canonicalEmail } from './email.js';
 import { checkPasswordPolicy, hashPassword } from './password.js';
-import { ROLES, type Role } from './policy.js';
+import { ROLES, assertMayGrant, validateRoleNames, type Actor, type Role } from './policy.js';
 import { UsersRepository, type UserRow } from './repository.js';
+import { RolesService, USER_MANAGE, type Recorder } from './roles.js';
 
 export type UserChangeHook = (
   userId: string,
-  change: { role?: Role | undefined; disabled?: boolean | undefined },
+  change: { roles?: readonly string[] | undefined; disabled?: boolean | undefined },
 ) => Promise<void>;
+
+export type UserChangingHook = (tx: Queryable, userId: string, change: { disabled: boolean }) => Promise<void>;
+
+/** What the audit recorder of a user change is told, inside its transaction. */
+export interface UserAccessChange {
+  userId: string;
+  rolesBefore: string[];
+  rolesAfter: string[];
+  disabled: boolean | undefined;
+}
 
 export interface PublicUser {
   id: string;
   email: string;
   name: string;
   role: string;
+  /** Every role the account holds (`role` is the most privileged of the built-in ones). */
+  roles: string[];
   disabled: boolean;
   mustChangePassword: boolean;
   createdAt: string;
@@ -34,6 +47,7 @@ export function toPublicUser(u: UserRow): PublicUser {
     email: u.email,
     name: u.name,
     role: primaryRole(u.roles),
+    roles: [...u.roles],
     disabled: u.disabled,
     mustChangePassword: u.mustChangePassword,
     createdAt: u.createdAt.toISOString(),
@@ -45,6 +59,8 @@ export interface NewUserInput {
   name: string;
   password: string;
   role?: Role;
+  /** Every role of the new account (checked against the role table); wins over `role`. */
+  roles?: readonly string[];
   mustChangePassword?: boolean;
 }
 
@@ -54,17 +70,21 @@ export interface PreparedUser {
   name: string;
   passwordHash: string;
   role: Role;
+  roles?: readonly string[] | undefined;
   mustChangePassword: boolean;
 }
 
 export class UsersService {
   readonly repo: UsersRepository;
+  /** The role table and the permission catalogue (src/users/roles.ts). */
+  readonly roles: RolesService;
 
   constructor(
     private readonly db: Db,
     private readonly passwordMinScore: number,
   ) {
     this.repo = new UsersRepository(db);
+    this.roles = new RolesService(db, (ids) => this.notifyChanged(ids));
   }
 
   async create(
@@ -96,6 +116,7 @@ export class UsersService {
       name,
       passwordHash,
       role: input.role ?? 'user',
+      roles: input.roles,
       mustChangePassword: input.mustChangePassword ?? false,
     };
   }
@@ -109,6 +130,7 @@ export class UsersService {
     const id = newId();
     const write = async (q: Queryable) => {
       await this.repo.create({ id, ...user }, q);
+      if (user.roles !== undefined) await this.repo.setRoles(id, await validateRoleNames(user.roles, q), q);
       const row = await this.repo.get(id, q);
       if (!row) throw new Error('user vanished after insert');
       await afterInsert?.(row, q);
@@ -137,21 +159,83 @@ export class UsersService {
     this.changeHooks.push(hook);
   }
 
+  private readonly changingHooks: UserChangingHook[] = [];
+
+  /**
+   * Called inside the transaction that disables or enables an account, so what depends on the
+   * account's status (its portfolios' public read) changes with it or not at all.
+   */
+  onChanging(hook: UserChangingHook): void {
+    this.changingHooks.push(hook);
+  }
+
+  /** The permissions of these accounts changed (a role of theirs was edited): every node rereads them. */
+  async notifyChanged(userIds: readonly string[]): Promise<void> {
+    // A few at a time: each announcement is a publish, and a role may have many holders.
+    for (let i = 0; i < userIds.length; i += 50) {
+      await Promise.all(
+        userIds.slice(i, i + 50).map(async (id) => {
+          for (const hook of this.changeHooks) await hook(id, {});
+        }),
+      );
+    }
+  }
+
+  /**
+   * Changes an account. `roles` replaces every role it holds (`role`, the older form, is one
+   * role). Roles and disabling run under the roles lock and may not leave user:manage without an
+   * enabled holder. With an `actor`, the roles granted or taken away must be ones whose every
+   * permission the actor holds (no escalation).
+   */
   async update(
     id: string,
-    patch: { name?: string | undefined; role?: Role | undefined; disabled?: boolean | undefined },
+    patch: {
+      name?: string | undefined;
+      role?: Role | undefined;
+      roles?: readonly string[] | undefined;
+      disabled?: boolean | undefined;
+    },
+    options: { actor?: Actor; record?: Recorder<UserAccessChange> } = {},
   ): Promise<UserRow> {
+    const roles = patch.roles ?? (patch.role !== undefined ? [patch.role] : undefined);
+    const guarded = roles !== undefined || patch.disabled === true;
     const updated = await this.db.transaction(async (tx) => {
+      if (guarded) await this.roles.repo.lock(tx);
       const user = await this.repo.get(id, tx);
       if (!user) throw new AppError(404, 'USER_NOT_FOUND', 'Not found', 'User not found');
+      if (roles !== undefined) {
+        await validateRoleNames(roles, tx);
+        const changed = [
+          ...roles.filter((r) => !user.roles.includes(r)),
+          ...user.roles.filter((r) => !roles.includes(r)),
+        ];
+        if (options.actor && changed.length > 0) {
+          const rows = await this.roles.repo.getMany(changed, tx);
+          assertMayGrant(
+            options.actor,
+            rows.flatMap((r) => r.permissions),
+          );
+        }
+      }
+      const before = guarded ? await this.roles.repo.countHolders(USER_MANAGE, tx) : 0;
       await this.repo.update(id, { name: patch.name?.trim(), disabled: patch.disabled }, tx);
-      if (patch.role) await this.repo.setRole(id, patch.role, tx);
+      if (patch.disabled !== undefined && patch.disabled !== user.disabled) {
+        for (const hook of this.changingHooks) await hook(tx, id, { disabled: patch.disabled });
+      }
+      if (roles !== undefined) await this.repo.setRoles(id, roles, tx);
+      if (guarded) await this.roles.assertManagerLeft(before, tx);
       const updated = await this.repo.get(id, tx);
       if (!updated) throw new Error('user vanished after update');
+      if (roles !== undefined || patch.disabled !== undefined) {
+        await options.record?.(
+          { userId: id, rolesBefore: user.roles, rolesAfter: updated.roles, disabled: patch.disabled },
+          tx,
+        );
+      }
       return updated;
     });
-    if (patch.role !== undefined || patch.disabled !== undefined) {
-      for (const hook of this.changeHooks) await hook(id, { role: patch.role, disabled: patch.disabled });
+    if (roles !== undefined || patch.disabled !== undefined) {
+      for (const hook of this.changeHooks) await hook(id, { roles, disabled: patch.disabled });
     }
     return updated;
   }

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, httpErrors } from '../../http/errors.js';
 import { bearerTokenOf, clientFactsOf } from '../../http/request-identity.js';
+import { actorPermissions } from '../../users/policy.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { Restriction } from './claims.js';
 import { installBrowserCookies } from './cookies.js';
@@ -75,15 +76,16 @@ export const authenticatePlugin = fp(
     const auditFailure = failureAuditor(app);
     const touchSession = sessionToucher(app);
     const mismatchLogged = new Set<string>();
-    // One Set per cached user state, not one per request.
-    const permissionSets = new WeakMap<UserTokenState, ReadonlySet<string>>();
-    function permissionsOf(user: UserTokenState): ReadonlySet<string> {
-      let set = permissionSets.get(user);
-      if (!set) {
-        set = new Set(user.permissions);
-        permissionSets.set(user, set);
+    // Computed once per cached user state, not once per request. A role change drops the cached
+    // state on every node (the revocation cache's `user` message), so the next request rereads it.
+    const permissionSets = new WeakMap<UserTokenState, ReturnType<typeof actorPermissions>>();
+    function permissionsOf(user: UserTokenState): ReturnType<typeof actorPermissions> {
+      let held = permissionSets.get(user);
+      if (!held) {
+        held = actorPermissions(user);
+        permissionSets.set(user, held);
       }
-      return set;
+      return held;
     }
 
     app.decorateRequest('actor', null);
@@ -109,10 +111,12 @@ export const authenticatePlugin = fp(
           throw new AppError(403, code, 'Forbidden', detail);
         }
         const { user } = checked;
+        const held = permissionsOf(user);
         request.actor = {
           userId: user.id,
           roles: user.roles,
-          permissions: permissionsOf(user),
+          permissions: held.permissions,
+          languagePermissions: held.languagePermissions,
           auth: {
             sessionId: claims.sid,
             amr: claims.amr,

@@ -1,0 +1,85 @@
+/**
+ * `portfolio-admin roles ...` as an operator uses it, on the embedded database of a temporary
+ * DATA_DIR: the API's rules hold at the command line too (the last user:manage holder, a role in
+ * use, unknown permissions), each mistake is one sentence and a non-zero exit.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTs } from '../../test/helpers/spawn.js';
+
+let dataDir: string;
+let env: Record<string, string>;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-cli-roles-'));
+  env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const cli = (args: string[], input?: string) =>
+  runTs('src/cli/main.ts', args, { env, ...(input === undefined ? {} : { input }) });
+
+describe('roles cli', () => {
+  it('creates, grants, lists, refuses what the API refuses, and deletes with reassignment', async () => {
+    expect(
+      (
+        await cli(
+          ['users', 'create', '--email', 'root@example.test', '--name', 'Root', '--role', 'admin'],
+          'Violet-Harbor-Lantern-42\n',
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (await cli(['users', 'create', '--email', 'tr@example.test', '--name', 'Tr'], 'Violet-Harbor-Lantern-43\n')).code,
+    ).toBe(0);
+
+    const bad = await cli([
+      'roles',
+      'create',
+      'translator-es',
+      '--permissions',
+      'content:write_any,root:all',
+      '--languages',
+      'es',
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/Unknown permission: root:all/);
+
+    const made = await cli([
+      'roles',
+      'create',
+      'translator-es',
+      '--permissions',
+      'content:read_any,content:write_any',
+      '--languages',
+      'es',
+    ]);
+    expect(made.stderr).toBe('');
+    expect(made.stdout).toMatch(/Created role translator-es/);
+    expect((await cli(['roles', 'grant', 'tr@example.test', 'translator-es'])).stdout).toMatch(
+      /now holds translator-es, user/,
+    );
+
+    const listed = JSON.parse((await cli(['roles', 'list', '--json'])).stdout) as {
+      name: string;
+      userCount: number;
+      languages: string[] | null;
+    }[];
+    expect(listed.find((r) => r.name === 'translator-es')).toMatchObject({ userCount: 1, languages: ['es'] });
+
+    expect((await cli(['roles', 'grant', 'root@example.test', 'user'])).code).toBe(0);
+    const last = await cli(['roles', 'revoke', 'root@example.test', 'admin']);
+    expect(last.code).not.toBe(0);
+    expect(last.stderr).toMatch(/user:manage/);
+    const inUse = await cli(['roles', 'delete', 'translator-es']);
+    expect(inUse.code).not.toBe(0);
+    expect(inUse.stderr).toMatch(/reassignTo/);
+    const deleted = await cli(['roles', 'delete', 'translator-es', '--reassign-to', 'user']);
+    expect(deleted.code).toBe(0);
+    const users = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as { email: string; roles: string[] }[];
+    expect(users.find((u) => u.email === 'tr@example.test')?.roles).toEqual(['user']);
+  }, 400_000);
+});
