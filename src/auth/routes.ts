@@ -8,6 +8,7 @@ import { auditedRefresh } from './events.js';
 import { actorOf, clientFactsOf } from '../http/request-identity.js';
 import { COOKIE_REFRESH } from '../security/tokens/cookies.js';
 import { signIn } from './login.js';
+import { registrationClosed, registrationMode } from './registration.js';
 import { bodyOf } from './service.js';
 import { primaryRole, toPublicUser } from '../users/service.js';
 import {
@@ -36,9 +37,14 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['auth'],
         summary: 'Create an account',
         description:
-          'EMAIL_VERIFICATION=optional: 201 with the account, and a verification mail. required: 202 with the same body whether or not the email is taken; the account can sign in once its email is verified.',
+          'REGISTRATION=invite or closed (invite is the production default): 403 REGISTRATION_CLOSED, before the body is read; accounts then come from invitations (POST /api/auth/invitations/accept). EMAIL_VERIFICATION=optional: 201 with the account, and a verification mail. required: 202 with the same body whether or not the email is taken; the account can sign in once its email is verified.',
         body: RegisterBody,
-        response: { 201: Type.Object({ user: UserSummary }), 202: Accepted, ...errors },
+        response: { 201: Type.Object({ user: UserSummary }), 202: Accepted, ...errors, 403: Problem },
+      },
+      // The policy is decided before anything else of the request (body, password hash, lookups).
+      onRequest: async () => {
+        const mode = registrationMode(app.deps.config);
+        if (mode !== 'open') throw registrationClosed(mode);
       },
     },
     async (request, reply) => {

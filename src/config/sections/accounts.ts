@@ -1,6 +1,7 @@
 /**
- * Account security: password reset, email verification, password history, lockout, suspicious
- * sign-ins and the contact form (src/security/accounts/, docs/ACCOUNT_SECURITY.md).
+ * Account security: registration policy and invitations, password reset, email verification,
+ * password history, lockout, suspicious sign-ins and the contact form (src/security/accounts/,
+ * src/security/invitations/, docs/ACCOUNT_SECURITY.md).
  */
 
 import { cidrList, int, list, oneOf, type Parser, type SchemaSection } from '../parsers.js';
@@ -24,6 +25,18 @@ export const accountSchema = {
     doc: 'required: new accounts must verify their email (registration answers the same for taken emails); optional: they may. Unset: required in production, optional elsewhere.',
     example: 'required',
     parse: oneOf(['required', 'optional'] as const),
+  },
+  REGISTRATION: {
+    group: 'Account security',
+    doc: 'Who may create an account: open (anyone, POST /api/auth/register), invite (only through an invitation from an admin; registration answers 403 REGISTRATION_CLOSED) or closed (the same 403; invitations still work). Unset: invite in production, open elsewhere.',
+    example: 'invite',
+    parse: oneOf(['open', 'invite', 'closed'] as const),
+  },
+  INVITATION_TTL: {
+    group: 'Account security',
+    doc: 'Seconds an invitation link (POST /api/admin/invitations, `invitations create`) stays valid.',
+    default: '604800',
+    parse: int(3600, 30 * 86400),
   },
   EMAIL_VERIFICATION_TTL: {
     group: 'Account security',

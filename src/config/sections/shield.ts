@@ -55,7 +55,7 @@ export const shieldSchema = {
   },
   RATE_LIMIT_REGISTER_PER_MINUTE: {
     group: 'Rate limiting',
-    doc: 'Registrations per minute per client (POST /api/auth/register).',
+    doc: 'Registrations per minute per client (POST /api/auth/register); invitation acceptances (POST /api/auth/invitations/accept) get the same limits in a bucket of their own.',
     default: '3',
     parse: int(1, 100_000),
   },

@@ -38,6 +38,7 @@ const all: Record<string, OutgoingMail> = {
   }),
   mfaResetNotice: t.mfaResetNotice({ to, at }),
   uploadInfected: t.uploadInfected({ to, fileName: evil, at }),
+  invitation: t.invitation({ to, token, ttlSeconds: 7 * 86_400, roles: ['editor', evil] }),
 };
 
 describe('mail templates', () => {
@@ -61,6 +62,7 @@ describe('mail templates', () => {
     expectLink(all['emailVerification'] as OutgoingMail, '/verify-email');
     expectLink(all['unlockAccount'] as OutgoingMail, '/unlock-account');
     expectLink(all['suspiciousLogin'] as OutgoingMail, '/was-this-you');
+    expectLink(all['invitation'] as OutgoingMail, '/accept-invite');
     for (const name of [
       'passwordResetNotice',
       'registerAttempt',
@@ -87,6 +89,7 @@ describe('mail templates', () => {
     expect(all['passwordReset']?.text).toContain('60 minutes');
     expect(all['emailVerification']?.text).toContain('24 hours');
     expect(all['unlockAccount']?.text).toContain('5 minutes');
+    expect(all['invitation']?.text).toContain('7 days');
   });
 
   it('headerText removes every kind of line break and control character, and caps the length', () => {

@@ -24,6 +24,7 @@ export const MAIL_LINK_PATHS = {
   unlock: '/unlock-account',
   suspiciousLogin: '/was-this-you',
   forgotPassword: '/forgot-password',
+  acceptInvite: '/accept-invite',
 } as const;
 
 /** PUBLIC_URL + path (+ `?token=`), keeping any path prefix of PUBLIC_URL. */
@@ -99,6 +100,19 @@ export function createTemplates(ctx: TemplateContext) {
           `Someone asked to reset the password of your account. The link below works once, for ${minutes(d.ttlSeconds)}.`,
           { link: link(MAIL_LINK_PATHS.passwordReset, d.token), label: 'Choose a new password' },
           'If you did not ask for this, ignore this mail: your password stays as it is.',
+        ],
+      });
+    },
+
+    invitation(d: { to: MailAddress; token: string; ttlSeconds: number; roles: readonly string[] }): OutgoingMail {
+      const days = d.ttlSeconds % 86_400 === 0 ? d.ttlSeconds / 86_400 : null;
+      const lasts = days === null ? minutes(d.ttlSeconds) : days === 1 ? '1 day' : `${days} days`;
+      return render(ctx, 'invitation', d.to, `You are invited to ${ctx.appName}`, {
+        greeting: hello(d.to),
+        paragraphs: [
+          `An administrator of ${ctx.appName} invited this address to create an account (role: ${d.roles.map((r) => headerText(r, 40)).join(', ')}). The link works once, for ${lasts}: choose your name and password there.`,
+          { link: link(MAIL_LINK_PATHS.acceptInvite, d.token), label: 'Accept the invitation' },
+          'If you did not expect this, ignore this mail: no account is created unless the link is used.',
         ],
       });
     },

@@ -76,6 +76,15 @@ export function builtinPolicySpecs(config: Config): PolicySpec[] {
       limits: perMinuteHour(config.RATE_LIMIT_REGISTER_PER_MINUTE, config.RATE_LIMIT_REGISTER_PER_HOUR),
     },
     {
+      // Accepting an invitation creates an account (an argon2 hash per try): the registration
+      // limits, in a bucket of its own so a closed register route cannot spend it.
+      name: 'invitation-accept',
+      methods: ['POST'],
+      path: '/api/auth/invitations/accept',
+      key: 'ip',
+      limits: perMinuteHour(config.RATE_LIMIT_REGISTER_PER_MINUTE, config.RATE_LIMIT_REGISTER_PER_HOUR),
+    },
+    {
       // The contact form mails a person: few messages per client (plus a per-portfolio daily
       // cap in src/security/accounts/contact.ts).
       name: 'contact',
