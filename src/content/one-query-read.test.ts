@@ -18,6 +18,8 @@ import { AppError } from '../http/errors.js';
 import type { Db } from '../platform/db/index.js';
 import { newId } from '../platform/ids.js';
 import type { Actor } from '../users/policy.js';
+import { CategoryRepository } from './categories/repository.js';
+import { RelationRepository } from './relations/repository.js';
 import { ChildRepository, PortfolioRepository } from './repository.js';
 import { CHILD_RESOURCES } from './schema.js';
 
@@ -26,12 +28,38 @@ let owner: TestUser;
 let reference: SixQueryPublicRead;
 let portfolios: PortfolioRepository;
 let slugCounter = 0;
+let relations: RelationRepository;
+/** Site categories of the corpus: names translated into some tags, codes the filter asks for. */
+const categoryIds: string[] = [];
+const CATEGORY_CODES = ['prop-a', 'prop-b', 'prop-c', 'prop-d'];
+const CATEGORY_FILTERS = ['prop-a', 'PROP-B', 'nope', undefined] as const;
 
 beforeAll(async () => {
   t = await buildTestApp();
   owner = await createUser(t.app);
   reference = new SixQueryPublicRead(t.deps.db, (id) => t.app.uploads.publicMedia(id));
   portfolios = new PortfolioRepository(t.deps.db);
+  relations = new RelationRepository(t.deps.db);
+  const categories = new CategoryRepository(t.deps.db);
+  await categories.createType({ code: 'prop-topic', name: 'Topic', translations: {}, now: t.clock.now() });
+  const names: Record<string, unknown>[] = [
+    {},
+    { es: { name: 'Tema' } },
+    { 'pt-BR': { name: 'Tópico' }, pt: { name: 'Tema pt' } },
+    { fr: { name: 'Sujet' }, de: { name: 'Thema' } },
+  ];
+  for (const [i, code] of CATEGORY_CODES.entries()) {
+    const id = newId();
+    categoryIds.push(id);
+    await categories.create({
+      id,
+      typeCode: 'prop-topic',
+      code,
+      name: `Topic ${i}`,
+      translations: names[i],
+      now: t.clock.now(),
+    });
+  }
 });
 afterAll(async () => {
   await t.close();
@@ -80,6 +108,8 @@ const childValues: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     url: fc.constantFrom(null, 'https://example.com/x'),
     date: fc.constantFrom(null, '2020-02-29', '1999-12-31'),
     skills: fc.constantFrom([], ['go'], ['ts', 'sql']),
+    // Unpublished projects (and their translation tags) stay out of the public read.
+    published: fc.constantFrom(true, true, false),
   }),
   sections: fc.record({ kind: fc.constantFrom('about', 'custom'), title: name, body: text }),
   experiences: fc.record({
@@ -127,6 +157,8 @@ const portfolioArb = fc
       }),
       { maxLength: 3 },
     ),
+    // Bit masks choosing categories, a project's skills and a section's project.
+    rel: fc.array(fc.nat({ max: 15 }), { minLength: 12, maxLength: 12 }),
   })
   .chain((p) =>
     // The API refuses a portfolio translation under its own default language.
@@ -155,20 +187,39 @@ async function insert(spec: PortfolioSpec): Promise<{ id: string; slug: string }
     translations: spec.translations,
   });
   const projectIds: string[] = [];
+  const skillIds: string[] = [];
+  const pick = <T>(items: readonly T[], mask: number) => items.filter((_, i) => (mask >> i) & 1);
+  const rel = (i: number) => spec.rel[i] ?? 0;
+  await relations.setCategories('portfolios', id, pick(categoryIds, rel(0)));
   for (const resource of CHILD_RESOURCES) {
     const repo = new ChildRepository(t.deps.db, resource);
-    for (const c of spec.children[resource.path] ?? []) {
+    for (const [i, c] of (spec.children[resource.path] ?? []).entries()) {
       const childId = newId();
       if (resource.path === 'projects') projectIds.push(childId);
+      if (resource.path === 'skills') skillIds.push(childId);
+      const values =
+        resource.path === 'sections'
+          ? {
+              ...c.values,
+              projectId: projectIds[rel(10 + (i % 2))] ?? null,
+              displayStyle: ['text', 'cards', 'gallery'][i % 3],
+            }
+          : c.values;
       await repo.create({
         id: childId,
         portfolioId: id,
         position: c.position,
         translations: c.translations,
-        values: c.values,
+        values,
         now,
       });
+      if (resource.path === 'skills')
+        await relations.setCategories('skills', childId, pick(categoryIds, rel(7 + (i % 3))));
     }
+  }
+  for (const [i, projectId] of projectIds.entries()) {
+    await relations.setCategories('projects', projectId, pick(categoryIds, rel(1 + (i % 3))));
+    await relations.setSkills(projectId, id, pick(skillIds, rel(4 + (i % 3))));
   }
   for (const [i, m] of spec.media.entries()) {
     const variant = (v: string) => ({
@@ -223,14 +274,15 @@ describe('the one-statement public read', () => {
           const site = created[pick % created.length]!;
           await portfolios.clearDefault(site.id, t.clock.now());
           await portfolios.update(site.id, { isDefault: true }, t.clock.now());
-          for (const lang of langs) {
+          for (const [i, lang] of langs.entries()) {
+            const category = CATEGORY_FILTERS[(pick + i) % CATEGORY_FILTERS.length];
             for (const { slug } of created) {
-              const actual = await outcome(() => t.app.content.public.getBySlug(slug, lang));
-              const expected = await outcome(() => reference.getBySlug(slug, lang));
+              const actual = await outcome(() => t.app.content.public.getBySlug(slug, lang, [], { category }));
+              const expected = await outcome(() => reference.getBySlug(slug, lang, category));
               expect(actual).toStrictEqual(expected);
             }
-            expect(await outcome(() => t.app.content.public.getDefault(lang))).toStrictEqual(
-              await outcome(() => reference.getDefault(lang)),
+            expect(await outcome(() => t.app.content.public.getDefault(lang, [], { category }))).toStrictEqual(
+              await outcome(() => reference.getDefault(lang, category)),
             );
           }
         },

@@ -4,6 +4,7 @@
  * from a request; every value is a $n parameter. Each method takes an optional transaction.
  */
 import type { Queryable } from '../platform/db/index.js';
+import { relationIdsSelect } from './relations/repository.js';
 import type { ChildResource } from './resource.js';
 
 export interface PortfolioRow {
@@ -14,9 +15,14 @@ export interface PortfolioRow {
   summary: string;
   visibility: 'private' | 'public';
   published: boolean;
+  /** When the schedule job publishes / unpublishes it (src/content/schedule/). */
+  publishAt: Date | null;
+  unpublishAt: Date | null;
   defaultLanguage: string;
   isDefault: boolean;
   translations: unknown;
+  /** Its categories' ids, in order (relations/repository.ts). */
+  categoryIds?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -28,6 +34,8 @@ const PORTFOLIO_COLUMNS = {
   summary: 'summary',
   visibility: 'visibility',
   published: 'published',
+  publishAt: 'publish_at',
+  unpublishAt: 'unpublish_at',
   defaultLanguage: 'default_language',
   isDefault: 'is_default',
   translations: 'translations',
@@ -35,8 +43,10 @@ const PORTFOLIO_COLUMNS = {
 export type PortfolioWrite = { [K in keyof typeof PORTFOLIO_COLUMNS]?: PortfolioRow[K] | undefined };
 
 const PORTFOLIO_SELECT = `p.id, p.owner_id as "ownerId", p.slug, p.title, p.summary, p.visibility, p.published,
+  p.publish_at as "publishAt", p.unpublish_at as "unpublishAt",
   p.default_language as "defaultLanguage", p.is_default as "isDefault", p.translations,
-  p.created_at as "createdAt", p.updated_at as "updatedAt"`;
+  p.created_at as "createdAt", p.updated_at as "updatedAt",
+  ${relationIdsSelect('portfolios', 'categoryIds', 'p.id')} as "categoryIds"`;
 
 const quote = (identifier: string) => `"${identifier}"`;
 
@@ -131,12 +141,13 @@ export class PortfolioRepository {
     await tx.query(`select pg_advisory_xact_lock(hashtext('content.default_portfolio'))`);
   }
 
-  /** Clears the site-default flag on every portfolio but `exceptId`. */
-  async clearDefault(exceptId: string, now: Date, tx: Queryable = this.db): Promise<void> {
-    await tx.query(`update portfolios set is_default = false, updated_at = $2 where is_default and id <> $1`, [
-      exceptId,
-      now,
-    ]);
+  /** Clears the site-default flag on every portfolio but `exceptId`; returns the ids it cleared. */
+  async clearDefault(exceptId: string, now: Date, tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(
+      `update portfolios set is_default = false, updated_at = $2 where is_default and id <> $1 returning id`,
+      [exceptId, now],
+    );
+    return rows.map((r) => r.id);
   }
 
   async delete(id: string, tx: Queryable = this.db): Promise<boolean> {
@@ -187,6 +198,7 @@ export class ChildRepository {
       ...fieldSelect,
       'c.position',
       'c.translations',
+      ...resource.relations.map((r) => `${relationIdsSelect(resource.path, r, 'c.id')} as ${quote(r)}`),
       'c.created_at as "createdAt"',
       'c.updated_at as "updatedAt"',
     ].join(', ');
@@ -326,156 +338,25 @@ export class ChildRepository {
     const rows = await tx.query(`delete from ${this.table} where id = $1 returning id`, [id]);
     return rows.length > 0;
   }
-}
 
-/** A public read as the one statement returns it: texts already resolved for the language. */
-export type PublicReadRow = Record<string, unknown> & {
-  id: string;
-  slug: string;
-  title: string;
-  summary: string;
-  language: string;
-  defaultLanguage: string;
-  availableLanguages: string[];
-  updatedAt: Date;
-  /** The media subquery's JSON, when a media source is set. */
-  media?: unknown;
-};
-
-/**
- * SQL for another module's part of the public read: a parenthesised subquery yielding one JSON
- * value, given the SQL expression of the portfolio id (e.g. `pf.id`). Built from that module's
- * constants only, never from a request.
- */
-export type PublicReadFragment = (portfolioIdExpression: string) => string;
-
-const FIELD_NAME = /^[a-z][A-Za-z0-9]{0,62}$/;
-
-/** `translations -> tag ->> field`, only when it is a string (as asTranslations reads it). */
-function translated(translations: string, tag: string, field: string): string {
-  if (!FIELD_NAME.test(field)) throw new Error(`bad field name ${field}`);
-  return `case when jsonb_typeof(${translations} -> ${tag} -> '${field}') = 'string' then ${translations} -> ${tag} ->> '${field}' end`;
-}
-
-/** The plain field, or its text for the language chain (ch.c1, then ch.c2) when there is one. */
-function localized(translations: string, plain: string, field: string): string {
-  return `coalesce(${translated(translations, 'ch.c1', field)}, ${translated(translations, 'ch.c2', field)}, ${plain})`;
-}
-
-/** The top-level keys of a translations value whose entries are objects, in jsonb key order. */
-const translationKeys = (value: string) =>
-  `jsonb_each(case when jsonb_typeof(${value}) = 'object' then ${value} else '{}'::jsonb end) with ordinality e(key, value, ord)`;
-
-/**
- * The anonymous read of a portfolio in ONE statement: the portfolio (published and public only),
- * the language negotiated against every tag it and its children carry, its five child lists in
- * order with each translatable field resolved for that language (falling back field by field to
- * the default language), and, when set, the available media. Same rules as translations.ts
- * (negotiateLanguage, languageChain, localize), expressed in SQL; the property test in
- * src/content/one-query-read.test.ts holds it to the six-query read it replaced.
- */
-export class PublicReadRepository {
-  private media: PublicReadFragment | null = null;
-  private sql: { bySlug: string; byDefault: string } | null = null;
-
-  constructor(
-    private readonly db: Queryable,
-    private readonly children: readonly ChildResource[],
-    private readonly portfolioTranslatable: readonly string[],
-  ) {}
-
-  /** Adds the media subquery to the statement (set once by the uploads module). */
-  setMedia(fragment: PublicReadFragment): void {
-    this.media = fragment;
-    this.sql = null;
+  /** Every id of a portfolio's rows of this kind (the set a reorder must name exactly). */
+  async idsOf(portfolioId: string, tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(`select id from ${this.table} where portfolio_id = $1`, [portfolioId]);
+    return rows.map((r) => r.id);
   }
 
-  get hasMedia(): boolean {
-    return this.media !== null;
-  }
-
-  /** A published, public portfolio by slug (case-insensitive), or undefined. */
-  async bySlug(slug: string, lang: string | null, tx: Queryable = this.db): Promise<PublicReadRow | undefined> {
-    const rows = await tx.query<PublicReadRow>(this.statements().bySlug, [slug, lang]);
-    return rows[0];
-  }
-
-  /** The site default portfolio when it is published and public, or undefined. */
-  async byDefault(lang: string | null, tx: Queryable = this.db): Promise<PublicReadRow | undefined> {
-    const rows = await tx.query<PublicReadRow>(this.statements().byDefault, [lang]);
-    return rows[0];
-  }
-
-  private statements(): { bySlug: string; byDefault: string } {
-    this.sql ??= {
-      bySlug: this.build('lower(p.slug) = lower($1::text)', '$2::text'),
-      byDefault: this.build('p.is_default', '$1::text'),
-    };
-    return this.sql;
-  }
-
-  private build(where: string, lang: string): string {
-    // Every child list, bounded and ordered as the owner's list pages are.
-    const rowsOf = (r: ChildResource, select: string) =>
-      `(select ${select} from ${quote(r.table)} c where c.portfolio_id = pf.id order by c.position, c.id limit ${Number(r.maxPerPortfolio)})`;
-    // Language tags in the order the reader first meets them: default, portfolio, then each
-    // child kind's rows in order. negotiateLanguage takes the first match in this order.
-    const tagSources = [
-      `select pf.default_language as tag, 0::bigint as src, 0::bigint as rn, 0::bigint as ord from pf`,
-      `select e.key, 1::bigint, 0::bigint, e.ord from pf, ${translationKeys('pf.translations')} where jsonb_typeof(e.value) = 'object'`,
-      ...this.children.map(
-        (r, i) =>
-          `select e.key, ${i + 2}::bigint, c.rn, e.ord
-           from pf, lateral ${rowsOf(r, 'c.translations, row_number() over (order by c.position, c.id) as rn')} c,
-             ${translationKeys('c.translations')}
-           where jsonb_typeof(e.value) = 'object'`,
-      ),
-    ];
-    const lists = this.children.map((r) => {
-      const pairs = [`'id', c.id`];
-      for (const [name, f] of Object.entries(r.fields)) {
-        if (!FIELD_NAME.test(name)) throw new Error(`bad field name ${name}`);
-        const plain = f.sql === 'date' ? `c.${quote(f.column)}::text` : `c.${quote(f.column)}`;
-        pairs.push(`'${name}', ${f.translatable ? localized('c.translations', plain, name) : plain}`);
-      }
-      return `coalesce((select json_agg(json_build_object(${pairs.join(', ')}) order by c.position, c.id)
-        from ${rowsOf(r, 'c.*')} c), '[]'::json) as ${quote(r.path)}`;
-    });
-    const head = this.portfolioTranslatable.map(
-      (name) => `${localized('pf.translations', `pf.${quote(name)}`, name)} as ${quote(name)}`,
+  /**
+   * Positions 0..n-1 in the order of `ids` (already checked to be exactly the portfolio's rows),
+   * in one statement; rows whose position does not change keep their updated_at.
+   */
+  async reorder(portfolioId: string, ids: readonly string[], now: Date, tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ id: string }>(
+      `update ${this.table} c set position = o.ord - 1, updated_at = $3
+       from unnest($2::uuid[]) with ordinality o(id, ord)
+       where c.id = o.id and c.portfolio_id = $1 and c.position <> o.ord - 1
+       returning c.id`,
+      [portfolioId, ids, now],
     );
-    const lower = `lower(${lang})`;
-    const primary = `split_part(lower(${lang}), '-', 1)`;
-    // MATERIALIZED: each CTE is computed once. Inlined, every reference to the chain (two per
-    // translatable field of every child kind) would repeat the language negotiation's subplans.
-    return `with pf as materialized (
-        select p.id, p.slug, p.title, p.summary, p.default_language, p.translations, p.updated_at
-        from portfolios p where ${where} and p.published and p.visibility = 'public'
-      ),
-      tags as materialized (
-        select t.tag, min(array[t.src, t.rn, t.ord]) as ord from (${tagSources.join('\n union all ')}) t group by t.tag
-      ),
-      lang as materialized (
-        select coalesce(
-          (select t.tag from tags t where lower(t.tag) = ${lower} order by t.ord limit 1),
-          (select t.tag from tags t where lower(t.tag) = ${primary} order by t.ord limit 1),
-          (select t.tag from tags t where split_part(lower(t.tag), '-', 1) = ${primary} order by t.ord limit 1),
-          pf.default_language) as language, pf.default_language as dl
-        from pf
-      ),
-      ch as materialized (
-        select l.language,
-          case when lower(l.language) <> lower(l.dl) then l.language end as c1,
-          case when lower(l.language) <> lower(l.dl)
-                and split_part(lower(l.language), '-', 1) <> lower(l.language)
-                and split_part(lower(l.language), '-', 1) <> split_part(lower(l.dl), '-', 1)
-               then split_part(lower(l.language), '-', 1) end as c2
-        from lang l
-      )
-      select pf.id, pf.slug, ${head.join(', ')}, ch.language, pf.default_language as "defaultLanguage",
-        (select json_agg(t.tag order by t.tag <> pf.default_language, t.tag collate "C") from tags t) as "availableLanguages",
-        pf.updated_at as "updatedAt",
-        ${lists.join(',\n        ')}${this.media ? `,\n        ${this.media('pf.id')} as media` : ''}
-      from pf cross join ch`;
+    return rows.length;
   }
 }

@@ -5,32 +5,19 @@
  * anything a row might carry beyond them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { IdParams, PageQuery, Problem } from '../http/common-schemas.js';
-import { sendCacheable } from '../http/http-cache.js';
 import { actorOf } from '../http/request-identity.js';
 import type { ChildResource } from './resource.js';
-import {
-  CHILD_RESOURCES,
-  Portfolio,
-  PortfolioCreate,
-  PortfolioPage,
-  PortfolioPatch,
-  PublicPortfolio,
-  PublicQuery,
-  PublicSlugParams,
-} from './schema.js';
+import { CHILD_RESOURCES, Portfolio, PortfolioCreate, PortfolioPage, PortfolioPatch } from './schema.js';
 import type { PageRequest } from './service.js';
-import { acceptedLanguages } from './translations.js';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['content'];
 const readErrors = { 400: Problem, 401: Problem, 404: Problem };
 const writeErrors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem };
 const NoContent = Type.Null({ description: 'Deleted' });
-const NotModified = Type.Null({ description: 'Not modified: the If-None-Match tag is current' });
-type PublicPortfolioType = Static<typeof PublicPortfolio>;
 
 /** Portfolios and the five child kinds, all behind authentication. */
 export const contentRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -160,6 +147,32 @@ function registerChildRoutes(app: FastifyInstance, resource: ChildResource): voi
     },
   );
 
+  app.put(
+    `/api/portfolios/:id/${path}/order`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: `Reorder a portfolio's ${plural}: ids must be exactly its current ${plural}, each once (positions become 0..n-1)`,
+        params: IdParams,
+        body: Type.Object(
+          {
+            ids: Type.Array(Type.String({ format: 'uuid' }), {
+              maxItems: resource.maxPerPortfolio,
+              description: `Every ${name.toLowerCase()} of the portfolio, in the new order`,
+            }),
+          },
+          { additionalProperties: false, title: `${name}Order` },
+        ),
+        response: { 200: schemas.page, ...writeErrors },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      return service.reorder(actorOf(request), id, (request.body as { ids: string[] }).ids);
+    },
+  );
+
   app.get(
     `/api/${path}/:id`,
     {
@@ -207,75 +220,3 @@ function registerChildRoutes(app: FastifyInstance, resource: ChildResource): voi
     },
   );
 }
-
-/**
- * Anonymous reads of published, public portfolios. `/default` is a static route, which Fastify's
- * router always prefers over `/:slug`; the slug "default" is reserved so nothing is shadowed.
- *
- * Cacheable by browsers and CDNs (src/http/http-cache.ts): strong ETag of the exact bytes,
- * If-None-Match -> 304, `Cache-Control: public` (PUBLIC_CACHE_*), compression. `?lang=` picks
- * the language; without it Accept-Language does, so the answer says `Vary: Accept-Language`.
- */
-export const publicContentRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const service = app.content.public;
-  const ptags = ['public'];
-  const { config } = app.deps;
-  const policy = {
-    maxAge: config.PUBLIC_CACHE_MAX_AGE,
-    staleWhileRevalidate: config.PUBLIC_CACHE_STALE_WHILE_REVALIDATE,
-  };
-  const responses = { 200: PublicPortfolio, 304: NotModified, 400: Problem, 404: Problem };
-
-  /** Reads in the language asked for (?lang=, else Accept-Language) and answers cacheably. */
-  const answer = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    lang: string | undefined,
-    read: (lang: string | undefined, accepted: readonly string[]) => Promise<PublicPortfolioType>,
-  ) => {
-    const accepted = lang ? [] : acceptedLanguages(request.headers['accept-language']);
-    const portfolio = await read(lang, accepted);
-    return sendCacheable(request, reply, reply.serialize(portfolio), {
-      policy,
-      vary: lang ? [] : ['Accept-Language'],
-      validFor: linksValidFor(portfolio),
-    });
-  };
-  /** Seconds until the first signed media link of the payload expires: no cache may keep it longer. */
-  const linksValidFor = (portfolio: PublicPortfolioType): number => {
-    const now = app.deps.clock.now().getTime();
-    const expiries = (portfolio.media ?? []).map((m) => (Date.parse(m.expiresAt) - now) / 1000);
-    return Math.min(Infinity, ...expiries.filter((s) => !Number.isNaN(s)));
-  };
-
-  app.get(
-    '/api/public/portfolios/default',
-    {
-      schema: {
-        tags: ptags,
-        summary: 'The site default portfolio, texts resolved for ?lang= (else Accept-Language)',
-        querystring: PublicQuery,
-        response: responses,
-      },
-    },
-    async (request, reply) =>
-      answer(request, reply, request.query.lang, (lang, accepted) => service.getDefault(lang, accepted)),
-  );
-
-  app.get(
-    '/api/public/portfolios/:slug',
-    {
-      schema: {
-        tags: ptags,
-        summary: 'A published public portfolio by slug, texts resolved for ?lang= (else Accept-Language)',
-        params: PublicSlugParams,
-        querystring: PublicQuery,
-        response: responses,
-      },
-    },
-    async (request, reply) =>
-      answer(request, reply, request.query.lang, (lang, accepted) =>
-        service.getBySlug(request.params.slug, lang, accepted),
-      ),
-  );
-};

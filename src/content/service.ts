@@ -3,35 +3,38 @@
  * users/policy.ts, which turns "not yours" into the same 404 as "not there". Children are
  * authorized through their portfolio's owner, read in the same query as the child itself.
  */
+import type { FastifyBaseLogger } from 'fastify';
 import { cursorAfter, invalidCursor, keysetPage, type Page } from '../http/cursor.js';
 import type { Clock } from '../platform/clock.js';
 import { pgErrorCode, UNIQUE_VIOLATION, type Db, type Queryable } from '../platform/db/index.js';
 import { newId } from '../platform/ids.js';
+import type { Kv } from '../platform/kv/types.js';
 import { authorizeContent, canOnContent, hasPermission, requirePermission, type Actor } from '../users/policy.js';
 import { contentErrors } from './errors.js';
+import { PublicReadCache } from './public-read/cache.js';
+import { PublicReadChanges } from './public-read/changes.js';
+import { PublicReadRepository, PublicVersionRepository } from './public-read/repository.js';
+import { PublicContentService } from './public-read/service.js';
 import {
   ChildRepository,
   PortfolioRepository,
-  PublicReadRepository,
   type ChildRow,
   type PortfolioRow,
   type PortfolioWrite,
-  type PublicReadFragment,
-  type PublicReadRow,
 } from './repository.js';
+import { RelationService } from './relations/service.js';
 import { POSITION_MAX, type ChildResource } from './resource.js';
 import {
   CHILD_RESOURCES,
   MAX_PORTFOLIOS_PER_OWNER,
   PORTFOLIO_TRANSLATABLE,
   RESERVED_SLUGS,
-  SLUG_PATTERN,
+  scheduleProblem,
   type Portfolio,
   type PortfolioCreate,
   type PortfolioPatch,
-  type PublicPortfolio,
 } from './schema.js';
-import { asTranslations, assertNoDefaultLanguageEntry, matchLanguage, type Translations } from './translations.js';
+import { asTranslations, assertNoDefaultLanguageEntry, type Translations } from './translations.js';
 
 export interface PageRequest {
   limit?: number | undefined;
@@ -42,7 +45,7 @@ export type ChildJson = Record<string, unknown> & { id: string; portfolioId: str
 const DEFAULT_LIMIT = 20;
 const DEFAULT_LANGUAGE = 'en';
 
-function iso(value: unknown): string {
+export function iso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }
 
@@ -55,9 +58,12 @@ export function toPortfolioJson(row: PortfolioRow): Portfolio {
     summary: row.summary,
     visibility: row.visibility,
     published: row.published,
+    publishAt: row.publishAt ? iso(row.publishAt) : null,
+    unpublishAt: row.unpublishAt ? iso(row.unpublishAt) : null,
     defaultLanguage: row.defaultLanguage,
     isDefault: row.isDefault,
     translations: asTranslations(row.translations),
+    categoryIds: Array.isArray(row.categoryIds) ? row.categoryIds : [],
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -65,9 +71,13 @@ export function toPortfolioJson(row: PortfolioRow): Portfolio {
 
 export function toChildJson(resource: ChildResource, row: ChildRow): ChildJson {
   const out: ChildJson = { id: row.id, portfolioId: row.portfolioId };
-  for (const name of Object.keys(resource.fields)) out[name] = row[name] ?? null;
+  for (const name of Object.keys(resource.fields)) {
+    const value = row[name];
+    out[name] = value instanceof Date ? value.toISOString() : (value ?? null);
+  }
   out['position'] = row.position;
   out['translations'] = asTranslations(row.translations);
+  for (const relation of resource.relations) out[relation] = Array.isArray(row[relation]) ? row[relation] : [];
   out['createdAt'] = iso(row.createdAt);
   out['updatedAt'] = iso(row.updatedAt);
   return out;
@@ -86,11 +96,22 @@ function checkSlug(slug: string): void {
   if (RESERVED_SLUGS.has(slug)) throw contentErrors.slugReserved(slug);
 }
 
+/** A schedule time as the repository stores it: undefined leaves it, null clears it. */
+const scheduleTime = (value: string | null | undefined) =>
+  value === undefined ? undefined : value === null ? null : new Date(value);
+
+function checkSchedule(row: Readonly<Record<string, unknown>>): void {
+  const problem = scheduleProblem(row);
+  if (problem) throw contentErrors.invalid(problem.path, problem.message);
+}
+
 export class PortfolioService {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     readonly repo: PortfolioRepository,
+    private readonly changes: PublicReadChanges,
+    private readonly relations: RelationService = new RelationService(db),
   ) {}
 
   /** The portfolios the actor may read: their own, or everyone's with content:read_any. */
@@ -117,6 +138,7 @@ export class PortfolioService {
     // The site default is shown to every visitor: choosing it is an editorial decision.
     if (body.isDefault !== undefined) requirePermission(actor, 'content:write_any');
     checkSlug(body.slug);
+    checkSchedule(body);
     const defaultLanguage = body.defaultLanguage ?? DEFAULT_LANGUAGE;
     assertNoDefaultLanguageEntry(body.translations, defaultLanguage);
     const id = newId();
@@ -126,9 +148,11 @@ export class PortfolioService {
         if ((await this.repo.countByOwner(actor.userId, tx)) >= MAX_PORTFOLIOS_PER_OWNER) {
           throw contentErrors.limitReached('portfolios per user', MAX_PORTFOLIOS_PER_OWNER);
         }
+        await this.relations.checkCategories(body.categoryIds, tx);
+        let cleared: string[] = [];
         if (body.isDefault) {
           await this.repo.lockDefault(tx);
-          await this.repo.clearDefault(id, now, tx);
+          cleared = await this.repo.clearDefault(id, now, tx);
         }
         await this.repo.create(
           {
@@ -140,12 +164,16 @@ export class PortfolioService {
             summary: body.summary,
             visibility: body.visibility,
             published: body.published,
+            publishAt: scheduleTime(body.publishAt),
+            unpublishAt: scheduleTime(body.unpublishAt),
             defaultLanguage,
             isDefault: body.isDefault,
             translations: body.translations,
           },
           tx,
         );
+        await this.relations.writePortfolio(id, body, tx);
+        await this.changes.touch(tx, [id, ...cleared]);
         return toPortfolioJson(await this.mustGet(id, tx));
       });
     } catch (err) {
@@ -162,9 +190,14 @@ export class PortfolioService {
         // never take it, so they cannot stall everyone else's switches.
         if (body.isDefault === true && hasPermission(actor, 'content:write_any')) await this.repo.lockDefault(tx);
         const current = await this.repo.get(id, tx, { forUpdate: true });
-        authorizeContent(actor, 'write', current, 'Portfolio');
+        authorizeContent(actor, 'write', current, 'Portfolio', body);
         if (body.isDefault !== undefined) requirePermission(actor, 'content:write_any');
         if (body.slug !== undefined) checkSlug(body.slug);
+        await this.relations.checkCategories(body.categoryIds, tx);
+        checkSchedule({
+          publishAt: body.publishAt !== undefined ? body.publishAt : current.publishAt,
+          unpublishAt: body.unpublishAt !== undefined ? body.unpublishAt : current.unpublishAt,
+        });
         if (body.translations !== undefined || body.defaultLanguage !== undefined) {
           assertNoDefaultLanguageEntry(
             body.translations ?? asTranslations(current.translations),
@@ -172,18 +205,22 @@ export class PortfolioService {
           );
         }
         // Same transaction: there is never a moment with two defaults, or none by accident.
-        if (body.isDefault === true) await this.repo.clearDefault(id, now, tx);
+        const cleared = body.isDefault === true ? await this.repo.clearDefault(id, now, tx) : [];
         const patch: PortfolioWrite = {
           slug: body.slug,
           title: body.title,
           summary: body.summary,
           visibility: body.visibility,
           published: body.published,
+          publishAt: scheduleTime(body.publishAt),
+          unpublishAt: scheduleTime(body.unpublishAt),
           defaultLanguage: body.defaultLanguage,
           isDefault: body.isDefault,
           translations: body.translations,
         };
         await this.repo.update(id, patch, now, tx);
+        await this.relations.writePortfolio(id, body, tx);
+        await this.changes.touch(tx, [id, ...cleared]);
         return toPortfolioJson(await this.mustGet(id, tx));
       });
     } catch (err) {
@@ -195,6 +232,8 @@ export class PortfolioService {
     await this.db.transaction(async (tx) => {
       const current = await this.repo.get(id, tx, { forUpdate: true });
       authorizeContent(actor, 'write', current, 'Portfolio');
+      // Before the row goes: the announcement names it, so every node drops its copies.
+      await this.changes.touch(tx, [id]);
       await this.repo.delete(id, tx);
     });
   }
@@ -221,6 +260,8 @@ export class ChildService {
     readonly resource: ChildResource,
     readonly repo: ChildRepository,
     private readonly portfolios: PortfolioService,
+    private readonly changes: PublicReadChanges,
+    private readonly relations: RelationService = new RelationService(db),
   ) {}
 
   async list(actor: Actor, portfolioId: string, page: PageRequest): Promise<Page<ChildJson>> {
@@ -255,7 +296,10 @@ export class ChildService {
       const parent = await this.portfolios.authorizedParent(actor, portfolioId, 'write', tx);
       assertNoDefaultLanguageEntry(translations, parent.defaultLanguage);
       await this.checkCapacity(portfolioId, tx);
+      Object.assign(values, await this.relations.beforeChildWrite(this.resource, { id, portfolioId, body }, tx));
       await this.repo.create({ id, portfolioId, position, translations, values, now }, tx);
+      await this.relations.afterChildWrite(this.resource, { id, portfolioId, body }, tx);
+      await this.changes.touch(tx, [portfolioId]);
       return toChildJson(this.resource, await this.mustGet(id, tx));
     });
   }
@@ -266,7 +310,7 @@ export class ChildService {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const current = await this.repo.get(id, tx, { forUpdate: true });
-      authorizeContent(actor, 'write', current, this.resource.name);
+      authorizeContent(actor, 'write', current, this.resource.name, body);
       let defaultLanguage = current.portfolioDefaultLanguage;
       let portfolioId: string | undefined;
       if (target !== undefined && target !== current.portfolioId) {
@@ -277,8 +321,18 @@ export class ChildService {
         portfolioId = target;
       }
       assertNoDefaultLanguageEntry(translations, defaultLanguage);
+      const relationWrite = {
+        id,
+        portfolioId: portfolioId ?? current.portfolioId,
+        body,
+        current,
+        moving: portfolioId !== undefined,
+      };
+      Object.assign(values, await this.relations.beforeChildWrite(this.resource, relationWrite, tx));
       this.checkRow({ ...current, ...values });
       await this.repo.update(id, { values, position, translations, portfolioId }, now, tx);
+      await this.relations.afterChildWrite(this.resource, relationWrite, tx);
+      await this.changes.touch(tx, [current.portfolioId, ...(portfolioId ? [portfolioId] : [])]);
       return toChildJson(this.resource, await this.mustGet(id, tx));
     });
   }
@@ -288,6 +342,32 @@ export class ChildService {
       const current = await this.repo.get(id, tx, { forUpdate: true });
       authorizeContent(actor, 'write', current, this.resource.name);
       await this.repo.delete(id, tx);
+      await this.changes.touch(tx, [current.portfolioId]);
+    });
+  }
+
+  /**
+   * Rewrites the positions of the portfolio's rows of this kind to 0..n-1 in the order of `ids`,
+   * in one transaction under the portfolio's row lock (so no create, move or delete slips in
+   * between the check and the write). `ids` must be exactly the current set: a missing, extra,
+   * repeated, or foreign id (another portfolio's, another user's) is 400 ORDER_MISMATCH and changes
+   * nothing. Authorized as a structural write of the portfolio: a translator is refused.
+   */
+  async reorder(actor: Actor, portfolioId: string, ids: readonly string[]): Promise<Page<ChildJson>> {
+    const wanted = ids.map((id) => id.toLowerCase());
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      await this.portfolios.authorizedParent(actor, portfolioId, 'write', tx);
+      if (new Set(wanted).size !== wanted.length)
+        throw contentErrors.orderMismatch(this.resource.path, 'an id is listed twice');
+      const current = new Set(await this.repo.idsOf(portfolioId, tx));
+      if (wanted.some((id) => !current.has(id)))
+        throw contentErrors.orderMismatch(this.resource.path, 'an id is not one of them');
+      if (wanted.length !== current.size) throw contentErrors.orderMismatch(this.resource.path, 'an id is missing');
+      await this.repo.reorder(portfolioId, wanted, now, tx);
+      await this.changes.touch(tx, [portfolioId]);
+      const rows = await this.repo.listByPortfolio(portfolioId, { limit: this.resource.maxPerPortfolio }, tx);
+      return { items: rows.map((row) => toChildJson(this.resource, row)), nextCursor: null };
     });
   }
 
@@ -323,81 +403,13 @@ export class ChildService {
   }
 }
 
-/** The media part of the public read, provided by the uploads module (src/security/uploads). */
-export interface PublicMediaSource {
-  /** Subquery yielding the portfolio's available media as one JSON value (see PublicReadFragment). */
-  select: PublicReadFragment;
-  /** Turns that value into the payload's media items (signed links). */
-  render(value: unknown): Promise<unknown[]>;
-}
-
-/**
- * Anonymous reads. Only a portfolio that is published AND public exists here; every other case
- * (missing, draft, private, malformed slug) is the same 404, so drafts cannot be discovered.
- * One statement per read (PublicReadRepository): the portfolio, its children with the texts
- * resolved for the language, and the available media.
- */
-export class PublicContentService {
-  private renderMedia: ((value: unknown) => Promise<unknown[]>) | null = null;
-
-  constructor(readonly reads: PublicReadRepository) {}
-
-  setMediaSource(source: PublicMediaSource): void {
-    this.reads.setMedia(source.select);
-    this.renderMedia = (value) => source.render(value);
-  }
-
-  /**
-   * `lang` (?lang=) is the primary selector; without it, `accepted` (the Accept-Language tags,
-   * most preferred first) picks the language: the first one the portfolio has.
-   */
-  async getBySlug(slug: string, lang: string | undefined, accepted: readonly string[] = []): Promise<PublicPortfolio> {
-    if (!SLUG_PATTERN.test(slug)) return this.render(undefined);
-    return this.render(await this.inLanguage((l) => this.reads.bySlug(slug, l), lang, accepted));
-  }
-
-  async getDefault(lang: string | undefined, accepted: readonly string[] = []): Promise<PublicPortfolio> {
-    return this.render(await this.inLanguage((l) => this.reads.byDefault(l), lang, accepted));
-  }
-
-  /**
-   * One read in the requested language. With Accept-Language preferences only, the first read
-   * asks for the first preference; when it has none of it but a later preference matches a
-   * language the row lists, a second read asks for that one.
-   */
-  private async inLanguage(
-    read: (lang: string | null) => Promise<PublicReadRow | undefined>,
-    lang: string | undefined,
-    accepted: readonly string[],
-  ): Promise<PublicReadRow | undefined> {
-    const [first] = accepted;
-    if (lang || first === undefined) return read(lang || null);
-    const row = await read(first);
-    if (!row) return row;
-    const tags = [row.defaultLanguage, ...row.availableLanguages];
-    for (const wanted of accepted) {
-      const match = matchLanguage(wanted, tags);
-      if (match !== undefined) return match === row.language ? row : read(match);
-    }
-    return row;
-  }
-
-  private async render(row: PublicReadRow | undefined): Promise<PublicPortfolio> {
-    if (!row) throw contentErrors.notFound('Portfolio');
-    const out: Record<string, unknown> = {
-      id: row.id,
-      slug: row.slug,
-      title: row.title,
-      summary: row.summary,
-      language: row.language,
-      defaultLanguage: row.defaultLanguage,
-      availableLanguages: row.availableLanguages,
-      updatedAt: iso(row.updatedAt),
-    };
-    for (const resource of CHILD_RESOURCES) out[resource.path] = row[resource.path];
-    if (this.renderMedia) out['media'] = await this.renderMedia(row.media);
-    return out as PublicPortfolio;
-  }
+export interface ContentDeps {
+  db: Db;
+  clock: Clock;
+  kv: Kv;
+  log: FastifyBaseLogger;
+  /** The per-node public-read cache (PUBLIC_READ_CACHE_*). */
+  cache: { maxBytes: number; maxStalenessMs: number };
 }
 
 /** The module's services, built once per app. */
@@ -405,14 +417,30 @@ export class ContentService {
   readonly portfolios: PortfolioService;
   readonly children: ReadonlyMap<string, ChildService>;
   readonly public: PublicContentService;
+  /** Every write that can change a public read tells it here (public-read/changes.ts). */
+  readonly publicChanges: PublicReadChanges;
 
-  constructor(db: Db, clock: Clock) {
-    this.portfolios = new PortfolioService(db, clock, new PortfolioRepository(db));
+  constructor(deps: ContentDeps) {
+    const { db, clock } = deps;
+    const versions = new PublicVersionRepository(db);
+    const cache = new PublicReadCache({
+      maxBytes: deps.cache.maxBytes,
+      maxStalenessMs: deps.cache.maxStalenessMs,
+      now: () => clock.now().getTime(),
+    });
+    this.publicChanges = new PublicReadChanges(versions, cache, deps.kv, deps.log);
+    this.portfolios = new PortfolioService(db, clock, new PortfolioRepository(db), this.publicChanges);
     const children = CHILD_RESOURCES.map(
-      (resource) => new ChildService(db, clock, resource, new ChildRepository(db, resource), this.portfolios),
+      (resource) =>
+        new ChildService(db, clock, resource, new ChildRepository(db, resource), this.portfolios, this.publicChanges),
     );
     this.children = new Map(children.map((c) => [c.resource.path, c]));
-    this.public = new PublicContentService(new PublicReadRepository(db, CHILD_RESOURCES, PORTFOLIO_TRANSLATABLE));
+    this.public = new PublicContentService(
+      new PublicReadRepository(db, CHILD_RESOURCES, PORTFOLIO_TRANSLATABLE),
+      versions,
+      cache,
+      clock,
+    );
   }
 
   child(resource: ChildResource): ChildService {

@@ -54,7 +54,7 @@ export const PRIVATE_NO_STORE = 'private, no-store';
 
 /** The strong entity tag of exact identity bytes, sent in the given content coding. */
 export function strongEtag(body: string | Buffer, coding: Coding = 'identity'): string {
-  return `"${createHash('sha256').update(body).digest('base64url')}${TAG_SUFFIX[coding]}"`;
+  return new PreparedBody(body).etag(coding);
 }
 
 /**
@@ -151,21 +151,65 @@ export function addVary(reply: FastifyReply, ...names: string[]): void {
 }
 
 /**
- * Sends an already-serialized public JSON body as a cacheable representation: strong ETag,
- * public Cache-Control, Vary (`vary` plus Accept-Encoding when the body is large enough to be
- * compressed), then 304 when If-None-Match matches the representation this request would get,
- * else the body, compressed as negotiated.
+ * A serialized public JSON body with everything derived from it computed once, on first use: its
+ * strong entity tag per content coding, and its compressed forms. Built per answer on a miss and
+ * kept with the cache entry on a hit (src/content/public-read/), where a 304 or a br answer then
+ * costs no hashing and no compression at all.
+ */
+export class PreparedBody {
+  readonly bytes: Buffer;
+  private hash: string | null = null;
+  private readonly encoded = new Map<Coding, Promise<Buffer>>();
+
+  constructor(serialized: string | ArrayBuffer | Buffer) {
+    this.bytes =
+      typeof serialized === 'string'
+        ? Buffer.from(serialized)
+        : Buffer.isBuffer(serialized)
+          ? serialized
+          : Buffer.from(serialized);
+  }
+
+  get compressible(): boolean {
+    return this.bytes.length >= COMPRESS_MIN_BYTES;
+  }
+
+  /** The strong tag of this representation in `coding` (strongEtag of the identity bytes). */
+  etag(coding: Coding): string {
+    this.hash ??= createHash('sha256').update(this.bytes).digest('base64url');
+    return `"${this.hash}${TAG_SUFFIX[coding]}"`;
+  }
+
+  /** The bytes in `coding`, compressed once and shared by every answer that asks. */
+  body(coding: Coding): Promise<Buffer> {
+    if (coding === 'identity') return Promise.resolve(this.bytes);
+    let pending = this.encoded.get(coding);
+    if (!pending) {
+      pending = encode(this.bytes, coding);
+      // A failed compression is not remembered: the next answer tries again.
+      pending.catch(() => this.encoded.delete(coding));
+      this.encoded.set(coding, pending);
+    }
+    return pending;
+  }
+}
+
+/**
+ * Sends a public JSON body as a cacheable representation: strong ETag, public Cache-Control,
+ * Vary (`vary` plus Accept-Encoding when the body is large enough to be compressed), then 304
+ * when If-None-Match matches the representation this request would get, else the body,
+ * compressed as negotiated.
  */
 export async function sendCacheable(
   request: FastifyRequest,
   reply: FastifyReply,
-  serialized: string | ArrayBuffer | Buffer,
+  serialized: PreparedBody | string | ArrayBuffer | Buffer,
   options: { policy: PublicCachePolicy; vary?: readonly string[]; validFor?: number },
 ): Promise<FastifyReply> {
-  const body = typeof serialized === 'string' || Buffer.isBuffer(serialized) ? serialized : Buffer.from(serialized);
-  const compressible = Buffer.byteLength(body) >= COMPRESS_MIN_BYTES;
+  const prepared = serialized instanceof PreparedBody ? serialized : new PreparedBody(serialized);
+  const compressible = prepared.compressible;
   const coding = compressible ? negotiateEncoding(request.headers['accept-encoding']) : 'identity';
-  const etag = strongEtag(body, coding);
+  const etag = prepared.etag(coding);
   void reply.header('etag', etag).header('cache-control', publicCacheControl(options.policy, options.validFor));
   addVary(reply, ...(options.vary ?? []), ...(compressible ? ['Accept-Encoding'] : []));
   if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
@@ -173,8 +217,8 @@ export async function sendCacheable(
     return reply.code(304).send();
   }
   void reply.type('application/json; charset=utf-8');
-  if (coding === 'identity') return reply.send(body);
-  return reply.header('content-encoding', coding).send(await encode(body, coding));
+  if (coding === 'identity') return reply.send(prepared.bytes);
+  return reply.header('content-encoding', coding).send(await prepared.body(coding));
 }
 
 function headerText(value: unknown): string {

@@ -24,7 +24,10 @@ export interface TestUser {
 }
 
 /** Creates a user directly through the service (any role), then logs in through the API. */
-export async function createUser(app: FastifyInstance, options: { role?: Role; email?: string; name?: string } = {}): Promise<TestUser> {
+export async function createUser(
+  app: FastifyInstance,
+  options: { role?: Role; email?: string; name?: string } = {},
+): Promise<TestUser> {
   const email = options.email ?? uniqueEmail(options.role ?? 'user');
   const password = strongPassword();
   const name = options.name ?? 'Test User';
@@ -51,6 +54,7 @@ export interface PortfolioInput {
   visibility?: 'private' | 'public';
   published?: boolean;
   defaultLanguage?: string;
+  isDefault?: boolean;
   translations?: Record<string, Record<string, string>>;
 }
 

@@ -59,7 +59,7 @@ export const httpSchema = {
   },
   PUBLIC_CACHE_MAX_AGE: {
     group: 'HTTP',
-    doc: 'Seconds browsers and CDNs may reuse a public portfolio read without asking again (Cache-Control max-age): how long a change may take to reach visitors, plus the stale window below. 0: always revalidate (ETag, 304).',
+    doc: 'Seconds browsers and CDNs may reuse a public portfolio read without asking again (Cache-Control max-age): how long a change may take to reach visitors, plus the stale window below. 0: always revalidate (ETag, 304). When set it wins over the site setting publicCacheMaxAge (docs/SETTINGS.md); unset, the setting applies (this default until an admin changes it).',
     default: '60',
     parse: int(0, 86_400),
   },
@@ -68,5 +68,17 @@ export const httpSchema = {
     doc: 'Seconds after max-age during which a cache may still serve a public read while it revalidates in the background (Cache-Control stale-while-revalidate). 0: never serve stale.',
     default: '300',
     parse: int(0, 604_800),
+  },
+  PUBLIC_READ_CACHE_SIZE_MB: {
+    group: 'HTTP',
+    doc: 'Memory each node may use to keep prepared public portfolio reads (bytes, tags and compressed forms), in MB. Writes evict what they change on every node. 0: no per-node cache, every read runs the one query.',
+    default: '16',
+    parse: int(0, 4096),
+  },
+  PUBLIC_READ_CACHE_MAX_STALENESS_MS: {
+    group: 'HTTP',
+    doc: 'The longest a node serves a cached public read without the database confirming it is current, in ms (at most 5000). Changes normally arrive over the KV channel at once; this bounds a missed message or a KV outage.',
+    default: '2000',
+    parse: int(0, 5000),
   },
 } satisfies SchemaSection;

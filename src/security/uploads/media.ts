@@ -10,6 +10,7 @@
  *   delivery.ts    reads, signed links, serving, deletes, the public read
  *   service.ts     `app.uploads`: the parts, built once
  */
+import type { PublicReadChangesPort } from '../../content/public-read/changes.js';
 import type { PublicUrlSource } from '../../config/public-url.js';
 import type { BlobStore } from '../../platform/blob/index.js';
 import type { ClamdClient } from '../../platform/clamd/index.js';
@@ -50,6 +51,8 @@ export interface UploadServiceOptions {
   settings: UploadSettings;
   notifier?: InfectionNotifier | undefined;
   log?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+  /** The public read's versions: every media write raises its portfolio's (src/content/public-read). */
+  publicChanges?: PublicReadChangesPort | undefined;
 }
 
 export interface MediaJson {

@@ -119,6 +119,7 @@ export const uploadsPlugin = fp(
       },
       notifier: mailNotifier(app.mail, new MediaRepository(db)),
       log: app.log,
+      publicChanges: app.content.publicChanges,
     });
     const worker = new UploadWorker({ service, scanner, clock, log: app.log });
     app.decorate('uploads', service);
@@ -127,6 +128,7 @@ export const uploadsPlugin = fp(
     app.content.public.setMediaSource({
       select: (portfolioId) => MediaRepository.availableByPortfolioJson(portfolioId, PUBLIC_MEDIA_LIMIT),
       render: (value) => service.delivery.publicMediaOf(mediaRowsFromJson(value)),
+      linkLifetime: config.UPLOAD_URL_TTL,
     });
     await app.register(mediaRoutes);
     await app.register(mediaContentRoutes);

@@ -2,6 +2,7 @@
  * The only SQL of the uploads module. Every value is a $n parameter; column names come from this
  * file. Each method takes an optional transaction.
  */
+import type { PublicReadChangesPort } from '../../content/public-read/changes.js';
 import type { Queryable } from '../../platform/db/index.js';
 import type { Category, MediaKind } from './types.js';
 
@@ -95,8 +96,34 @@ export interface MediaCreate {
   now: Date;
 }
 
+/**
+ * Media are part of the public read: every write here raises the portfolio's content version in
+ * the same statement (a data-modifying CTE, so even a write outside a transaction moves both
+ * together) and announces it once committed. Without `changes` (the notifier's read-only copy,
+ * tests) writes are plain.
+ */
 export class MediaRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly changes?: PublicReadChangesPort,
+  ) {}
+
+  /** Runs a media write that returns `portfolio_id`, raising those portfolios' versions with it. */
+  private async write(tx: Queryable, sql: string, values: readonly unknown[]): Promise<void> {
+    if (!this.changes) {
+      await tx.query(sql, values);
+      return;
+    }
+    const rows = await tx.query<{ id: string }>(
+      `with changed as (${sql} returning portfolio_id), bumped as (${this.changes.bumpClause('select portfolio_id from changed')})
+       select id from bumped`,
+      values,
+    );
+    this.changes.announce(
+      tx,
+      rows.map((r) => r.id),
+    );
+  }
 
   async get(id: string, tx: Queryable = this.db, options: { forUpdate?: boolean } = {}): Promise<MediaRow | undefined> {
     const rows = await tx.query<MediaRow>(
@@ -137,7 +164,7 @@ export class MediaRepository {
     }
     values.push(now);
     sets.push(`updated_at = $${values.length}`);
-    await tx.query(`update media set ${sets.join(', ')} where id = $1`, values);
+    await this.write(tx, `update media set ${sets.join(', ')} where id = $1`, values);
   }
 
   /**
@@ -153,14 +180,15 @@ export class MediaRepository {
   }
 
   async clearDefaultResume(portfolioId: string, now: Date, tx: Queryable = this.db): Promise<void> {
-    await tx.query(
+    await this.write(
+      tx,
       `update media set is_default_resume = false, updated_at = $2 where portfolio_id = $1 and is_default_resume`,
       [portfolioId, now],
     );
   }
 
   async delete(id: string, tx: Queryable = this.db): Promise<void> {
-    await tx.query('delete from media where id = $1', [id]);
+    await this.write(tx, 'delete from media where id = $1', [id]);
   }
 
   /** Quarantined rows whose retry is due (scan failed or scanner unavailable). */

@@ -23,7 +23,7 @@ export class UploadService {
   readonly delivery: MediaDelivery;
 
   constructor(private readonly o: UploadServiceOptions) {
-    this.repo = new MediaRepository(o.db);
+    this.repo = new MediaRepository(o.db, o.publicChanges);
     this.pipeline = new UploadPipeline(o, this.repo);
     this.intake = new UploadIntake(o, this.repo, this.pipeline);
     this.quarantine = new UploadQuarantine(o, this.repo, this.pipeline);

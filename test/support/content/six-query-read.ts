@@ -4,6 +4,8 @@
  * its logic so the one-statement read (PublicReadRepository) can be held to it by a property
  * test. Test support only: nothing in src/ imports this.
  */
+import { CategoryRepository } from '../../../src/content/categories/repository.js';
+import { LanguageRepository } from '../../../src/content/languages/repository.js';
 import { AppError } from '../../../src/http/errors.js';
 import type { Db } from '../../../src/platform/db/index.js';
 import {
@@ -25,6 +27,8 @@ const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : n
 
 export class SixQueryPublicRead {
   private readonly portfolios: PortfolioRepository;
+  private readonly categories: CategoryRepository;
+  private readonly languages: LanguageRepository;
   private readonly children: { resource: (typeof CHILD_RESOURCES)[number]; repo: ChildRepository }[];
 
   constructor(
@@ -32,25 +36,34 @@ export class SixQueryPublicRead {
     private readonly mediaSource: ((portfolioId: string) => Promise<unknown[]>) | null,
   ) {
     this.portfolios = new PortfolioRepository(db);
+    this.categories = new CategoryRepository(db);
+    this.languages = new LanguageRepository(db);
     this.children = CHILD_RESOURCES.map((resource) => ({ resource, repo: new ChildRepository(db, resource) }));
   }
 
-  async getBySlug(slug: string, lang: string | undefined): Promise<Record<string, unknown>> {
+  async getBySlug(slug: string, lang: string | undefined, category?: string): Promise<Record<string, unknown>> {
     const row = SLUG_PATTERN.test(slug) ? await this.portfolios.getBySlug(slug) : undefined;
-    return this.render(row, lang);
+    return this.render(row, lang, category);
   }
 
-  async getDefault(lang: string | undefined): Promise<Record<string, unknown>> {
-    return this.render(await this.portfolios.getDefault(), lang);
+  async getDefault(lang: string | undefined, category?: string): Promise<Record<string, unknown>> {
+    return this.render(await this.portfolios.getDefault(), lang, category);
   }
 
-  private async render(row: PortfolioRow | undefined, lang: string | undefined): Promise<Record<string, unknown>> {
+  private async render(
+    row: PortfolioRow | undefined,
+    lang: string | undefined,
+    category?: string,
+  ): Promise<Record<string, unknown>> {
     if (!row || !row.published || row.visibility !== 'public')
       throw new AppError(404, 'NOT_FOUND', 'Not found', 'Portfolio not found');
     const lists = await Promise.all(
       this.children.map(async (child) => ({
         child,
-        rows: await child.repo.listByPortfolio(row.id, { limit: child.resource.maxPerPortfolio }),
+        // An unpublished row of a publishable kind (projects) is not in the public read at all.
+        rows: (await child.repo.listByPortfolio(row.id, { limit: child.resource.maxPerPortfolio })).filter(
+          (r) => !child.resource.publishable || r['published'] === true,
+        ),
       })),
     );
     const translations = asTranslations(row.translations);
@@ -76,13 +89,63 @@ export class SixQueryPublicRead {
       availableLanguages: [row.defaultLanguage, ...[...available].filter((t) => t !== row.defaultLanguage).sort()],
       updatedAt: iso(row.updatedAt),
     };
+    // Categories: site-wide, their plain names in the site default language, so their chain is
+    // the read's language relative to that one.
+    const siteDefault = (await this.languages.list()).find((l) => l.isDefault)?.code ?? 'en';
+    const categoryChain = languageChain(language, siteDefault);
+    const categoriesOf = async (ids: unknown) => {
+      const out: Record<string, unknown>[] = [];
+      for (const id of (ids as string[] | undefined) ?? []) {
+        const k = await this.categories.get(id);
+        if (!k) continue;
+        const ref = { id: k.id, code: k.code, typeCode: k.typeCode, name: k.name };
+        out.push(localize(ref, ['name'], asTranslations(k.translations), categoryChain));
+      }
+      return out;
+    };
+    out['categories'] = await categoriesOf(row.categoryIds);
+    const skillRows = lists.find((l) => l.child.resource.path === 'skills')?.rows ?? [];
+    const sectionRows = lists.find((l) => l.child.resource.path === 'sections')?.rows ?? [];
     for (const { child, rows } of lists) {
-      const names = Object.keys(child.resource.fields);
-      out[child.resource.path] = rows.map((r) => {
+      // Owner-only fields (publication state, schedule) are never in the public read.
+      const names = Object.entries(child.resource.fields)
+        .filter(([, f]) => !f.ownerOnly)
+        .map(([name]) => name);
+      const render = (r: ChildRow) => {
         const item: Record<string, unknown> = { id: r.id };
         for (const name of names) item[name] = r[name] ?? null;
         return localize(item, child.resource.translatable, childTranslations.get(r) ?? {}, chain);
-      });
+      };
+      const items: Record<string, unknown>[] = [];
+      for (const r of rows) {
+        // A project's sections are listed under it, not at the top.
+        if (child.resource.path === 'sections' && r['projectId'] != null) continue;
+        const item = render(r);
+        if (child.resource.relations.includes('categoryIds')) item['categories'] = await categoriesOf(r['categoryIds']);
+        if (child.resource.path === 'projects') {
+          const codes = (item['categories'] as { code: string }[]).map((c) => c.code);
+          if (category && !codes.includes(category.toLowerCase())) continue;
+          item['linkedSkills'] = ((r['skillIds'] as string[] | undefined) ?? []).flatMap((id) => {
+            const s = skillRows.find((x) => x.id === id);
+            if (!s) return [];
+            const named = localize({ name: s['name'] }, ['name'], childTranslations.get(s) ?? {}, chain);
+            return [{ id: s.id, name: named.name, type: s['type'], level: s['level'] ?? null }];
+          });
+          const sectionsChild = lists.find((l) => l.child.resource.path === 'sections')!.child;
+          const sectionNames = Object.entries(sectionsChild.resource.fields)
+            .filter(([, f]) => !f.ownerOnly)
+            .map(([name]) => name);
+          item['sections'] = sectionRows
+            .filter((x) => x['projectId'] === r.id)
+            .map((x) => {
+              const sec: Record<string, unknown> = { id: x.id };
+              for (const name of sectionNames) sec[name] = x[name] ?? null;
+              return localize(sec, sectionsChild.resource.translatable, childTranslations.get(x) ?? {}, chain);
+            });
+        }
+        items.push(item);
+      }
+      out[child.resource.path] = items;
     }
     if (this.mediaSource) out['media'] = await this.mediaSource(row.id);
     return out;

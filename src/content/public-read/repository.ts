@@ -1,0 +1,330 @@
+/**
+ * The public read's SQL: the one-statement read of a published portfolio, and the content
+ * versions that say whether a cached copy of it is still current. Column and table names come
+ * from constants and the child definitions, never from a request; every value is a $n parameter.
+ */
+import type { Queryable } from '../../platform/db/index.js';
+import type { ChildResource } from '../resource.js';
+
+const quote = (identifier: string) => `"${identifier}"`;
+
+/**
+ * What makes a portfolio visible to anonymous readers: published, public, and its owner's
+ * account not disabled (as the contact form already required). `p` is the portfolio.
+ */
+const PUBLIC_PORTFOLIO = `p.published and p.visibility = 'public'
+  and exists (select 1 from users u where u.id = p.owner_id and not u.disabled)`;
+/** Which portfolio a public route names: by slug (case-insensitive, $1), or the site default. */
+const BY_SLUG = 'lower(p.slug) = lower($1::text)';
+const BY_DEFAULT = 'p.is_default';
+/**
+ * A preview (src/content/preview/) shows a portfolio by id ($1) as if it were published and
+ * public: every condition of PUBLIC_PORTFOLIO but those two.
+ */
+const BY_ID = 'p.id = $1::uuid';
+const PREVIEWABLE = 'exists (select 1 from users u where u.id = p.owner_id and not u.disabled)';
+
+/** A public route's target: a slug, or the site default portfolio. */
+export type PublicTarget = { slug: string } | { default: true };
+
+/** The version of the portfolio a public route names right now. */
+export interface CurrentVersion {
+  id: string;
+  version: string;
+}
+
+/**
+ * Content versions. `bump` runs in the writer's transaction (see PublicReadChanges), so a version
+ * never moves without the change it stands for, nor a change without its version.
+ */
+export class PublicVersionRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Raises the versions of these portfolios; returns the ids that exist. */
+  async bump(portfolioIds: readonly string[], tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(
+      `update portfolios set public_version = public_version + 1 where id = any($1::uuid[]) returning id`,
+      [portfolioIds],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Raises every portfolio's version (a change to all content, such as a language removed). */
+  async bumpAll(tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(
+      `update portfolios set public_version = public_version + 1 returning id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Raises the versions of every portfolio of an owner (their account was disabled or enabled). */
+  async bumpOwner(ownerId: string, tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(
+      `update portfolios set public_version = public_version + 1 where owner_id = $1 returning id`,
+      [ownerId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The same bump as one clause of another module's statement (a data-modifying CTE), so a write
+   * there and its version move together even outside a transaction. `portfolioIds`: a subquery
+   * yielding portfolio ids, built from that module's constants. Returns the bumped ids as `id`.
+   */
+  static bumpClause(portfolioIds: string): string {
+    return `update portfolios set public_version = public_version + 1 where id in (${portfolioIds}) returning id`;
+  }
+
+  /** Which public portfolio the target names now, with its version; undefined when none. */
+  async current(target: PublicTarget, tx: Queryable = this.db): Promise<CurrentVersion | undefined> {
+    const bySlug = 'slug' in target;
+    const rows = await tx.query<CurrentVersion>(
+      `select p.id, p.public_version::text as version from portfolios p
+       where ${bySlug ? BY_SLUG : BY_DEFAULT} and ${PUBLIC_PORTFOLIO}`,
+      bySlug ? [target.slug] : [],
+    );
+    return rows[0];
+  }
+}
+
+/** A public read as the one statement returns it: texts already resolved for the language. */
+export type PublicReadRow = Record<string, unknown> & {
+  id: string;
+  slug: string;
+  title: string;
+  summary: string;
+  language: string;
+  defaultLanguage: string;
+  availableLanguages: string[];
+  updatedAt: Date;
+  /** The portfolio's content version (public_version) in the same snapshot as the texts. */
+  version: string;
+  /** The media subquery's JSON, when a media source is set. */
+  media?: unknown;
+  /** The portfolio's categories, names resolved (JSON). */
+  categories: unknown;
+};
+
+/**
+ * SQL for another module's part of the public read: a parenthesised subquery yielding one JSON
+ * value, given the SQL expression of the portfolio id (e.g. `pf.id`). Built from that module's
+ * constants only, never from a request.
+ */
+export type PublicReadFragment = (portfolioIdExpression: string) => string;
+
+const FIELD_NAME = /^[a-z][A-Za-z0-9]{0,62}$/;
+
+/** `translations -> tag ->> field`, only when it is a string (as asTranslations reads it). */
+function translated(translations: string, tag: string, field: string): string {
+  if (!FIELD_NAME.test(field)) throw new Error(`bad field name ${field}`);
+  return `case when jsonb_typeof(${translations} -> ${tag} -> '${field}') = 'string' then ${translations} -> ${tag} ->> '${field}' end`;
+}
+
+/**
+ * The plain field, or its text for the language chain (ch.c1, then ch.c2) when there is one.
+ * Site categories use `cch`: the same chain, relative to the site default language (the language
+ * of their plain names) instead of the portfolio's.
+ */
+function localized(translations: string, plain: string, field: string, chain: 'ch' | 'cch' = 'ch'): string {
+  return `coalesce(${translated(translations, `${chain}.c1`, field)}, ${translated(translations, `${chain}.c2`, field)}, ${plain})`;
+}
+
+/** Optional filters of a public read (the query string): `category` keeps projects carrying that category code. */
+export interface PublicFilter {
+  category?: string | null | undefined;
+}
+
+/** The link table of each kind that carries categories, and its owner column. */
+const CATEGORY_LINKS: Readonly<Record<string, { table: string; column: string }>> = {
+  portfolios: { table: 'portfolio_categories', column: 'portfolio_id' },
+  projects: { table: 'project_categories', column: 'project_id' },
+  skills: { table: 'skill_categories', column: 'skill_id' },
+};
+/** The kind `?category=` filters. */
+const CATEGORY_FILTERED = 'projects';
+
+/** The categories of one row as a JSON array, names resolved for the read's language (cch). */
+function categoriesOf(kind: string, idExpression: string): string {
+  const link = CATEGORY_LINKS[kind];
+  if (!link) throw new Error(`no categories for ${kind}`);
+  return `coalesce((select json_agg(json_build_object('id', k.id, 'code', k.code, 'typeCode', k.type_code,
+      'name', ${localized('k.translations', 'k.name', 'name', 'cch')}) order by l.position, k.id)
+    from ${quote(link.table)} l join categories k on k.id = l.category_id where l.${quote(link.column)} = ${idExpression}), '[]'::json)`;
+}
+
+/** A project's skills as a JSON array (only skills of the same portfolio: the link's key says so). */
+function linkedSkillsOf(projectExpression: string): string {
+  return `coalesce((select json_agg(json_build_object('id', s.id, 'name', ${localized('s.translations', 's.name', 'name')},
+      'type', s.type, 'level', s.level) order by l.position, s.id)
+    from project_skills l join skills s on s.id = l.skill_id and s.portfolio_id = l.portfolio_id
+    where l.project_id = ${projectExpression}), '[]'::json)`;
+}
+
+/** The top-level keys of a translations value whose entries are objects, in jsonb key order. */
+const translationKeys = (value: string) =>
+  `jsonb_each(case when jsonb_typeof(${value}) = 'object' then ${value} else '{}'::jsonb end) with ordinality e(key, value, ord)`;
+
+/**
+ * The anonymous read of a portfolio in ONE statement: the portfolio (published and public only),
+ * the language negotiated against every tag it and its children carry, its five child lists in
+ * order with each translatable field resolved for that language (falling back field by field to
+ * the default language), and, when set, the available media. Same rules as translations.ts
+ * (negotiateLanguage, languageChain, localize), expressed in SQL; the property test in
+ * src/content/one-query-read.test.ts holds it to the six-query read it replaced.
+ */
+export class PublicReadRepository {
+  private media: PublicReadFragment | null = null;
+  private sql: { bySlug: string; byDefault: string; preview: string } | null = null;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly children: readonly ChildResource[],
+    private readonly portfolioTranslatable: readonly string[],
+  ) {}
+
+  /** Adds the media subquery to the statement (set once by the uploads module). */
+  setMedia(fragment: PublicReadFragment): void {
+    this.media = fragment;
+    this.sql = null;
+  }
+
+  get hasMedia(): boolean {
+    return this.media !== null;
+  }
+
+  /** A published, public portfolio by slug (case-insensitive), or undefined. */
+  async bySlug(
+    slug: string,
+    lang: string | null,
+    tx: Queryable = this.db,
+    filter: PublicFilter = {},
+  ): Promise<PublicReadRow | undefined> {
+    const rows = await tx.query<PublicReadRow>(this.statements().bySlug, [slug, lang, filter.category ?? null]);
+    return rows[0];
+  }
+
+  /** The site default portfolio when it is published and public, or undefined. */
+  async byDefault(
+    lang: string | null,
+    tx: Queryable = this.db,
+    filter: PublicFilter = {},
+  ): Promise<PublicReadRow | undefined> {
+    const rows = await tx.query<PublicReadRow>(this.statements().byDefault, [lang, filter.category ?? null]);
+    return rows[0];
+  }
+
+  /**
+   * A portfolio by id as if it were published and public (a preview link's read), or undefined.
+   * The same statement as the public read in every other respect; never cached.
+   */
+  async preview(id: string, lang: string | null, tx: Queryable = this.db): Promise<PublicReadRow | undefined> {
+    const rows = await tx.query<PublicReadRow>(this.statements().preview, [id, lang, null]);
+    return rows[0];
+  }
+
+  private statements(): { bySlug: string; byDefault: string; preview: string } {
+    this.sql ??= {
+      bySlug: this.build(BY_SLUG, '$2::text', PUBLIC_PORTFOLIO, '$3::text'),
+      byDefault: this.build(BY_DEFAULT, '$1::text', PUBLIC_PORTFOLIO, '$2::text'),
+      preview: this.build(BY_ID, '$2::text', PREVIEWABLE, '$3::text'),
+    };
+    return this.sql;
+  }
+
+  private build(where: string, lang: string, visible: string = PUBLIC_PORTFOLIO, category = 'null::text'): string {
+    // Every child list, bounded and ordered as the owner's list pages are; unpublished rows of a
+    // publishable kind (projects) are not there at all.
+    const rowsOf = (r: ChildResource, select: string) =>
+      `(select ${select} from ${quote(r.table)} c where c.portfolio_id = pf.id${r.publishable ? ' and c.published' : ''} order by c.position, c.id limit ${Number(r.maxPerPortfolio)})`;
+    // Language tags in the order the reader first meets them: default, portfolio, then each
+    // child kind's rows in order. negotiateLanguage takes the first match in this order.
+    const tagSources = [
+      `select pf.default_language as tag, 0::bigint as src, 0::bigint as rn, 0::bigint as ord from pf`,
+      `select e.key, 1::bigint, 0::bigint, e.ord from pf, ${translationKeys('pf.translations')} where jsonb_typeof(e.value) = 'object'`,
+      ...this.children.map(
+        (r, i) =>
+          `select e.key, ${i + 2}::bigint, c.rn, e.ord
+           from pf, lateral ${rowsOf(r, 'c.translations, row_number() over (order by c.position, c.id) as rn')} c,
+             ${translationKeys('c.translations')}
+           where jsonb_typeof(e.value) = 'object'`,
+      ),
+    ];
+    // One row of a kind as JSON (`a`: the row's alias): its public fields, its relations, and the
+    // rows of kinds nested in it (a project's sections, in their own order).
+    const pairsOf = (r: ChildResource, a: string): string[] => {
+      const pairs = [`'id', ${a}.id`];
+      for (const [name, f] of Object.entries(r.fields)) {
+        if (f.ownerOnly) continue;
+        if (!FIELD_NAME.test(name)) throw new Error(`bad field name ${name}`);
+        const plain = f.sql === 'date' ? `${a}.${quote(f.column)}::text` : `${a}.${quote(f.column)}`;
+        pairs.push(`'${name}', ${f.translatable ? localized(`${a}.translations`, plain, name) : plain}`);
+      }
+      if (r.relations.includes('categoryIds')) pairs.push(`'categories', ${categoriesOf(r.path, `${a}.id`)}`);
+      if (r.relations.includes('skillIds')) pairs.push(`'linkedSkills', ${linkedSkillsOf(`${a}.id`)}`);
+      for (const inner of this.children) {
+        if (inner.nestedIn?.path !== r.path) continue;
+        const column = quote(inner.fields[inner.nestedIn.field]?.column ?? '');
+        pairs.push(`'${inner.path}', coalesce((select json_agg(json_build_object(${pairsOf(inner, 'n').join(', ')}) order by n.position, n.id)
+          from ${rowsOf(inner, 'c.*')} n where n.${column} = ${a}.id), '[]'::json)`);
+      }
+      return pairs;
+    };
+    const lists = this.children.map((r) => {
+      const where: string[] = [];
+      // Rows that belong to another row are listed under it, not here.
+      if (r.nestedIn) where.push(`c.${quote(r.fields[r.nestedIn.field]?.column ?? '')} is null`);
+      if (r.path === CATEGORY_FILTERED) {
+        where.push(`(${category} is null or exists (select 1 from ${quote(CATEGORY_LINKS[r.path]!.table)} fl
+          join categories fk on fk.id = fl.category_id
+          where fl.${quote(CATEGORY_LINKS[r.path]!.column)} = c.id and fk.code = lower(${category})))`);
+      }
+      return `coalesce((select json_agg(json_build_object(${pairsOf(r, 'c').join(', ')}) order by c.position, c.id)
+        from ${rowsOf(r, 'c.*')} c${where.length > 0 ? ` where ${where.join(' and ')}` : ''}), '[]'::json) as ${quote(r.path)}`;
+    });
+    const head = this.portfolioTranslatable.map(
+      (name) => `${localized('pf.translations', `pf.${quote(name)}`, name)} as ${quote(name)}`,
+    );
+    const lower = `lower(${lang})`;
+    const primary = `split_part(lower(${lang}), '-', 1)`;
+    // MATERIALIZED: each CTE is computed once. Inlined, every reference to the chain (two per
+    // translatable field of every child kind) would repeat the language negotiation's subplans.
+    return `with pf as materialized (
+        select p.id, p.slug, p.title, p.summary, p.default_language, p.translations, p.updated_at, p.public_version
+        from portfolios p where ${where} and ${visible}
+      ),
+      tags as materialized (
+        select t.tag, min(array[t.src, t.rn, t.ord]) as ord from (${tagSources.join('\n union all ')}) t group by t.tag
+      ),
+      lang as materialized (
+        select coalesce(
+          (select t.tag from tags t where lower(t.tag) = ${lower} order by t.ord limit 1),
+          (select t.tag from tags t where lower(t.tag) = ${primary} order by t.ord limit 1),
+          (select t.tag from tags t where split_part(lower(t.tag), '-', 1) = ${primary} order by t.ord limit 1),
+          pf.default_language) as language, pf.default_language as dl
+        from pf
+      ),
+      ch as materialized (
+        select l.language,
+          case when lower(l.language) <> lower(l.dl) then l.language end as c1,
+          case when lower(l.language) <> lower(l.dl)
+                and split_part(lower(l.language), '-', 1) <> lower(l.language)
+                and split_part(lower(l.language), '-', 1) <> split_part(lower(l.dl), '-', 1)
+               then split_part(lower(l.language), '-', 1) end as c2
+        from lang l
+      ),
+      cch as materialized (
+        select case when lower(ch.language) <> lower(sd.dl) then ch.language end as c1,
+          case when lower(ch.language) <> lower(sd.dl)
+                and split_part(lower(ch.language), '-', 1) <> lower(ch.language)
+                and split_part(lower(ch.language), '-', 1) <> split_part(lower(sd.dl), '-', 1)
+               then split_part(lower(ch.language), '-', 1) end as c2
+        from ch cross join (select coalesce((select g.code from languages g where g.is_default limit 1), 'en') as dl) sd
+      )
+      select pf.id, pf.slug, ${head.join(', ')}, ch.language, pf.default_language as "defaultLanguage",
+        (select json_agg(t.tag order by t.tag <> pf.default_language, t.tag collate "C") from tags t) as "availableLanguages",
+        pf.updated_at as "updatedAt", pf.public_version::text as version,
+        ${categoriesOf('portfolios', 'pf.id')} as categories,
+        ${lists.join(',\n        ')}${this.media ? `,\n        ${this.media('pf.id')} as media` : ''}
+      from pf cross join ch cross join cch`;
+  }
+}
