@@ -10,9 +10,22 @@ export const contentErrors = {
   slugReserved: (slug: string) =>
     new AppError(400, 'SLUG_RESERVED', 'Bad request', `The slug "${slug}" is reserved; choose another`),
   defaultConflict: () =>
-    new AppError(409, 'DEFAULT_PORTFOLIO_CONFLICT', 'Conflict', 'Another request changed the default portfolio at the same time; try again'),
+    new AppError(
+      409,
+      'DEFAULT_PORTFOLIO_CONFLICT',
+      'Conflict',
+      'Another request changed the default portfolio at the same time; try again',
+    ),
   limitReached: (what: string, max: number) =>
     new AppError(409, 'CONTENT_LIMIT_REACHED', 'Conflict', `At most ${max} ${what} are allowed`),
+  /** A reorder must name every row of the kind in the portfolio exactly once, and nothing else. */
+  orderMismatch: (what: string, detail: string) =>
+    new AppError(
+      400,
+      'ORDER_MISMATCH',
+      'Bad request',
+      `ids must be exactly the portfolio's current ${what}, each once: ${detail}`,
+    ),
   /** Cross-field rules the schema cannot express; same code and shape as schema failures. */
   invalid: (path: string, message: string) => httpErrors.validation(`${path}: ${message}`, [{ path, message }]),
 };

@@ -6,6 +6,7 @@
  */
 import { Type, type TObject, type TSchema } from 'typebox';
 import { PageQuery, pageOf } from '../http/common-schemas.js';
+import { PUBLIC_RELATIONS, RELATION_SCHEMAS, type RelationName } from './relations/schema.js';
 import { translationsSchema } from './translations.js';
 
 export interface FieldDef {
@@ -21,6 +22,8 @@ export interface FieldDef {
   translatable?: boolean;
   /** How the value crosses to SQL: `date` is read back as YYYY-MM-DD text, `jsonb` is sent as JSON. */
   sql?: 'date' | 'jsonb';
+  /** The owner's only (publication state, schedule): left out of the public item and the public read. */
+  ownerOnly?: boolean;
 }
 
 export type FieldDefs = Readonly<Record<string, FieldDef>>;
@@ -39,10 +42,26 @@ export interface ChildResourceInput {
   check?: RowCheck;
   /** Anti-abuse cap per portfolio; also bounds the public payload. */
   maxPerPortfolio?: number;
+  /** Rows carry `published` (a field of the definition): the public read shows only published ones. */
+  publishable?: boolean;
+  /** Links kept in link tables (src/content/relations): `categoryIds`, `skillIds` (projects). */
+  relations?: readonly RelationName[];
+  /**
+   * Rows may belong to a row of another kind of the same portfolio (sections in a project): the
+   * public read lists them under that row instead of at the top.
+   */
+  nestedIn?: NestedIn;
 }
 
-export interface ChildResource extends Required<Omit<ChildResourceInput, 'check'>> {
+/** The parent kind (its path) and the field of this kind that names the parent row. */
+export interface NestedIn {
+  path: string;
+  field: string;
+}
+
+export interface ChildResource extends Required<Omit<ChildResourceInput, 'check' | 'nestedIn'>> {
   check: RowCheck | undefined;
+  nestedIn: NestedIn | null;
   /** Names of the translatable fields. */
   translatable: readonly string[];
   schemas: {
@@ -58,10 +77,27 @@ export interface ChildResource extends Required<Omit<ChildResourceInput, 'check'
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const NAME = /^[a-z][A-Za-z0-9]{0,62}$/;
 /** Names every child row has; a field must not shadow them. */
-const RESERVED = new Set(['id', 'portfolioId', 'position', 'translations', 'createdAt', 'updatedAt', 'ownerId', 'portfolioDefaultLanguage']);
+const RESERVED = new Set([
+  'id',
+  'portfolioId',
+  'position',
+  'translations',
+  'createdAt',
+  'updatedAt',
+  'ownerId',
+  'portfolioDefaultLanguage',
+  'categoryIds',
+  'skillIds',
+  'categories',
+  'linkedSkills',
+]);
 
 export const POSITION_MAX = 1_000_000;
-export const Position = Type.Integer({ minimum: 0, maximum: POSITION_MAX, description: 'Sort order within the portfolio (ascending)' });
+export const Position = Type.Integer({
+  minimum: 0,
+  maximum: POSITION_MAX,
+  description: 'Sort order within the portfolio (ascending)',
+});
 const Uuid = Type.String({ format: 'uuid' });
 const Timestamp = Type.String({ format: 'date-time' });
 
@@ -74,19 +110,34 @@ export function defineChildResource(input: ChildResourceInput): ChildResource {
   for (const [name, field] of Object.entries(input.fields)) {
     if (!NAME.test(name) || RESERVED.has(name)) throw new Error(`bad field name ${name}`);
     if (!IDENTIFIER.test(field.column)) throw new Error(`bad column ${field.column}`);
-    if (field.translatable && (field.nullable || field.sql)) throw new Error(`translatable field ${name} must be plain text`);
+    if (field.translatable && (field.nullable || field.sql))
+      throw new Error(`translatable field ${name} must be plain text`);
+    if (field.translatable && field.ownerOnly) throw new Error(`translatable field ${name} cannot be owner-only`);
   }
+  if (input.publishable && input.fields['published']?.column !== 'published')
+    throw new Error(`${input.name}: publishable needs a published field`);
   const entries = Object.entries(input.fields);
   const translatable = entries.filter(([, f]) => f.translatable).map(([n]) => n);
-  const translationsProp: Record<string, TSchema> = translatable.length > 0
-    ? { translations: translationsSchema(Object.fromEntries(entries.filter(([, f]) => f.translatable).map(([n, f]) => [n, f.schema]))) }
-    : {};
+  const relations = input.relations ?? [];
+  const relationProps: Record<string, TSchema> = Object.fromEntries(relations.map((r) => [r, RELATION_SCHEMAS[r]]));
+  const publicRelationProps: Record<string, TSchema> = Object.fromEntries(
+    relations.map((r) => [PUBLIC_RELATIONS[r].field, Type.Array(PUBLIC_RELATIONS[r].item)]),
+  );
+  const translationsProp: Record<string, TSchema> =
+    translatable.length > 0
+      ? {
+          translations: translationsSchema(
+            Object.fromEntries(entries.filter(([, f]) => f.translatable).map(([n, f]) => [n, f.schema])),
+          ),
+        }
+      : {};
 
   const create = Type.Object(
     {
       ...Object.fromEntries(entries.map(([n, f]) => [n, f.required ? orNull(f) : Type.Optional(orNull(f))])),
       position: Type.Optional(Position),
       ...mapOptional(translationsProp),
+      ...mapOptional(relationProps),
     },
     { additionalProperties: false, title: `${input.name}Create` },
   );
@@ -95,7 +146,10 @@ export function defineChildResource(input: ChildResourceInput): ChildResource {
       ...Object.fromEntries(entries.map(([n, f]) => [n, Type.Optional(orNull(f))])),
       position: Type.Optional(Position),
       ...mapOptional(translationsProp),
-      portfolioId: Type.Optional(Type.String({ format: 'uuid', description: 'Move to another portfolio (needs write access to both)' })),
+      ...mapOptional(relationProps),
+      portfolioId: Type.Optional(
+        Type.String({ format: 'uuid', description: 'Move to another portfolio (needs write access to both)' }),
+      ),
     },
     { additionalProperties: false, minProperties: 1, title: `${input.name}Patch` },
   );
@@ -106,13 +160,18 @@ export function defineChildResource(input: ChildResourceInput): ChildResource {
       ...Object.fromEntries(entries.map(([n, f]) => [n, orNull(f)])),
       position: Type.Integer(),
       ...translationsProp,
+      ...Object.fromEntries(relations.map((r) => [r, Type.Array(Uuid)])),
       createdAt: Timestamp,
       updatedAt: Timestamp,
     },
     { additionalProperties: false, title: input.name },
   );
   const publicItem = Type.Object(
-    { id: Uuid, ...Object.fromEntries(entries.map(([n, f]) => [n, orNull(f)])) },
+    {
+      id: Uuid,
+      ...Object.fromEntries(entries.filter(([, f]) => !f.ownerOnly).map(([n, f]) => [n, orNull(f)])),
+      ...publicRelationProps,
+    },
     { additionalProperties: false, title: `Public${input.name}` },
   );
   return {
@@ -122,6 +181,9 @@ export function defineChildResource(input: ChildResourceInput): ChildResource {
     fields: input.fields,
     check: input.check,
     maxPerPortfolio: input.maxPerPortfolio ?? 500,
+    publishable: input.publishable ?? false,
+    relations,
+    nestedIn: input.nestedIn ?? null,
     translatable,
     schemas: { create, patch, item, page: pageOf(item), publicItem, listQuery: PageQuery },
   };
