@@ -23,8 +23,10 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const problems: ConfigProblem[] = [];
   const out: Record<string, unknown> = {};
+  const fromEnv = new Set<ConfigKey>();
   for (const [key, spec] of Object.entries(schema) as [ConfigKey, VarSpec<unknown>][]) {
     const raw = env[key];
+    if (raw !== undefined && raw !== '') fromEnv.add(key);
     const value = raw === undefined || raw === '' ? spec.default : raw;
     if (value === undefined) {
       out[key] = undefined;
@@ -39,7 +41,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = out as Config;
   if (problems.length === 0) problems.push(...consistencyProblems(config), ...productionProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
+  SET_FROM_ENV.set(config, fromEnv);
   return config;
+}
+
+const SET_FROM_ENV = new WeakMap<Config, ReadonlySet<ConfigKey>>();
+
+/**
+ * Was `key` given in the environment (not just its default)? Site settings (src/settings/) that
+ * an environment variable also sets yield to it only then. A config not made by loadConfig: no.
+ */
+export function isSetFromEnv(config: Config, key: ConfigKey): boolean {
+  return SET_FROM_ENV.get(config)?.has(key) ?? false;
 }
 
 /**

@@ -91,7 +91,21 @@ export class Mailer {
       ...options,
     };
     this.outbox = new OutboxRepository(options.db);
-    this.templates = createTemplates({ publicUrl: options.publicUrl, appName: this.o.appName });
+    // Read when each mail is made: the site name can change while the server runs.
+    const siteName = () => this.siteName();
+    this.templates = createTemplates({
+      publicUrl: options.publicUrl,
+      get appName() {
+        return siteName();
+      },
+    });
+  }
+
+  private siteName: () => string = () => this.o.appName;
+
+  /** The site settings (src/settings/) fill this port: the name in subjects and signatures. */
+  useSiteName(source: () => string): void {
+    this.siteName = source;
   }
 
   /** The host part of Message-IDs: the public host as it is now. */

@@ -46,7 +46,17 @@ function cleanMessage(text: string): string {
 export class ContactService {
   private readonly repo: ContactRepository;
 
-  constructor(private readonly o: { db: Db; kv: Kv; clock: Clock; mail: Mailer; maxPerDay: number }) {
+  constructor(
+    private readonly o: {
+      db: Db;
+      kv: Kv;
+      clock: Clock;
+      mail: Mailer;
+      maxPerDay: number;
+      /** The site's contact recipient (src/settings/), read per message; null: the portfolio's owner. */
+      recipient?: () => string | null;
+    },
+  ) {
     this.repo = new ContactRepository(o.db);
   }
 
@@ -78,8 +88,9 @@ export class ContactService {
 
     await this.countToday(target.portfolioId);
     return this.o.db.transaction(async (tx) => {
+      const recipient = this.o.recipient?.() ?? null;
       const mail = this.o.mail.templates.contactMessage({
-        to: { address: target.ownerEmail, name: target.ownerName },
+        to: recipient === null ? { address: target.ownerEmail, name: target.ownerName } : { address: recipient },
         portfolioTitle: target.title,
         senderName: name,
         senderEmail: email,

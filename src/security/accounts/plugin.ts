@@ -43,7 +43,14 @@ export const accountsPlugin = fp(
     );
     const background = security.background;
     const decoration = Object.assign(security, {
-      contact: new ContactService({ db, kv, clock, mail: app.mail, maxPerDay: config.CONTACT_MAX_PER_DAY }),
+      contact: new ContactService({
+        db,
+        kv,
+        clock,
+        mail: app.mail,
+        maxPerDay: config.CONTACT_MAX_PER_DAY,
+        recipient: () => app.settings.contactRecipient(),
+      }),
       flows: new AccountFlows(app, security, background),
       suspicious: new SuspiciousLogins(app, security, config.SUSPICIOUS_LOGIN_DENY_NETWORKS),
     });
@@ -74,5 +81,8 @@ export const accountsPlugin = fp(
     app.addHook('onClose', async () => background.flush());
     await app.register(accountRoutes);
   },
-  { name: 'accounts', dependencies: ['deps', 'users', 'mail', 'audit', 'auth', 'tokens', 'authenticate', 'shield'] },
+  {
+    name: 'accounts',
+    dependencies: ['deps', 'users', 'mail', 'audit', 'auth', 'tokens', 'authenticate', 'shield', 'settings'],
+  },
 );

@@ -46,13 +46,17 @@ export function webauthnSettings(
     MFA_ISSUER: string;
   },
   publicUrl: PublicUrlSource,
+  /** The relying party's name, read at each ceremony (the site settings' issuer); MFA_ISSUER by default. */
+  rpName: () => string = () => config.MFA_ISSUER,
 ) {
   const current = () => new URL(hrefOf(publicUrl));
   return {
     get rpId(): string {
       return config.WEBAUTHN_RP_ID ?? current().hostname;
     },
-    rpName: config.MFA_ISSUER,
+    get rpName(): string {
+      return rpName();
+    },
     get origins(): string[] {
       return config.WEBAUTHN_ORIGIN ?? [current().origin];
     },
@@ -97,7 +101,13 @@ export const mfaPlugin = fp(
       db,
       clock,
       keys,
-      settings: mfaSettingsOf(config),
+      settings: {
+        ...mfaSettingsOf(config),
+        // MFA_ISSUER when set, else the site name (src/settings/), read at each enrollment.
+        get issuer() {
+          return app.settings.totpIssuer();
+        },
+      },
       audit: app.audit,
       getUser: (userId) => app.users.repo.get(userId),
       lockout: lockoutHooks(app),
@@ -115,7 +125,7 @@ export const mfaPlugin = fp(
       clock,
       repo: mfa.repo,
       mfa,
-      settings: webauthnSettings(config, app.publicUrl),
+      settings: webauthnSettings(config, app.publicUrl, () => app.settings.totpIssuer()),
       audit: app.audit,
     });
     app.decorate('mfa', mfa);
@@ -193,5 +203,8 @@ export const mfaPlugin = fp(
     });
     app.addHook('onClose', async () => clearInterval(timer));
   },
-  { name: 'mfa', dependencies: ['deps', 'users', 'tokens', 'authenticate', 'auth', 'audit', 'mail', 'accounts'] },
+  {
+    name: 'mfa',
+    dependencies: ['deps', 'users', 'tokens', 'authenticate', 'auth', 'audit', 'mail', 'accounts', 'settings'],
+  },
 );
