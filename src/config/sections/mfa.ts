@@ -6,7 +6,7 @@ import { int, nonEmptyOriginList, type SchemaSection } from '../parsers.js';
 export const mfaSchema = {
   MFA_ISSUER: {
     group: 'MFA',
-    doc: 'Issuer shown by authenticator apps next to the account email (the otpauth:// URI issuer).',
+    doc: 'Issuer shown by authenticator apps next to the account email (the otpauth:// URI issuer) and passkey relying-party name. When set it wins; unset, the site name setting is used (docs/SETTINGS.md; its default is this one).',
     default: 'Portfolio',
     parse: (raw: string) => {
       const v = raw.trim();
