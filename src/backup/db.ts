@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyModule } from '../platform/lazy.js';
 import { backupErrors, messageOf } from './errors.js';
 import type { TableChecksum } from './metadata.js';
 import { pgliteDumpStream } from './pglite-dump.js';
@@ -70,8 +71,12 @@ export async function tableChecksums(query: Query): Promise<TableChecksum[]> {
 }
 
 /** A connected client, or DUMP_FAILED naming the target (never its password). */
+/** pg loads for a PostgreSQL backup only: the embedded database and `backup list` never need it. */
+const loadPg = lazyModule(async (): Promise<(typeof import('pg'))['default']> => (await import('pg')).default);
+
 async function connectPg(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const { Client } = await loadPg();
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
   try {
     await client.connect();

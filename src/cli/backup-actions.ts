@@ -33,8 +33,9 @@ interface Opened {
 }
 
 async function openPglite(dir: string): Promise<PGlite> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  return PGlite.create(dir);
+  // With the server's options (shared buffers), so a backup's memory is what the server's is.
+  const { openPgliteClient } = await import('../platform/db/pglite.js');
+  return openPgliteClient(dir);
 }
 
 /**

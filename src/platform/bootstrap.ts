@@ -4,7 +4,6 @@ import type { Config } from '../config/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { openDb, type Db } from './db/index.js';
 import { migrate } from './db/migrate.js';
-import { openKv } from './kv/index.js';
 import { loadOrCreateSecret } from './secrets/index.js';
 
 /**
@@ -15,6 +14,9 @@ export async function openPlatform(config: Config, clock: Clock = systemClock): 
   const db = await openDatabase(config);
   try {
     await migrate(db);
+    // Loaded here, not at import: CLI commands that only open the database never load the KV
+    // adapters (and their Redis client).
+    const { openKv } = await import('./kv/index.js');
     const kv = await openKv({ url: config.REDIS_URL, prefix: config.KV_PREFIX, now: () => clock.now().getTime() });
     const jwt = config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt'));
     return { config, db, kv, clock, secrets: { jwt } };

@@ -52,7 +52,7 @@ export function startTs(entry: string, env: Record<string, string>): ChildProces
 }
 
 /** The environment without variables that would point a child at the developer's services. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;

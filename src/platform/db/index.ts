@@ -1,7 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { lazyModule } from '../lazy.js';
+import { openPgliteClient } from './pglite.js';
+
+/** Only the driver the configuration asks for is loaded: PGlite (./pglite.ts) when embedded, pg otherwise. */
+const loadPg = lazyModule(async (): Promise<(typeof import('pg'))['default']> => (await import('pg')).default);
 
 /** Anything that runs SQL: the database itself or an open transaction. */
 export interface Queryable {
@@ -16,6 +19,35 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Work to do once the transaction `q` has committed (announcing a change to other nodes, say):
+ * dropped when it rolls back. Outside a transaction (`q` is the Db itself) the statement already
+ * committed, so `fn` runs at once. Hooks run in order before `transaction()` resolves; one that
+ * throws does not stop the others, and never turns a committed transaction into an error.
+ */
+export function afterCommit(q: Queryable, fn: () => void): void {
+  const hooks = commitHooks.get(q);
+  if (hooks) hooks.push(fn);
+  else runHook(fn);
+}
+
+const commitHooks = new WeakMap<Queryable, (() => void)[]>();
+
+function runHook(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The data is committed; a hook's failure is the hook's to report (see afterCommit).
+  }
+}
+
+/** Makes `tx` (a fresh transaction handle) collect afterCommit hooks; returns the list. */
+function collectHooks(tx: Queryable): (() => void)[] {
+  const hooks: (() => void)[] = [];
+  commitHooks.set(tx, hooks);
+  return hooks;
 }
 
 export interface DbOptions {
@@ -33,9 +65,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
 }
 
 async function openPglite(dataDir: string): Promise<Db> {
-  if (dataDir !== 'memory://') await mkdir(path.resolve(dataDir), { recursive: true });
-  const client = await PGlite.create(dataDir === 'memory://' ? undefined : path.resolve(dataDir));
-  return pgliteDb(client);
+  return pgliteDb(await openPgliteClient(dataDir));
 }
 
 /**
@@ -55,7 +85,16 @@ export function pgliteDb(client: PGlite): Db {
   return {
     kind: 'pglite',
     ...wrap(client),
-    transaction: (fn) => client.transaction((tx) => fn(wrap(tx))),
+    transaction: async (fn) => {
+      let hooks: (() => void)[] = [];
+      const result = await client.transaction((tx) => {
+        const handle = wrap(tx);
+        hooks = collectHooks(handle);
+        return fn(handle);
+      });
+      hooks.forEach(runHook);
+      return result;
+    },
     ping: async () => {
       await client.query('select 1');
     },
@@ -64,7 +103,8 @@ export function pgliteDb(client: PGlite): Db {
 }
 
 async function openPostgres(url: string, options: DbOptions): Promise<Db> {
-  const pool = new pg.Pool({
+  const { Pool } = await loadPg();
+  const pool = new Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
@@ -88,9 +128,12 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     transaction: async (fn) => {
       const client = await pool.connect();
       try {
+        const handle = wrap(client);
+        const hooks = collectHooks(handle);
         await client.query('begin');
-        const result = await fn(wrap(client));
+        const result = await fn(handle);
         await client.query('commit');
+        hooks.forEach(runHook);
         return result;
       } catch (err) {
         await client.query('rollback').catch(() => undefined);

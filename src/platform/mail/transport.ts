@@ -2,11 +2,25 @@
  * The two ways a mail leaves: SMTP through nodemailer (SMTP_URL), or, on the embedded defaults, an
  * `.eml` file per mail in DATA_DIR/outbox/ built by nodemailer's stream transport (the very bytes
  * SMTP would carry, so any mail client opens them).
+ *
+ * nodemailer (about 13 MB of memory) loads with the first mail of the file transport; with
+ * SMTP_URL set it loads at start (in the background: nothing waits for it) so the first mail does
+ * not pay for it. The transporter itself is made on first use in both cases.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import { lazyModule } from '../lazy.js';
 import type { MailTransport, TransportMessage } from './types.js';
+
+type Nodemailer = (typeof import('nodemailer'))['default'];
+const loadNodemailer = lazyModule(async (): Promise<Nodemailer> => (await import('nodemailer')).default);
+
+/** The transporter, made once on first use; `current()` is the one made, if any (to close it). */
+function lazyTransporter<T extends { close(): void }>(make: (nodemailer: Nodemailer) => T) {
+  let made: T | undefined;
+  const get = lazyModule(async () => (made = make(await loadNodemailer())));
+  return { get, current: () => made };
+}
 
 /** nodemailer options for one message. File and URL access stay off: bodies are ours, never paths. */
 function mailOptions(m: TransportMessage) {
@@ -34,21 +48,26 @@ export interface SmtpTransportOptions {
 
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   const timeout = options.timeoutMs ?? 15_000;
-  const transporter = nodemailer.createTransport({
-    url: options.url,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout * 2,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  const transporter = lazyTransporter((nodemailer) =>
+    nodemailer.createTransport({
+      url: options.url,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout * 2,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    } as Parameters<Nodemailer['createTransport']>[0]),
+  );
+  // SMTP is configured, so mail will be sent: load now, off the start's critical path. A failure
+  // here is the first send's to report (it loads again).
+  transporter.get().catch(() => undefined);
   return {
     kind: 'smtp',
     async send(message) {
-      await transporter.sendMail(mailOptions(message));
+      await (await transporter.get()).sendMail(mailOptions(message));
     },
     async close() {
-      transporter.close();
+      transporter.current()?.close();
     },
   };
 }
@@ -58,11 +77,13 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
  * temporary name and renamed, so a reader never sees half a file.
  */
 export function createFileTransport(dir: string): MailTransport {
-  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const transporter = lazyTransporter((nodemailer) =>
+    nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }),
+  );
   return {
     kind: 'file',
     async send(message) {
-      const info = (await transporter.sendMail(mailOptions(message))) as unknown as { message: Buffer };
+      const info = (await (await transporter.get()).sendMail(mailOptions(message))) as unknown as { message: Buffer };
       // The folder is DATA_DIR/outbox (configuration) and the name is built from the outbox id only.
       // eslint-disable-next-line security/detect-non-literal-fs-filename
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -75,7 +96,7 @@ export function createFileTransport(dir: string): MailTransport {
       await rename(`${target}.tmp`, target);
     },
     async close() {
-      transporter.close();
+      transporter.current()?.close();
     },
   };
 }

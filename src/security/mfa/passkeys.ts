@@ -9,19 +9,16 @@
  * browser signed is read back from clientDataJSON to find the row, then checked by the library
  * against the stored value, with the expected origin and RP id from configuration.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
+import { lazyModule } from '../../platform/lazy.js';
 import { userEvent, type AuditEventInput, type RequestContext } from '../audit/event.js';
 import { newToken, sameText, tokenHash } from './crypto.js';
 import { mfaErrors } from './errors.js';
@@ -30,6 +27,14 @@ import { AMR, type VerifiedFactor } from './core.js';
 import type { MfaService } from './service.js';
 
 const CEREMONY_TTL_MS = 5 * 60_000;
+
+/**
+ * @simplewebauthn/server and its ASN.1/X.509 stack (about 25 MB of memory) load with the first
+ * passkey ceremony, not at start.
+ */
+const loadWebAuthn = lazyModule(
+  (): Promise<typeof import('@simplewebauthn/server')> => import('@simplewebauthn/server'),
+);
 
 export interface PasskeySettings {
   rpId: string;
@@ -112,6 +117,7 @@ export class PasskeyService {
     const existing = await this.d.repo.credentials.listCredentials(user.id);
     const challenge = newToken();
     const challengeBytes = new Uint8Array(Buffer.from(challenge, 'base64url'));
+    const { generateRegistrationOptions } = await loadWebAuthn();
     const options = await generateRegistrationOptions({
       rpName: this.d.settings.rpName,
       rpID: this.d.settings.rpId,
@@ -161,6 +167,7 @@ export class PasskeyService {
       await this.audit('mfa.passkey.register.failed', userId, 'failure', ctx, { reason: 'challenge' });
       throw mfaErrors.passkeyChallengeInvalid();
     }
+    const { verifyRegistrationResponse } = await loadWebAuthn();
     let verified;
     try {
       verified = await verifyRegistrationResponse({
@@ -243,7 +250,7 @@ export class PasskeyService {
     const challenge = newToken();
     const challengeBytes = new Uint8Array(Buffer.from(challenge, 'base64url'));
     await this.d.repo.challenges.setWebauthnChallenge(ch.id, challenge);
-    return generateAuthenticationOptions({
+    return (await loadWebAuthn()).generateAuthenticationOptions({
       rpID: this.d.settings.rpId,
       challenge: challengeBytes,
       allowCredentials: creds.map((c) => ({ id: c.credentialId, transports: c.transports })),
@@ -266,6 +273,7 @@ export class PasskeyService {
     if (typeof response?.id !== 'string' || response.id.length > 1024) return null;
     const cred = await this.d.repo.credentials.getCredentialByCredentialId(response.id, tx);
     if (!cred || (userId !== null && cred.userId !== userId)) return null;
+    const { verifyAuthenticationResponse } = await loadWebAuthn();
     let result;
     try {
       result = await verifyAuthenticationResponse({
@@ -332,7 +340,7 @@ export class PasskeyService {
       },
       now,
     );
-    return generateAuthenticationOptions({
+    return (await loadWebAuthn()).generateAuthenticationOptions({
       rpID: this.d.settings.rpId,
       challenge: challengeBytes,
       userVerification: 'required',

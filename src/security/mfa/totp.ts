@@ -5,7 +5,10 @@
  */
 import { randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
+import { lazyModule } from '../../platform/lazy.js';
+
+/** qrcode (and its PNG encoder) loads with the first enrollment, not at start. */
+const loadQrCode = lazyModule((): Promise<typeof import('qrcode')> => import('qrcode'));
 
 export const TOTP_PERIOD = 30;
 export const TOTP_DIGITS = 6;
@@ -33,7 +36,8 @@ export function totpUri(secretBase32: string, issuer: string, accountEmail: stri
 }
 
 /** The URI as a PNG data URL (what the enrollment screen shows). */
-export function qrDataUrl(uri: string): Promise<string> {
+export async function qrDataUrl(uri: string): Promise<string> {
+  const QRCode = await loadQrCode();
   return QRCode.toDataURL(uri, { type: 'image/png', errorCorrectionLevel: 'M', margin: 2, width: 256 });
 }
 

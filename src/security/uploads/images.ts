@@ -10,11 +10,20 @@
  *   anything is decoded, and libvips enforces the same limit while decoding (decompression bombs
  *   are refused in milliseconds, without allocating the bitmap); frames are capped too.
  */
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import type { Metadata, OutputInfo, Sharp } from 'sharp';
+import { lazyModule } from '../../platform/lazy.js';
 import { uploadErrors } from './errors.js';
 
-// No libvips operation cache: uploads are one-off, and the cache would hold decoded pixels.
-sharp.cache(false);
+/**
+ * sharp (libvips, about 20 MB of memory) loads with the first image an upload brings, not at
+ * start: a server that serves a portfolio never needs it.
+ */
+const loadSharp = lazyModule(async (): Promise<(typeof import('sharp'))['default']> => {
+  const sharp = (await import('sharp')).default;
+  // No libvips operation cache: uploads are one-off, and the cache would hold decoded pixels.
+  sharp.cache(false);
+  return sharp;
+});
 
 export interface ImageLimits {
   maxPixels: number;
@@ -51,6 +60,7 @@ const FORMAT_OF_MIME: Record<string, string> = {
 
 /** Reads the header only: dimensions and frames, checked against the limits. */
 export async function probeImage(file: string, mime: string, limits: ImageLimits): Promise<ImageProbe> {
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     // Header only: nothing is decoded here, so the pixel limit is applied by us below (with a
@@ -83,6 +93,7 @@ export async function sanitiseImage(
   limits: ImageLimits,
   out: { display: string; thumbnail: string },
 ): Promise<ImageVariant[]> {
+  const sharp = await loadSharp();
   const animated = probe.frames > 1 && (mime === 'image/gif' || mime === 'image/webp');
   const make = async (
     name: 'display' | 'thumbnail',

@@ -16,9 +16,16 @@
  * Names are compared after decoding #xx escapes in either case, so `/J#61vaScript` is JavaScript.
  * Encrypted PDFs cannot be scanned or rebuilt; the pipeline quarantines them as unscannable.
  * pdf-lib holds the document in memory: UPLOAD_MAX_DOCUMENT_BYTES bounds that.
+ *
+ * pdf-lib (about 20 MB of memory) loads with the first PDF an upload brings, not at start; the
+ * helpers below take the loaded module.
  */
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRef, PDFStream, type PDFObject } from 'pdf-lib';
+import type { PDFDict as PdfDict, PDFDocument, PDFName as PdfName, PDFObject } from 'pdf-lib';
+import { lazyModule } from '../../platform/lazy.js';
 import { uploadErrors } from './errors.js';
+
+type PdfLib = typeof import('pdf-lib');
+const loadPdfLib = lazyModule((): Promise<PdfLib> => import('pdf-lib'));
 
 const BANNED_KEYS = new Set([
   'js',
@@ -50,19 +57,21 @@ export class EncryptedPdfError extends Error {
   }
 }
 
-function nameOf(name: PDFName): string {
+function nameOf(name: PdfName): string {
   let s = name.decodeText();
   s = s.replace(/^\//, '').replace(/#([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return s.toLowerCase();
 }
 
-function valueName(dict: PDFDict, key: string): string | undefined {
+function valueName(lib: PdfLib, dict: PdfDict, key: string): string | undefined {
+  const { PDFName } = lib;
   const v = dict.get(PDFName.of(key));
   return v instanceof PDFName ? nameOf(v) : undefined;
 }
 
 /** Loads a PDF for checking; encrypted and unreadable files are told apart. */
 export async function loadPdf(bytes: Uint8Array): Promise<PDFDocument> {
+  const { PDFDocument } = await loadPdfLib();
   let doc: PDFDocument;
   let pages: number;
   try {
@@ -85,7 +94,12 @@ export interface PdfFindings {
 }
 
 /** Walks every object (indirect and nested) and lists what is dangerous. */
-export function inspectPdf(doc: PDFDocument): PdfFindings {
+export async function inspectPdf(doc: PDFDocument): Promise<PdfFindings> {
+  return findings(await loadPdfLib(), doc);
+}
+
+function findings(lib: PdfLib, doc: PDFDocument): PdfFindings {
+  const { PDFArray, PDFDict, PDFRef, PDFStream } = lib;
   const found = new Set<string>();
   const visit = (obj: PDFObject | undefined, depth: number, parentKey: string) => {
     if (!obj || depth > 50) return;
@@ -93,10 +107,10 @@ export function inspectPdf(doc: PDFDocument): PdfFindings {
     const target = obj instanceof PDFRef && (parentKey === 'a' || parentKey === 'next') ? doc.context.lookup(obj) : obj;
     const dict = target instanceof PDFStream ? target.dict : target;
     if (dict instanceof PDFDict) {
-      const s = valueName(dict, 'S');
-      const isAction = parentKey === 'a' || parentKey === 'next' || valueName(dict, 'Type') === 'action';
+      const s = valueName(lib, dict, 'S');
+      const isAction = parentKey === 'a' || parentKey === 'next' || valueName(lib, dict, 'Type') === 'action';
       if (isAction && (!s || !ALLOWED_ACTIONS.has(s))) found.add(`action /${s ?? 'unknown'}`);
-      const subtype = valueName(dict, 'Subtype');
+      const subtype = valueName(lib, dict, 'Subtype');
       if (subtype && BANNED_ANNOTATIONS.has(subtype)) found.add(`annotation /${subtype}`);
       if (target !== obj) return;
       for (const [key, value] of dict.entries()) {
@@ -112,7 +126,8 @@ export function inspectPdf(doc: PDFDocument): PdfFindings {
   return { found: [...found].sort() };
 }
 
-function strip(obj: PDFObject | undefined, depth: number): void {
+function strip(lib: PdfLib, obj: PDFObject | undefined, depth: number): void {
+  const { PDFArray, PDFDict, PDFName, PDFRef, PDFStream } = lib;
   if (!obj || depth > 50) return;
   const dict = obj instanceof PDFStream ? obj.dict : obj;
   if (dict instanceof PDFDict) {
@@ -122,7 +137,7 @@ function strip(obj: PDFObject | undefined, depth: number): void {
     const action = dict.get(PDFName.of('A'));
     if (action instanceof PDFDict || action instanceof PDFRef) {
       const resolved = action instanceof PDFRef ? dict.context.lookup(action) : action;
-      const s = resolved instanceof PDFDict ? valueName(resolved, 'S') : undefined;
+      const s = resolved instanceof PDFDict ? valueName(lib, resolved, 'S') : undefined;
       if (!s || !ALLOWED_ACTIONS.has(s)) dict.delete(PDFName.of('A'));
       // A kept link loses its /Next chain, which could lead on to any other action.
       else if (resolved instanceof PDFDict) resolved.delete(PDFName.of('Next'));
@@ -132,13 +147,13 @@ function strip(obj: PDFObject | undefined, depth: number): void {
     if (list instanceof PDFArray) {
       for (let i = list.size() - 1; i >= 0; i--) {
         const a = list.lookup(i);
-        const subtype = a instanceof PDFDict ? valueName(a, 'Subtype') : undefined;
+        const subtype = a instanceof PDFDict ? valueName(lib, a, 'Subtype') : undefined;
         if (subtype && BANNED_ANNOTATIONS.has(subtype)) list.remove(i);
       }
     }
-    for (const [, value] of dict.entries()) strip(value, depth + 1);
+    for (const [, value] of dict.entries()) strip(lib, value, depth + 1);
   } else if (obj instanceof PDFArray) {
-    for (let i = 0; i < obj.size(); i++) strip(obj.get(i), depth + 1);
+    for (let i = 0; i < obj.size(); i++) strip(lib, obj.get(i), depth + 1);
   }
 }
 
@@ -146,7 +161,8 @@ function strip(obj: PDFObject | undefined, depth: number): void {
  * Deletes every object no longer reachable from the trailer (what stripping cut loose: a page's
  * /AA target, a removed annotation), so nothing dangerous is written even as dead weight.
  */
-function dropUnreachable(doc: PDFDocument): void {
+function dropUnreachable(lib: PdfLib, doc: PDFDocument): void {
+  const { PDFArray, PDFDict, PDFRef, PDFStream } = lib;
   const ctx = doc.context;
   const seen = new Set<string>();
   const walk = (obj: PDFObject | undefined, depth: number) => {
@@ -176,10 +192,12 @@ export interface SanitisedPdf {
 
 /** Rebuilds the PDF from its pages without active content, or refuses it. */
 export async function sanitisePdf(bytes: Uint8Array): Promise<SanitisedPdf> {
+  const lib = await loadPdfLib();
+  const { PDFDocument } = lib;
   const source = await loadPdf(bytes);
   let removed: string[];
   try {
-    removed = inspectPdf(source).found;
+    removed = findings(lib, source).found;
   } catch {
     throw uploadErrors.documentUnreadable();
   }
@@ -188,8 +206,8 @@ export async function sanitisePdf(bytes: Uint8Array): Promise<SanitisedPdf> {
     const out = await PDFDocument.create({ updateMetadata: false });
     const pages = await out.copyPages(source, source.getPageIndices());
     for (const page of pages) out.addPage(page);
-    for (const [, obj] of out.context.enumerateIndirectObjects()) strip(obj, 0);
-    dropUnreachable(out);
+    for (const [, obj] of out.context.enumerateIndirectObjects()) strip(lib, obj, 0);
+    dropUnreachable(lib, out);
     out.setProducer('portfolio-backend');
     output = await out.save({ useObjectStreams: false, addDefaultPage: false });
   } catch {
@@ -200,7 +218,7 @@ export async function sanitisePdf(bytes: Uint8Array): Promise<SanitisedPdf> {
   let left: string[];
   try {
     check = await PDFDocument.load(output, { updateMetadata: false });
-    left = inspectPdf(check).found;
+    left = findings(lib, check).found;
   } catch {
     throw uploadErrors.documentUnreadable('The rebuilt PDF could not be read back');
   }

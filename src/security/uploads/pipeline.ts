@@ -21,10 +21,10 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileTypeFromFile } from 'file-type';
 import { AppError } from '../../http/errors.js';
 import type { ScanResult } from '../../platform/clamd/index.js';
 import { isUuid } from '../../platform/ids.js';
+import { lazyModule } from '../../platform/lazy.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
 import type { RequestContext } from '../audit/event.js';
 import { uploadErrors } from './errors.js';
@@ -57,6 +57,9 @@ export interface AdvanceOptions {
   context?: Partial<RequestContext>;
   actor?: string;
 }
+
+/** file-type (magic numbers) loads with the first upload, like sharp and pdf-lib behind it. */
+const loadFileType = lazyModule((): Promise<typeof import('file-type')> => import('file-type'));
 
 export class UploadPipeline {
   constructor(
@@ -320,7 +323,7 @@ export class UploadPipeline {
     if (size > max) throw tooLargeFor(row.kind, max);
     const byExt = typeByExtension(row.extension ?? '');
     if (!byExt || byExt.kind !== row.kind) throw uploadErrors.unsupported('The file type is not accepted');
-    const detected = await fileTypeFromFile(file);
+    const detected = await (await loadFileType()).fileTypeFromFile(file);
     if (!detected)
       throw uploadErrors.mismatch(
         `The content is not a ${byExt.extensions[0]} file (its type could not be recognised)`,
