@@ -8,7 +8,12 @@ import { authPlugin, authRoutesPlugin } from './auth/plugin.js';
 import type { Config } from './config/index.js';
 import { PublicUrl } from './config/public-url.js';
 import type { TrustProxy } from './config/schema.js';
+import { languagesPlugin } from './content/languages/plugin.js';
 import { contentPlugin } from './content/plugin.js';
+import { contentPreviewPlugin } from './content/preview/plugin.js';
+import { contentSchedulePlugin } from './content/schedule/plugin.js';
+import { siteTextsPlugin } from './content/texts/plugin.js';
+import { categoriesPlugin } from './content/categories/plugin.js';
 import { clientIpPlugin } from './http/client-ip.js';
 import { healthRoutes } from './http/health.js';
 import { httpCachePlugin } from './http/http-cache.js';
@@ -23,8 +28,10 @@ import type { Kv } from './platform/kv/index.js';
 import { mailPlugin } from './platform/mail/plugin.js';
 import { orderByDependencies, routesPlugin } from './platform/plugins.js';
 import { accountsPlugin } from './security/accounts/plugin.js';
+import { invitationsPlugin } from './security/invitations/plugin.js';
 import { auditPlugin, auditRoutesPlugin } from './security/audit/plugin.js';
 import { mfaPlugin } from './security/mfa/plugin.js';
+import { settingsPlugin } from './settings/plugin.js';
 import { shieldPlugin } from './security/shield/plugin.js';
 import { shieldRoutes } from './security/shield/routes.js';
 import { uploadsPlugin } from './security/uploads/plugin.js';
@@ -132,9 +139,16 @@ export const FEATURE_PLUGINS = [
   mfaPlugin,
   authRoutesPlugin,
   routesPlugin('token-routes', ['users', 'tokens', 'authenticate', 'audit'], tokenRoutes),
-  routesPlugin('user-admin-routes', ['users', 'authenticate'], adminUserRoutes),
+  routesPlugin('user-admin-routes', ['users', 'authenticate', 'audit'], adminUserRoutes),
+  invitationsPlugin,
   routesPlugin('shield-routes', ['shield', 'authenticate'], shieldRoutes),
   contentPlugin,
+  contentSchedulePlugin,
+  contentPreviewPlugin,
+  languagesPlugin,
+  siteTextsPlugin,
+  categoriesPlugin,
+  settingsPlugin,
   uploadsPlugin,
 ];
 

@@ -1,10 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/index.js';
 import { loadEnvFile } from '../config/env-file.js';
 import { AppError } from '../http/errors.js';
 import { ROLES, type Role } from '../users/policy.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
+import { registerLanguageCommands } from './languages.js';
+import { registerSettingsCommands } from './settings.js';
 import { CliError } from './errors.js';
 
 /**
@@ -21,7 +22,9 @@ import { CliError } from './errors.js';
  *   keys.command('rotate').description('...').option('--dry-run', '...', false)
  *     .action(async (opts: { dryRun: boolean }) => (await import('./keys.js')).keysRotate(opts));
  *
- * Never import a service, the database or a command module at the top of this file.
+ * Never import a service, the database, the configuration schema or a command module at the top
+ * of this file: `portfolio-admin --help` loads commander and this file's few light imports only
+ * (test/footprint.test.ts).
  */
 interface UsersCreateOptions {
   email: string;
@@ -69,6 +72,42 @@ export function buildCli(): Command {
     .option('--json', 'print JSON instead of a table', false)
     .action(async (opts: { json: boolean }) => (await import('./users.js')).usersList(opts));
 
+  const invitations = program
+    .command('invitations')
+    .description('Invite people to create an account (REGISTRATION=invite or closed; docs/ACCOUNT_SECURITY.md).');
+  invitations
+    .command('create')
+    .description(
+      'Invite an email into roles: queues the mail with a single-use link (INVITATION_TTL), and prints the link when mail only goes to the outbox folder (no SMTP_URL).',
+    )
+    .requiredOption('--email <email>', 'the address to invite')
+    .option(
+      '--role <role>',
+      'a role to grant (repeatable; default: user)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .action(async (opts: { email: string; role: string[] }) => {
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(opts.email))
+        throw new CliError(`"${opts.email}" is not an email address.`);
+      const roles = opts.role.length > 0 ? opts.role : ['user'];
+      await (await import('./invitations.js')).invitationsCreate({ email: opts.email, roles });
+    });
+  invitations
+    .command('list')
+    .description('List invitations, newest first, with their state (pending, accepted, revoked, expired).')
+    .option('--json', 'print JSON instead of a table', false)
+    .action(async (opts: { json: boolean }) => (await import('./invitations.js')).invitationsList(opts));
+  invitations
+    .command('revoke')
+    .description('Withdraw an invitation: its link stops working at once.')
+    .argument('<id>', 'the invitation id (from `invitations list`)')
+    .action(async (id: string) => {
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+        throw new CliError(`"${id}" is not an invitation id.`);
+      await (await import('./invitations.js')).invitationsRevoke({ id });
+    });
+
   const db = program.command('db').description('Database maintenance.');
   db.command('migrate')
     .description('Apply pending migrations (the server also does this at start).')
@@ -98,8 +137,41 @@ export function buildCli(): Command {
     .description('Re-encrypt every TOTP secret under the first key of MFA_ENCRYPTION_KEY (after adding a new key).')
     .action(async () => (await import('./mfa.js')).mfaRewrapKeys());
 
+  const roles = program.command('roles').description('Roles and permissions (docs/ROLES.md).');
+  roles
+    .command('list')
+    .description('List roles with their permissions, languages and number of holders.')
+    .option('--json', 'print JSON', false)
+    .action(async (opts: { json: boolean }) => (await import('./roles.js')).rolesList(opts));
+  roles
+    .command('create <name>')
+    .description('Create a role (a slug such as translator-es).')
+    .requiredOption('--permissions <list>', 'comma-separated permissions of the catalogue (see `roles list`)')
+    .option('--description <text>', 'what the role is for')
+    .option('--languages <list>', 'limit the role to these languages (comma-separated tags): translations only')
+    .action(async (name: string, opts: { permissions: string; description?: string; languages?: string }) =>
+      (await import('./roles.js')).rolesCreate(name, opts),
+    );
+  roles
+    .command('delete <name>')
+    .description('Delete a role; one that accounts hold needs --reassign-to.')
+    .option('--reassign-to <role>', 'the role its holders get instead')
+    .action(async (name: string, opts: { reassignTo?: string }) =>
+      (await import('./roles.js')).rolesDelete(name, opts),
+    );
+  roles
+    .command('grant <email> <role>')
+    .description('Give an account a role (in addition to its others).')
+    .action(async (email: string, role: string) => (await import('./roles.js')).rolesAssign('grant', email, role));
+  roles
+    .command('revoke <email> <role>')
+    .description('Take a role from an account (never the last user:manage).')
+    .action(async (email: string, role: string) => (await import('./roles.js')).rolesAssign('revoke', email, role));
+
   registerAuditCommands(program);
   registerBackupCommands(program);
+  registerLanguageCommands(program);
+  registerSettingsCommands(program);
 
   for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
     cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -117,6 +189,9 @@ export async function runCli(argv: string[]): Promise<number> {
       // --help and --version exit through here with code 0; usage errors were already printed.
       return err.exitCode;
     }
+    // Only a command that loaded the configuration can have failed on it, so this import is a
+    // cache hit then; --help and usage errors never load the configuration schema.
+    const { ConfigError } = await import('../config/index.js');
     const message =
       err instanceof ConfigError
         ? err.message

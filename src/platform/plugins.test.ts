@@ -85,7 +85,14 @@ const DECORATED_BY: Record<string, string> = {
   mfa: 'mfa',
   passkeys: 'mfa',
   content: 'content',
+  contentSchedule: 'content-schedule',
+  contentPreview: 'content-preview',
   uploads: 'uploads',
+  languages: 'languages',
+  siteTexts: 'site-texts',
+  categories: 'categories',
+  invitations: 'invitations',
+  settings: 'settings',
 };
 
 const folder = (dir: string) =>
@@ -113,10 +120,17 @@ const SOURCES: Record<string, string[]> = {
   mfa: folder('src/security/mfa'),
   'auth-routes': ['src/auth/routes.ts', 'src/auth/login.ts', 'src/auth/events.ts'],
   'token-routes': ['src/security/tokens/routes.ts', 'src/security/tokens/events.ts'],
-  'user-admin-routes': ['src/users/routes.ts'],
+  'user-admin-routes': ['src/users/routes.ts', 'src/users/roles-routes.ts'],
   'shield-routes': ['src/security/shield/routes.ts'],
   content: folder('src/content'),
+  'content-schedule': folder('src/content/schedule'),
+  'content-preview': folder('src/content/preview'),
   uploads: folder('src/security/uploads'),
+  languages: folder('src/content/languages'),
+  'site-texts': folder('src/content/texts'),
+  categories: folder('src/content/categories'),
+  invitations: folder('src/security/invitations'),
+  settings: folder('src/settings'),
 };
 
 describe('declared dependencies', () => {

@@ -53,6 +53,35 @@ export const AUDIT_ACTIONS = {
   mediaDeleted: 'media.deleted',
   /** Stored bytes no longer match their SHA-256 (detected while serving). */
   mediaIntegrityFailed: 'media.integrity.failed',
+  /** Roles and permissions (src/users/roles.ts, docs/ROLES.md): metadata has the before/after. */
+  roleCreated: 'role.created',
+  roleUpdated: 'role.updated',
+  /** metadata.reassignTo and the number of accounts moved. */
+  roleDeleted: 'role.deleted',
+  /** An account's roles or status changed (metadata.rolesBefore, rolesAfter, disabled). */
+  userAccessChanged: 'user.access.changed',
+  /** Invitations (src/security/invitations/): made, used, withdrawn, and a used link tried again. */
+  invitationCreated: 'invitation.created',
+  invitationAccepted: 'invitation.accepted',
+  invitationRevoked: 'invitation.revoked',
+  invitationReplayRefused: 'invitation.replay_refused',
+  /** Site languages and site texts (src/content/languages, src/content/texts; docs/CONTENT.md). */
+  languageCreated: 'content.language.created',
+  languageUpdated: 'content.language.updated',
+  /** metadata.force and, with force, the translations removed per table. */
+  languageDeleted: 'content.language.deleted',
+  siteTextUpdated: 'content.text.updated',
+  siteTextDeleted: 'content.text.deleted',
+  /** metadata.lang, mode (merge or replace), and the counts written and removed. */
+  siteTextsImported: 'content.texts.imported',
+  /** Site settings (src/settings/, docs/SETTINGS.md): metadata.changes has each setting's before and after. */
+  settingsUpdated: 'settings.updated',
+  /** Scheduled publishing (src/content/schedule/): actor system; target portfolio or project, metadata.scheduledAt. */
+  contentScheduledPublish: 'content.schedule.published',
+  contentScheduledUnpublish: 'content.schedule.unpublished',
+  /** Preview links (src/content/preview/): target the link, metadata.portfolioId and expiresAt. */
+  previewLinkCreated: 'content.preview.created',
+  previewLinkRevoked: 'content.preview.revoked',
 } as const;
 
 /** Prefixes counted as one family in the report (e.g. every `token.revoked.*`). */

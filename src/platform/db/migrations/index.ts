@@ -6,6 +6,28 @@ import { m0004 } from './0004_uploads.js';
 import { m0005 } from './0005_accounts.js';
 import { m0006 } from './0006_mfa.js';
 import { m0007 } from './0007_account_identity.js';
+import { m0008 } from './0008_public_read_version.js';
+import { m0009 } from './0009_invitations.js';
+import { m0011 } from './0011_languages_texts.js';
+import { m0010 } from './0010_roles.js';
+import { m0012 } from './0012_ordering_schedule_preview.js';
+import { m0013 } from './0013_settings.js';
+import { m0014 } from './0014_categories_relations.js';
 
 /** Every migration, in order. A new one is a new file here; applied ones are never edited. */
-export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
+export const migrations: readonly Migration[] = [
+  m0001,
+  m0002,
+  m0003,
+  m0004,
+  m0005,
+  m0006,
+  m0007,
+  m0008,
+  m0009,
+  m0010,
+  m0011,
+  m0012,
+  m0013,
+  m0014,
+];
