@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { RedisKv } from '../src/platform/kv/index.js';
+import { RedisKv } from '../src/platform/kv/redis.js';
 import { intervalFor, keys, type BucketGroup } from '../src/security/shield/gcra.js';
 import { KvLimiterStore, MemoryLimiterStore } from '../src/security/shield/stores.js';
 import { markdownTable, measure, privateRedis, startBenchServer, type BenchRow } from './harness.js';

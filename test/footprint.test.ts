@@ -78,6 +78,8 @@ describe('server footprint (embedded defaults)', () => {
     expect(packages.has('@electric-sql/pglite')).toBe(true);
     expect(present(packages, LAZY)).toEqual([]);
     expect(packages.has('pg')).toBe(false);
+    // No REDIS_URL: the in-memory KV, without the Redis client.
+    expect(packages.has('ioredis')).toBe(false);
   });
 
   it('loads each on the first request that needs it, and not before', async () => {

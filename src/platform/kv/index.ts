@@ -1,11 +1,9 @@
 import { MemoryKv } from './memory.js';
-import { RedisKv } from './redis.js';
 import type { Kv, KvScript } from './types.js';
 
 export * from './types.js';
 export { MemoryKv } from './memory.js';
 export type { MemoryKvOptions } from './memory.js';
-export { RedisKv } from './redis.js';
 export type { RedisKvOptions } from './redis.js';
 
 export interface OpenKvOptions {
@@ -29,6 +27,8 @@ export async function openKv(options: OpenKvOptions): Promise<Kv> {
   if (!options.url) return new MemoryKv({ ...(options.now ? { now: options.now } : {}), onError: report });
 
   const where = describeRedisUrl(options.url);
+  // ioredis loads only when Redis is configured: the embedded default never pays for it.
+  const { RedisKv } = await import('./redis.js');
   let started = false;
   const kv = new RedisKv({
     url: options.url,

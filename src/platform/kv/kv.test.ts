@@ -3,7 +3,8 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KvUnavailableError, MemoryKv, RedisKv, compareAndSet, compareAndSetScript, openKv } from './index.js';
+import { KvUnavailableError, MemoryKv, compareAndSet, compareAndSetScript, openKv } from './index.js';
+import { RedisKv } from './redis.js';
 import type { Kv, KvScript } from './index.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;

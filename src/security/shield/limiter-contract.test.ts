@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryKv, RedisKv } from '../../platform/kv/index.js';
+import { MemoryKv } from '../../platform/kv/index.js';
+import { RedisKv } from '../../platform/kv/redis.js';
 import { intervalFor, type BucketGroup, type Decision } from './gcra.js';
 import type { BlockRules } from './scripts.js';
 import { KvLimiterStore, MemoryLimiterStore, type LimiterStore } from './stores.js';
