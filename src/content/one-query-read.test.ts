@@ -37,6 +37,20 @@ const CATEGORY_FILTERS = ['prop-a', 'PROP-B', 'nope', undefined] as const;
 beforeAll(async () => {
   t = await buildTestApp();
   owner = await createUser(t.app);
+  // Site languages with declared fallback chains (depth first, with shared tails), so the reads
+  // fall back along them and then to the site default (en).
+  const by = { actorId: 'system', context: { ip: null, userAgent: null, requestId: null } };
+  for (const [code, fallback] of [
+    ['es', []],
+    ['fr', []],
+    ['pt', ['es']],
+    ['pt-BR', ['pt', 'fr']],
+    ['fr-CA', ['fr', 'es']],
+    ['es-419', ['es']],
+    ['zh-Hant-TW', ['fr-CA', 'pt']],
+  ] as const) {
+    await t.app.languages.create(by, { code, fallback: [...fallback] });
+  }
   reference = new SixQueryPublicRead(t.deps.db, (id) => t.app.uploads.publicMedia(id));
   portfolios = new PortfolioRepository(t.deps.db);
   relations = new RelationRepository(t.deps.db);

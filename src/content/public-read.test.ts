@@ -69,7 +69,13 @@ describe('payload', () => {
     const res = await call(t.app, 'GET', `/api/public/portfolios/${p.slug}`);
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ slug: p.slug, summary: 'About me', language: 'en', defaultLanguage: 'en', availableLanguages: ['en'] });
+    expect(body).toMatchObject({
+      slug: p.slug,
+      summary: 'About me',
+      language: 'en',
+      defaultLanguage: 'en',
+      availableLanguages: ['en'],
+    });
     expect(body.projects.map((x: { title: string }) => x.title)).toEqual(['First', 'Second']);
     expect(body.projects[0]).toMatchObject({ skills: ['go'], url: null });
     expect(body.sections[0]).toMatchObject({ kind: 'about', body: '**hi**' });
@@ -103,7 +109,11 @@ describe('languages', () => {
       description: 'Parses things',
       translations: { es: { description: 'Analiza cosas' } },
     });
-    await createChild(t.app, owner, p.id, 'skills', { name: 'Teamwork', type: 'soft', translations: { de: { name: 'Teamarbeit' } } });
+    await createChild(t.app, owner, p.id, 'skills', {
+      name: 'Teamwork',
+      type: 'soft',
+      translations: { de: { name: 'Teamarbeit' } },
+    });
   });
 
   it('resolves ?lang=es field by field, falling back to the default language', async () => {
@@ -117,10 +127,22 @@ describe('languages', () => {
   });
 
   it('matches tags case-insensitively and by primary language', async () => {
-    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=pt-br`)).json()).toMatchObject({ language: 'pt-BR', summary: 'O que faço' });
-    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=pt`)).json()).toMatchObject({ language: 'pt-BR', title: 'Trabalho' });
-    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=es-MX`)).json()).toMatchObject({ language: 'es', title: 'Trabajo' });
-    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=de`)).json()).toMatchObject({ language: 'de', title: 'Work' });
+    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=pt-br`)).json()).toMatchObject({
+      language: 'pt-BR',
+      summary: 'O que faço',
+    });
+    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=pt`)).json()).toMatchObject({
+      language: 'pt-BR',
+      title: 'Trabalho',
+    });
+    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=es-MX`)).json()).toMatchObject({
+      language: 'es',
+      title: 'Trabajo',
+    });
+    expect((await call(t.app, 'GET', `/api/public/portfolios/${slug}?lang=de`)).json()).toMatchObject({
+      language: 'de',
+      title: 'Work',
+    });
   });
 
   it('answers in the default language when the requested one is absent or not asked for', async () => {
@@ -138,6 +160,57 @@ describe('languages', () => {
   });
 });
 
+describe('fallback chains of the site languages', () => {
+  it('resolves each field along the chain pt-BR -> pt -> es, then the site default, then the plain text', async () => {
+    const admin = await createUser(t.app, { role: 'admin' });
+    for (const [code, fallback] of [
+      ['es', []],
+      ['de', []],
+      ['pt', ['es']],
+      ['pt-BR', ['pt']],
+    ] as const) {
+      const res = await call(t.app, 'POST', '/api/admin/languages', { as: admin, body: { code, fallback } });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    // The plain fields are German; the site default is English.
+    const p = await createPortfolio(t.app, owner, { visibility: 'public', published: true, defaultLanguage: 'de' });
+    await createChild(t.app, owner, p.id, 'experiences', {
+      title: 'Ingenieurin',
+      organization: 'Firma',
+      description: 'Beschreibung',
+      startYear: 2020,
+      translations: {
+        'pt-BR': { title: 'Engenheira (BR)' },
+        pt: { organization: 'Empresa' },
+        es: { description: 'Descripción' },
+        en: { title: 'Engineer', organization: 'Company', description: 'Description' },
+      },
+    });
+    const read = async (lang: string) =>
+      (
+        (await call(t.app, 'GET', `/api/public/portfolios/${p.slug}?lang=${lang}`)).json().experiences as Record<
+          string,
+          unknown
+        >[]
+      )[0];
+    // Field by field: each from the first language of the chain that has it.
+    expect(await read('pt-BR')).toMatchObject({
+      title: 'Engenheira (BR)',
+      organization: 'Empresa',
+      description: 'Descripción',
+    });
+    expect(await read('pt')).toMatchObject({ title: 'Engineer', organization: 'Empresa', description: 'Descripción' });
+    // A language without a chain falls back to the site default (en), not straight to the plain text.
+    expect(await read('es')).toMatchObject({ title: 'Engineer', organization: 'Company', description: 'Descripción' });
+    // The plain language itself reads the plain fields.
+    expect(await read('de')).toMatchObject({
+      title: 'Ingenieurin',
+      organization: 'Firma',
+      description: 'Beschreibung',
+    });
+  });
+});
+
 describe('the default portfolio', () => {
   it('is 404 until one is marked, published and public; then it is served, and follows the flag', async () => {
     const a = await createPortfolio(t.app, owner, { title: 'Site A', translations: { es: { title: 'Sitio A' } } });
@@ -145,7 +218,10 @@ describe('the default portfolio', () => {
     expect((await call(t.app, 'GET', '/api/public/portfolios/default')).statusCode).toBe(404);
     await call(t.app, 'PATCH', `/api/portfolios/${a.id}`, { as: editor, body: { isDefault: true } });
     expect((await call(t.app, 'GET', '/api/public/portfolios/default')).statusCode).toBe(404);
-    await call(t.app, 'PATCH', `/api/portfolios/${a.id}`, { as: owner, body: { visibility: 'public', published: true } });
+    await call(t.app, 'PATCH', `/api/portfolios/${a.id}`, {
+      as: owner,
+      body: { visibility: 'public', published: true },
+    });
     const res = await call(t.app, 'GET', '/api/public/portfolios/default?lang=es');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ slug: a.slug, title: 'Sitio A', language: 'es' });

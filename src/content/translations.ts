@@ -148,6 +148,39 @@ export function languageChain(language: string, defaultLanguage: string): string
   return chain;
 }
 
+/** The longest chain a read tries before the plain field (the SQL read has as many columns). */
+export const MAX_READ_CHAIN = 6;
+
+/**
+ * The translation entries a read tries, in order, before the plain field, for the negotiated
+ * `language` when the plain field is in `plainLanguage`: the language itself, the fallbacks the
+ * site languages declare for it (`declared`, in order: src/content/languages `declaredChain`), its
+ * primary language (`pt-BR` -> `pt`, unless the plain field is already that language), then the
+ * site default language, which is the fallback of every read. Each tag once (case-insensitively),
+ * never the plain field's own language, at most MAX_READ_CHAIN. Empty when the read is in the
+ * plain field's language. The one-statement public read computes the same in SQL.
+ */
+export function readChain(
+  language: string,
+  plainLanguage: string,
+  declared: readonly string[],
+  siteDefault: string,
+): string[] {
+  const plain = plainLanguage.toLowerCase();
+  if (language.toLowerCase() === plain) return [];
+  const primary = primaryOf(language);
+  const candidates = [language, ...declared];
+  if (primary !== language.toLowerCase() && primary !== primaryOf(plainLanguage)) candidates.push(primary);
+  candidates.push(siteDefault);
+  const out: string[] = [];
+  for (const tag of candidates) {
+    const lower = tag.toLowerCase();
+    if (lower === plain || out.some((t) => t.toLowerCase() === lower)) continue;
+    out.push(tag);
+  }
+  return out.slice(0, MAX_READ_CHAIN);
+}
+
 /** Returns the row with each translatable field resolved for the chain; other fields untouched. */
 export function localize<T extends Record<string, unknown>>(
   row: T,

@@ -370,6 +370,7 @@ export class LanguageService {
     );
     const ids = rows.items.map((r) => r.id);
     const children = ids.length === 0 ? [] : await Promise.all(childTables.map((t) => this.repo.childTexts(t, ids)));
+    const images = ids.length === 0 ? [] : await this.repo.imageAltTexts(ids);
     const items = rows.items.map((p) => {
       const defaultLanguage = String(p['defaultLanguage']);
       const missing: MissingReport['items'][number]['missing'] = [];
@@ -383,6 +384,15 @@ export class LanguageService {
         for (const row of children[i] ?? [])
           if (row['portfolioId'] === p.id) check(t.table, row, Object.keys(t.fields), row['_label']);
       });
+      // Images (src/security/uploads): alt text, in the default language first. An image for one
+      // language is shown only in it, so only that language's and the default's reports list it.
+      for (const image of images) {
+        if (image['portfolioId'] !== p.id) continue;
+        const only = typeof image['language'] === 'string' ? image['language'].toLowerCase() : null;
+        if (only !== null && only !== lang.toLowerCase() && lang.toLowerCase() !== defaultLanguage.toLowerCase())
+          continue;
+        check('media', image, ['alt'], image['_label']);
+      }
       return {
         portfolioId: p.id,
         slug: String(p['slug']),
@@ -451,6 +461,21 @@ export class LanguageService {
 
 /** chainOf over rows already read: see fallbackChain. */
 export function chainOf(rows: readonly LanguageRow[], code: string): string[] {
+  const out = declaredChain(rows, code);
+  const fallbackDefault = rows.find((l) => l.isDefault)?.code;
+  if (fallbackDefault !== undefined && !out.includes(fallbackDefault)) out.push(fallbackDefault);
+  return out;
+}
+
+/**
+ * The language and the fallbacks the site languages declare for it, depth first (each fallback
+ * followed by its own), enabled ones only, each once; without the site default chainOf appends.
+ * Empty for a code that is no enabled language. The public read walks the same in SQL.
+ */
+export function declaredChain(
+  rows: readonly Pick<LanguageRow, 'code' | 'enabled' | 'fallback'>[],
+  code: string,
+): string[] {
   const byCode = new Map(rows.filter((l) => l.enabled).map((l) => [l.code, l]));
   const out: string[] = [];
   const visit = (c: string) => {
@@ -461,8 +486,6 @@ export function chainOf(rows: readonly LanguageRow[], code: string): string[] {
   };
   const canonical = canonicalLanguageTag(code);
   if (canonical !== undefined) visit(canonical);
-  const fallbackDefault = rows.find((l) => l.isDefault)?.code;
-  if (fallbackDefault !== undefined && !out.includes(fallbackDefault)) out.push(fallbackDefault);
   return out;
 }
 

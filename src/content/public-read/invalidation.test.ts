@@ -386,6 +386,43 @@ describe('every kind of write reaches both nodes', () => {
       (r) => r.status === 200 && mediaIds(r).length === 0,
     );
   });
+
+  it("a medium's alt text, translations or language changed (PATCH /api/media/:id)", async () => {
+    const p = await published();
+    const url = `/api/public/portfolios/${p.slug}`;
+    const res = await upload(
+      t.app,
+      owner,
+      { portfolioId: p.id },
+      { name: 'a.png', type: 'image/png', data: await png(40, 30) },
+    );
+    expect(res.statusCode, res.body).toBe(202);
+    const id = res.json().id as string;
+    const altOf = (r: Read) =>
+      ((r.body?.['media'] ?? []) as { id: string; alt: string }[]).find((m) => m.id === id)?.alt;
+    await expectSeenEverywhere(
+      url,
+      async () => {
+        expect(
+          (await call(t.app, 'PATCH', `/api/media/${id}`, { as: owner, body: { alt: 'A lighthouse' } })).statusCode,
+        ).toBe(200);
+      },
+      (r) => r.status === 200 && altOf(r) === 'A lighthouse',
+    );
+    // Moved to a language the read is not in: it leaves the payload.
+    const admin = await createUser(t.app, { role: 'admin' });
+    const es = await call(t.app, 'POST', '/api/admin/languages', { as: admin, body: { code: 'es' } });
+    expect([201, 409]).toContain(es.statusCode); // 409: another case enabled it already
+    await expectSeenEverywhere(
+      url,
+      async () => {
+        expect(
+          (await call(t.app, 'PATCH', `/api/media/${id}`, { as: owner, body: { language: 'es' } })).statusCode,
+        ).toBe(200);
+      },
+      (r) => r.status === 200 && !mediaIds(r).includes(id),
+    );
+  });
 });
 
 describe('categories and relations reach both nodes', () => {

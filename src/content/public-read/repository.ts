@@ -5,8 +5,11 @@
  */
 import type { Queryable } from '../../platform/db/index.js';
 import type { ChildResource } from '../resource.js';
+import { MAX_READ_CHAIN } from '../translations.js';
 
 const quote = (identifier: string) => `"${identifier}"`;
+/** Fallbacks followed this deep at most (a chain is checked for loops when it is written). */
+const MAX_FALLBACK_DEPTH = 10;
 
 /**
  * What makes a portfolio visible to anonymous readers: published, public, and its owner's
@@ -107,12 +110,18 @@ export type PublicReadRow = Record<string, unknown> & {
 
 /**
  * SQL for another module's part of the public read: a parenthesised subquery yielding one JSON
- * value, given the SQL expression of the portfolio id (e.g. `pf.id`). Built from that module's
- * constants only, never from a request.
+ * value, given the SQL expression of the portfolio id (e.g. `pf.id`) and those of the read's
+ * negotiated language chain (`ch.language`, `ch.c1`, `ch.c2`, the portfolio's default language).
+ * Built from that module's constants only, never from a request.
  */
-export type PublicReadFragment = (portfolioIdExpression: string) => string;
+export type PublicReadFragment = (
+  portfolioIdExpression: string,
+  language: { language: string; c1: string; c2: string; defaultLanguage: string },
+) => string;
 
 const FIELD_NAME = /^[a-z][A-Za-z0-9]{0,62}$/;
+/** The media fragment's view of the read's language chain (the `ch` CTE and the portfolio). */
+const MEDIA_CHAIN = { language: 'ch.language', c1: 'ch.c1', c2: 'ch.c2', defaultLanguage: 'pf.default_language' };
 
 /** `translations -> tag ->> field`, only when it is a string (as asTranslations reads it). */
 function translated(translations: string, tag: string, field: string): string {
@@ -121,13 +130,37 @@ function translated(translations: string, tag: string, field: string): string {
 }
 
 /**
- * The plain field, or its text for the language chain (ch.c1, then ch.c2) when there is one.
- * Site categories use `cch`: the same chain, relative to the site default language (the language
- * of their plain names) instead of the portfolio's.
+ * The plain field, or its text for the first entry of the read's language chain that has one
+ * (`ch.c1` .. `ch.c6`: readChain in src/content/translations.ts). Site categories use `cch`: the
+ * same chain, relative to the site default language (the language of their plain names) instead
+ * of the portfolio's.
  */
 function localized(translations: string, plain: string, field: string, chain: 'ch' | 'cch' = 'ch'): string {
-  return `coalesce(${translated(translations, `${chain}.c1`, field)}, ${translated(translations, `${chain}.c2`, field)}, ${plain})`;
+  const steps = Array.from({ length: MAX_READ_CHAIN }, (_, i) => translated(translations, `${chain}.c${i + 1}`, field));
+  return `coalesce(${steps.join(', ')}, ${plain})`;
 }
+
+/**
+ * readChain in SQL, as a `text[]`: the language, the declared fallbacks (`d.codes`), its primary
+ * language unless the plain field is already in it, then the site default (`sd.code`); each tag
+ * once, never the plain field's language, at most MAX_READ_CHAIN; empty when the read is in the
+ * plain field's language.
+ */
+function chainArray(language: string, plainLanguage: string): string {
+  const primary = `split_part(lower(${language}), '-', 1)`;
+  return `case when lower(${language}) = lower(${plainLanguage}) then '{}'::text[] else array(
+      select (array_agg(u.tag order by u.i))[1]
+      from unnest(array[${language}]::text[] || d.codes
+        || case when ${primary} <> lower(${language}) and ${primary} <> split_part(lower(${plainLanguage}), '-', 1)
+             then array[${primary}] else '{}'::text[] end
+        || array[sd.code]::text[]) with ordinality u(tag, i)
+      where lower(u.tag) <> lower(${plainLanguage})
+      group by lower(u.tag) order by min(u.i) limit ${MAX_READ_CHAIN}) end`;
+}
+
+/** c1 .. c6 of a chain array column. */
+const chainColumns = (array: string) =>
+  Array.from({ length: MAX_READ_CHAIN }, (_, i) => `${array}[${i + 1}] as c${i + 1}`).join(', ');
 
 /** Optional filters of a public read (the query string): `category` keeps projects carrying that category code. */
 export interface PublicFilter {
@@ -288,7 +321,7 @@ export class PublicReadRepository {
     const primary = `split_part(lower(${lang}), '-', 1)`;
     // MATERIALIZED: each CTE is computed once. Inlined, every reference to the chain (two per
     // translatable field of every child kind) would repeat the language negotiation's subplans.
-    return `with pf as materialized (
+    return `with recursive pf as materialized (
         select p.id, p.slug, p.title, p.summary, p.default_language, p.translations, p.updated_at, p.public_version
         from portfolios p where ${where} and ${visible}
       ),
@@ -303,28 +336,38 @@ export class PublicReadRepository {
           pf.default_language) as language, pf.default_language as dl
         from pf
       ),
+      sd as materialized (
+        select coalesce((select g.code from languages g where g.is_default limit 1), 'en') as code
+      ),
+      -- The fallbacks the site languages declare for the read's language, depth first (each
+      -- fallback followed by its own), enabled ones only: declaredChain, walked here.
+      walk(code, key) as (
+        select g.code, array[0]::bigint[] from languages g, lang l where g.enabled and lower(g.code) = lower(l.language)
+        union all
+        select f.code, w.key || fb.ord
+        from walk w
+          join languages g on g.code = w.code
+          cross join lateral unnest(g.fallback) with ordinality fb(code, ord)
+          join languages f on f.code = fb.code and f.enabled
+        where cardinality(w.key) <= ${MAX_FALLBACK_DEPTH}
+      ),
+      d as materialized (
+        select coalesce(array_agg(x.code order by x.k), '{}'::text[]) as codes
+        from (select w.code, min(w.key) as k from walk w group by w.code) x
+      ),
       ch as materialized (
-        select l.language,
-          case when lower(l.language) <> lower(l.dl) then l.language end as c1,
-          case when lower(l.language) <> lower(l.dl)
-                and split_part(lower(l.language), '-', 1) <> lower(l.language)
-                and split_part(lower(l.language), '-', 1) <> split_part(lower(l.dl), '-', 1)
-               then split_part(lower(l.language), '-', 1) end as c2
-        from lang l
+        select l.language, ${chainColumns('x.c')}
+        from lang l, d, sd, lateral (select ${chainArray('l.language', 'l.dl')} as c) x
       ),
       cch as materialized (
-        select case when lower(ch.language) <> lower(sd.dl) then ch.language end as c1,
-          case when lower(ch.language) <> lower(sd.dl)
-                and split_part(lower(ch.language), '-', 1) <> lower(ch.language)
-                and split_part(lower(ch.language), '-', 1) <> split_part(lower(sd.dl), '-', 1)
-               then split_part(lower(ch.language), '-', 1) end as c2
-        from ch cross join (select coalesce((select g.code from languages g where g.is_default limit 1), 'en') as dl) sd
+        select ${chainColumns('x.c')}
+        from lang l, d, sd, lateral (select ${chainArray('l.language', 'sd.code')} as c) x
       )
       select pf.id, pf.slug, ${head.join(', ')}, ch.language, pf.default_language as "defaultLanguage",
         (select json_agg(t.tag order by t.tag <> pf.default_language, t.tag collate "C") from tags t) as "availableLanguages",
         pf.updated_at as "updatedAt", pf.public_version::text as version,
         ${categoriesOf('portfolios', 'pf.id')} as categories,
-        ${lists.join(',\n        ')}${this.media ? `,\n        ${this.media('pf.id')} as media` : ''}
+        ${lists.join(',\n        ')}${this.media ? `,\n        ${this.media('pf.id', MEDIA_CHAIN)} as media` : ''}
       from pf cross join ch cross join cch`;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { CategoryRepository } from '../../../src/content/categories/repository.js';
 import { LanguageRepository } from '../../../src/content/languages/repository.js';
+import { declaredChain } from '../../../src/content/languages/service.js';
 import { AppError } from '../../../src/http/errors.js';
 import type { Db } from '../../../src/platform/db/index.js';
 import {
@@ -17,8 +18,8 @@ import {
 import { CHILD_RESOURCES, PORTFOLIO_TRANSLATABLE, SLUG_PATTERN } from '../../../src/content/schema.js';
 import {
   asTranslations,
-  languageChain,
   localize,
+  readChain,
   negotiateLanguage,
   type Translations,
 } from '../../../src/content/translations.js';
@@ -77,7 +78,11 @@ export class SixQueryPublicRead {
       }
     }
     const language = negotiateLanguage(lang, row.defaultLanguage, available);
-    const chain = languageChain(language, row.defaultLanguage);
+    // The site languages: the declared fallbacks of the read's language, and the site default.
+    const siteLanguages = await this.languages.list();
+    const siteDefault = siteLanguages.find((l) => l.isDefault)?.code ?? 'en';
+    const declared = declaredChain(siteLanguages, language);
+    const chain = readChain(language, row.defaultLanguage, declared, siteDefault);
     const head = localize({ title: row.title, summary: row.summary }, PORTFOLIO_TRANSLATABLE, translations, chain);
     const out: Record<string, unknown> = {
       id: row.id,
@@ -91,8 +96,7 @@ export class SixQueryPublicRead {
     };
     // Categories: site-wide, their plain names in the site default language, so their chain is
     // the read's language relative to that one.
-    const siteDefault = (await this.languages.list()).find((l) => l.isDefault)?.code ?? 'en';
-    const categoryChain = languageChain(language, siteDefault);
+    const categoryChain = readChain(language, siteDefault, declared, siteDefault);
     const categoriesOf = async (ids: unknown) => {
       const out: Record<string, unknown>[] = [];
       for (const id of (ids as string[] | undefined) ?? []) {
