@@ -201,6 +201,19 @@ export class LanguageRepository {
       [portfolioIds],
     );
   }
+
+  /**
+   * The available images of these portfolios with their alt text (the missing-translation report;
+   * the media themselves belong to src/security/uploads). `alt` is the default language's text.
+   */
+  async imageAltTexts(portfolioIds: readonly string[], tx: Queryable = this.db): Promise<TextRow[]> {
+    return tx.query<TextRow>(
+      `select id, portfolio_id as "portfolioId", translations, original_name as "_label", alt, language
+       from media where portfolio_id = any($1::uuid[]) and kind = 'image' and status = 'available'
+       order by portfolio_id, id`,
+      [portfolioIds],
+    );
+  }
 }
 
 export type TextRow = Record<string, unknown> & { id: string; translations: unknown };

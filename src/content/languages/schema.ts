@@ -98,7 +98,9 @@ export const MissingQuery = Type.Object(
 
 const MissingObject = Type.Object(
   {
-    kind: Type.String({ description: 'portfolio, or the child kind (projects, sections, ...)' }),
+    kind: Type.String({
+      description: 'portfolio, the child kind (projects, sections, ...), or media (an image with no alt text)',
+    }),
     id: Type.String({ format: 'uuid' }),
     label: Type.String({ description: 'Its title or name in the portfolio language, to find it' }),
     fields: Type.Array(Type.String(), { description: 'Translatable fields with no text in the language' }),

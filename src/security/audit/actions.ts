@@ -51,6 +51,8 @@ export const AUDIT_ACTIONS = {
   mediaRejected: 'media.rejected',
   mediaReleased: 'media.quarantine.released',
   mediaDeleted: 'media.deleted',
+  /** A medium's language, alt text or caption changed (metadata.fields). */
+  mediaUpdated: 'media.updated',
   /** Stored bytes no longer match their SHA-256 (detected while serving). */
   mediaIntegrityFailed: 'media.integrity.failed',
   /** Roles and permissions (src/users/roles.ts, docs/ROLES.md): metadata has the before/after. */

@@ -6,6 +6,9 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { hrefOf } from '../../config/public-url.js';
+import { canonicalLanguageTag } from '../../content/languages/tags.js';
+import { pgErrorCode, UNIQUE_VIOLATION } from '../../platform/db/index.js';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { AppError } from '../../http/errors.js';
 import { authorizeContent, type Actor } from '../../users/policy.js';
 import type { RequestContext } from '../audit/event.js';
@@ -22,7 +25,7 @@ import {
   type UploadServiceOptions,
 } from './media.js';
 import type { UploadPipeline } from './pipeline.js';
-import type { MediaRepository, MediaRow, StoredVariant } from './repository.js';
+import type { MediaRepository, MediaRow, MediaUpdate, StoredVariant } from './repository.js';
 import { MAX_URL_TTL, type Disposition, type Variant } from './signing.js';
 import { contentDisposition } from './types.js';
 
@@ -36,6 +39,14 @@ export interface LinkOptions {
    * revalidate; it still stays valid for at least half the lifetime after it is handed out.
    */
   stable?: boolean | undefined;
+}
+
+/** What PATCH /api/media/:id may change. */
+export interface MediaDescription {
+  language?: string | null | undefined;
+  alt?: string | undefined;
+  caption?: string | undefined;
+  translations?: Record<string, { alt?: string; caption?: string }> | undefined;
 }
 
 export class MediaDelivery {
@@ -77,10 +88,67 @@ export class MediaDelivery {
     page: { limit: number; after?: string | undefined },
   ): Promise<MediaRow[]> {
     await authorizedParent(this.repo, actor, 'read', parent, parentId);
-    return this.repo.listByParent({
-      ...(parent === 'portfolio' ? { portfolioId: parentId } : { projectId: parentId }),
-      ...page,
-    });
+    const key = { portfolio: 'portfolioId', project: 'projectId', section: 'sectionId', experience: 'experienceId' }[
+      parent
+    ];
+    return this.repo.listByParent({ [key]: parentId, ...page });
+  }
+
+  // ---- describing -------------------------------------------------------------------------
+
+  /**
+   * Changes a medium's language, alt text and caption (and their translations). The owner, an
+   * editor or an admin may change anything; a translator only `translations.<their languages>`
+   * (authorizeContent with the change). Every language named must be enabled, and stays so until
+   * commit. A default resume moved to a language that already has one is a 409.
+   */
+  async describe(
+    actor: Actor,
+    id: string,
+    change: MediaDescription,
+    context: Partial<RequestContext> = {},
+  ): Promise<MediaRow> {
+    const languages = this.o.languages;
+    const named = [...(change.language ? [change.language] : []), ...Object.keys(change.translations ?? {})];
+    try {
+      return await this.o.db.transaction(async (tx) => {
+        const row = await this.repo.get(id, tx, { forUpdate: true });
+        authorizeContent(actor, 'write', row, 'Media', change as Record<string, unknown>);
+        if (named.length > 0 && languages) {
+          const enabled = new Set(await languages.lockEnabled(named, tx));
+          const missing = named.find((c) => !enabled.has(c));
+          if (missing !== undefined)
+            throw uploadErrors.languageNotEnabled(
+              missing === change.language ? 'body/language' : `body/translations/${missing}`,
+              missing,
+            );
+        }
+        const fields: MediaUpdate = {
+          ...(change.language !== undefined ? { language: change.language } : {}),
+          ...(change.alt !== undefined ? { alt: change.alt } : {}),
+          ...(change.caption !== undefined ? { caption: change.caption } : {}),
+          ...(change.translations !== undefined ? { translations: change.translations } : {}),
+        };
+        await this.repo.update(id, fields, this.o.clock.now(), tx);
+        await this.o.audit.record(
+          {
+            action: AUDIT_ACTIONS.mediaUpdated,
+            actor: actor.userId,
+            outcome: 'success',
+            target: { type: 'media', id },
+            ...context,
+            metadata: { portfolioId: row.portfolioId, fields: Object.keys(fields).sort() },
+          },
+          tx,
+        );
+        const updated = await this.repo.get(id, tx);
+        if (!updated) throw uploadErrors.notFound();
+        return updated;
+      });
+    } catch (err) {
+      if (pgErrorCode(err) === UNIQUE_VIOLATION) throw uploadErrors.defaultResumeConflict();
+      throw err;
+    }
   }
 
   // ---- links and serving ------------------------------------------------------------------
@@ -192,6 +260,27 @@ export class MediaDelivery {
 
   // ---- public read ------------------------------------------------------------------------
 
+  /**
+   * The public resume link: the available default resume of a published, public portfolio (of an
+   * enabled owner) for `lang`, then along its fallback chain, then the site default language, then
+   * a language-neutral one. The same 404 as the public read when the portfolio is not visible.
+   */
+  async publicResume(
+    portfolioId: string,
+    lang: string | undefined,
+  ): Promise<{ url: string; expiresAt: string } | undefined> {
+    const languages = this.o.languages;
+    const chain: string[] = [];
+    if (languages) {
+      const tag = lang === undefined ? undefined : canonicalLanguageTag(lang);
+      if (tag !== undefined) chain.push(...(await languages.fallbackChain(tag)));
+      chain.push(await languages.defaultLanguage());
+    }
+    const row = await this.repo.defaultResume(portfolioId, chain);
+    if (!row) return undefined;
+    return this.link(null, row.id, { disposition: 'attachment' }, row);
+  }
+
   /** Available media of a published portfolio, each with a fresh signed link. */
   async publicMedia(portfolioId: string): Promise<PublicMedia[]> {
     return this.publicMediaOf(await this.repo.listAvailableByPortfolio(portfolioId, PUBLIC_MEDIA_LIMIT));
@@ -206,12 +295,18 @@ export class MediaDelivery {
         ? await this.link(null, row.id, { variant: 'thumbnail', stable: true }, row)
         : null;
       const stored = row.variants.display ?? row.variants.original;
+      const resolved = row as MediaRow & { altText?: unknown; captionText?: unknown };
       out.push({
         id: row.id,
         projectId: row.projectId,
+        sectionId: row.sectionId ?? null,
+        experienceId: row.experienceId ?? null,
         kind: row.kind,
         category: row.category,
         isDefaultResume: row.isDefaultResume,
+        language: row.language ?? null,
+        alt: typeof resolved.altText === 'string' ? resolved.altText : (row.alt ?? ''),
+        caption: typeof resolved.captionText === 'string' ? resolved.captionText : (row.caption ?? ''),
         name: row.originalName,
         contentType: stored?.contentType ?? 'application/octet-stream',
         width: row.width,

@@ -2,6 +2,7 @@
  * Upload error codes (UPPER_SNAKE, stable). Every refusal names what was wrong with the file in
  * words the uploader can act on, and never echoes the file's bytes or a server path.
  */
+import { languageErrors } from '../../content/languages/errors.js';
 import { AppError } from '../../http/errors.js';
 
 export const UPLOAD_ERROR_CODES = [
@@ -88,4 +89,7 @@ export const uploadErrors = {
       'Another request set the default resume at the same time; try again',
     ),
   notFound: () => new AppError(404, 'NOT_FOUND', 'Not found', 'Media not found'),
+  /** The same 400 LANGUAGE_NOT_ENABLED as every other content write. */
+  languageNotEnabled: (path: string, language: string) => languageErrors.notEnabled(path, language.slice(0, 40)),
+  resumeNotFound: () => new AppError(404, 'RESUME_NOT_FOUND', 'Not found', 'No resume is published for this portfolio'),
 };

@@ -38,6 +38,8 @@ import {
 export interface FilePart {
   category: Category;
   isDefaultResume: boolean;
+  /** A site language (checked enabled here), or null for every language. */
+  language: string | null;
   filename: string | undefined;
   mimetype: string | undefined;
   stream: Readable;
@@ -74,7 +76,13 @@ export class UploadIntake {
   /** Where an upload goes, checked before a byte of the body is read. */
   async target(actor: Actor, parent: MediaParent, id: string): Promise<UploadTarget> {
     const found = await authorizedParent(this.repo, actor, 'write', parent, id);
-    return { portfolioId: found.portfolioId, projectId: parent === 'project' ? id : null, ownerId: found.ownerId };
+    return {
+      portfolioId: found.portfolioId,
+      projectId: parent === 'project' ? id : null,
+      sectionId: parent === 'section' ? id : null,
+      experienceId: parent === 'experience' ? id : null,
+      ownerId: found.ownerId,
+    };
   }
 
   /**
@@ -104,10 +112,13 @@ export class UploadIntake {
     await mkdir(this.o.settings.stagingDir, { recursive: true, mode: 0o700 });
     const file = path.join(this.o.settings.stagingDir, `${id}-${randomBytes(4).toString('hex')}.upload`);
     const now = this.o.clock.now();
-    await this.repo.create({
+    const create = {
       id,
       portfolioId: target.portfolioId,
       projectId: target.projectId,
+      sectionId: target.sectionId,
+      experienceId: target.experienceId,
+      language: part.language,
       uploadedBy: actor.userId,
       kind,
       category: part.category,
@@ -116,7 +127,20 @@ export class UploadIntake {
       declaredType: declared.slice(0, 100),
       extension: ext,
       now,
-    });
+    };
+    const language = part.language;
+    if (language === null || !this.o.languages) await this.repo.create(create);
+    else {
+      const languages = this.o.languages;
+      // The language is held (for share) until the row names it, so it cannot be disabled in between.
+      await this.o.db.transaction(async (tx) => {
+        if ((await languages.lockEnabled([language], tx)).length !== 1) {
+          part.stream.resume();
+          throw uploadErrors.languageNotEnabled('language', language);
+        }
+        await this.repo.create(create, tx);
+      });
+    }
     const max = maxBytesFor(this.o.settings, kind);
     const counter = new CountingHash(max, () => tooLargeFor(kind, max));
     try {
@@ -136,17 +160,17 @@ export class UploadIntake {
       throw error;
     }
     await this.repo.update(id, { size: counter.size, sha256: counter.hash.digest('hex') }, this.o.clock.now());
-    if (part.isDefaultResume) await this.setDefaultResume(id, target.portfolioId);
+    if (part.isDefaultResume) await this.setDefaultResume(id, target.portfolioId, part.language);
     const row = await this.repo.get(id);
     if (!row) throw new Error('staged media row vanished');
     return { row, file };
   }
 
-  private async setDefaultResume(id: string, portfolioId: string): Promise<void> {
+  private async setDefaultResume(id: string, portfolioId: string, language: string | null): Promise<void> {
     try {
       await this.o.db.transaction(async (tx) => {
         const now = this.o.clock.now();
-        await this.repo.clearDefaultResume(portfolioId, now, tx);
+        await this.repo.clearDefaultResume(portfolioId, language, now, tx);
         await this.repo.update(id, { isDefaultResume: true }, now, tx);
       });
     } catch {

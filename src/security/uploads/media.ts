@@ -11,6 +11,7 @@
  *   service.ts     `app.uploads`: the parts, built once
  */
 import type { PublicReadChangesPort } from '../../content/public-read/changes.js';
+import type { LanguageService } from '../../content/languages/service.js';
 import type { PublicUrlSource } from '../../config/public-url.js';
 import type { BlobStore } from '../../platform/blob/index.js';
 import type { ClamdClient } from '../../platform/clamd/index.js';
@@ -53,15 +54,23 @@ export interface UploadServiceOptions {
   log?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
   /** The public read's versions: every media write raises its portfolio's (src/content/public-read). */
   publicChanges?: PublicReadChangesPort | undefined;
+  /** The site languages (a medium's `language` and its translations must be enabled ones). */
+  languages?: Pick<LanguageService, 'lockEnabled' | 'fallbackChain' | 'defaultLanguage'> | undefined;
 }
 
 export interface MediaJson {
   id: string;
   portfolioId: string;
   projectId: string | null;
+  sectionId: string | null;
+  experienceId: string | null;
   kind: MediaKind;
   category: Category;
   isDefaultResume: boolean;
+  language: string | null;
+  alt: string;
+  caption: string;
+  translations: MediaRow['translations'];
   status: MediaRow['status'];
   statusReason: string | null;
   name: string;
@@ -84,9 +93,15 @@ export interface MediaJson {
 export interface PublicMedia {
   id: string;
   projectId: string | null;
+  sectionId: string | null;
+  experienceId: string | null;
   kind: MediaKind;
   category: Category;
   isDefaultResume: boolean;
+  language: string | null;
+  /** Alt text and caption resolved for the read's language (falling back to the default language). */
+  alt: string;
+  caption: string;
   name: string;
   contentType: string;
   width: number | null;
@@ -105,10 +120,19 @@ export interface StagedUpload {
 export interface UploadTarget {
   portfolioId: string;
   projectId: string | null;
+  sectionId: string | null;
+  experienceId: string | null;
   ownerId: string;
 }
 
-export type MediaParent = 'portfolio' | 'project';
+export type MediaParent = 'portfolio' | 'project' | 'section' | 'experience';
+export const MEDIA_PARENTS: readonly MediaParent[] = ['portfolio', 'project', 'section', 'experience'];
+const PARENT_NAMES: Record<MediaParent, string> = {
+  portfolio: 'Portfolio',
+  project: 'Project',
+  section: 'Section',
+  experience: 'Experience',
+};
 
 /** Media a public portfolio read lists at most. */
 export const PUBLIC_MEDIA_LIMIT = 200;
@@ -121,9 +145,15 @@ export function toMediaJson(row: MediaRow): MediaJson {
     id: row.id,
     portfolioId: row.portfolioId,
     projectId: row.projectId,
+    sectionId: row.sectionId,
+    experienceId: row.experienceId,
     kind: row.kind,
     category: row.category,
     isDefaultResume: row.isDefaultResume,
+    language: row.language,
+    alt: row.alt,
+    caption: row.caption,
+    translations: row.translations,
     status: row.status,
     statusReason: row.statusReason,
     name: row.originalName,
@@ -164,7 +194,7 @@ export async function mustGet(repo: MediaRepository, id: string): Promise<MediaR
   return row;
 }
 
-/** The portfolio or project media belong to, once `actor` may `action` it (404/403 otherwise). */
+/** The portfolio, project, section or experience media belong to, once `actor` may `action` it (404/403 otherwise). */
 export async function authorizedParent(
   repo: MediaRepository,
   actor: Actor,
@@ -172,7 +202,12 @@ export async function authorizedParent(
   parent: MediaParent,
   id: string,
 ): Promise<{ portfolioId: string; ownerId: string }> {
-  const found = parent === 'portfolio' ? await repo.portfolioOwner(id) : await repo.projectParent(id);
-  authorizeContent(actor, action, found, parent === 'portfolio' ? 'Portfolio' : 'Project');
+  const found =
+    parent === 'portfolio'
+      ? await repo.portfolioOwner(id)
+      : parent === 'project'
+        ? await repo.projectParent(id)
+        : await repo.childParent(parent === 'section' ? 'sections' : 'experiences', id);
+  authorizeContent(actor, action, found, PARENT_NAMES[parent]);
   return found;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config/index.js';
+import { PublicVersionRepository } from '../../content/public-read/repository.js';
 import { DirBlobStore, openS3BlobStore, s3OptionsFrom, type BlobStore } from '../../platform/blob/index.js';
 import { ClamdClient } from '../../platform/clamd/index.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
@@ -120,18 +121,20 @@ export const uploadsPlugin = fp(
       notifier: mailNotifier(app.mail, new MediaRepository(db)),
       log: app.log,
       publicChanges: app.content.publicChanges,
+      languages: app.languages,
     });
     const worker = new UploadWorker({ service, scanner, clock, log: app.log });
     app.decorate('uploads', service);
     app.decorate('uploadWorker', worker);
     // Part of the public read's one statement; the links are signed per request here.
     app.content.public.setMediaSource({
-      select: (portfolioId) => MediaRepository.availableByPortfolioJson(portfolioId, PUBLIC_MEDIA_LIMIT),
+      select: (portfolioId, language) =>
+        MediaRepository.availableByPortfolioJson(portfolioId, PUBLIC_MEDIA_LIMIT, language),
       render: (value) => service.delivery.publicMediaOf(mediaRowsFromJson(value)),
       linkLifetime: config.UPLOAD_URL_TTL,
     });
     await app.register(mediaRoutes);
-    await app.register(mediaContentRoutes);
+    await app.register(mediaContentRoutes, { versions: new PublicVersionRepository(db) });
     app.addHook('onReady', async () => worker.start(config.UPLOAD_RETRY_INTERVAL * 1000));
     app.addHook('onClose', async () => {
       await worker.stop();
@@ -139,5 +142,5 @@ export const uploadsPlugin = fp(
       await store.close();
     });
   },
-  { name: 'uploads', dependencies: ['deps', 'mail', 'authenticate', 'audit', 'content'] },
+  { name: 'uploads', dependencies: ['deps', 'mail', 'authenticate', 'audit', 'content', 'languages'] },
 );

@@ -23,11 +23,19 @@ export interface MediaRow {
   id: string;
   portfolioId: string;
   projectId: string | null;
+  sectionId: string | null;
+  experienceId: string | null;
   ownerId: string;
   uploadedBy: string | null;
   kind: MediaKind;
   category: Category;
   isDefaultResume: boolean;
+  /** The site language it is for; null: every language. */
+  language: string | null;
+  /** Alt text and caption in the default language; `translations` holds the others. */
+  alt: string;
+  caption: string;
+  translations: Record<string, { alt?: string; caption?: string }>;
   status: MediaStatus;
   statusReason: string | null;
   originalName: string;
@@ -50,7 +58,8 @@ export interface MediaRow {
   updatedAt: Date;
 }
 
-const SELECT = `m.id, m.portfolio_id as "portfolioId", m.project_id as "projectId", p.owner_id as "ownerId",
+const SELECT = `m.id, m.portfolio_id as "portfolioId", m.project_id as "projectId", m.section_id as "sectionId",
+  m.experience_id as "experienceId", p.owner_id as "ownerId", m.language, m.alt, m.caption, m.translations,
   m.uploaded_by as "uploadedBy", m.kind, m.category, m.is_default_resume as "isDefaultResume", m.status,
   m.status_reason as "statusReason", m.original_name as "originalName", m.extension, m.declared_type as "declaredType",
   m.detected_type as "detectedType", m.size::float8 as size, m.sha256, m.width, m.height, m.variants,
@@ -64,6 +73,10 @@ const COLUMNS = {
   status: 'status',
   statusReason: 'status_reason',
   isDefaultResume: 'is_default_resume',
+  language: 'language',
+  alt: 'alt',
+  caption: 'caption',
+  translations: 'translations',
   extension: 'extension',
   declaredType: 'declared_type',
   detectedType: 'detected_type',
@@ -80,12 +93,27 @@ const COLUMNS = {
   scanAttempts: 'scan_attempts',
   nextScanAt: 'next_scan_at',
 } as const;
+/**
+ * SQL expressions (`alias.column`, from code) of the public read's negotiated language chain:
+ * the read's language, c1 (that language unless it is the default), c2 (its primary subtag when
+ * that differs) and the portfolio's default language.
+ */
+export interface MediaLanguageChain {
+  language: string;
+  c1: string;
+  c2: string;
+  defaultLanguage: string;
+}
+
 export type MediaUpdate = { [K in keyof typeof COLUMNS]?: MediaRow[K] };
 
 export interface MediaCreate {
   id: string;
   portfolioId: string;
   projectId: string | null;
+  sectionId: string | null;
+  experienceId: string | null;
+  language: string | null;
   uploadedBy: string;
   kind: MediaKind;
   category: Category;
@@ -136,8 +164,8 @@ export class MediaRepository {
   async create(m: MediaCreate, tx: Queryable = this.db): Promise<void> {
     await tx.query(
       `insert into media (id, portfolio_id, project_id, uploaded_by, kind, category, is_default_resume, status,
-         original_name, declared_type, extension, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, false, 'staged', $7, $8, $9, $10, $10)`,
+         original_name, declared_type, extension, created_at, updated_at, section_id, experience_id, language)
+       values ($1, $2, $3, $4, $5, $6, false, 'staged', $7, $8, $9, $10, $10, $11, $12, $13)`,
       [
         m.id,
         m.portfolioId,
@@ -149,6 +177,9 @@ export class MediaRepository {
         m.declaredType,
         m.extension,
         m.now,
+        m.sectionId,
+        m.experienceId,
+        m.language,
       ],
     );
   }
@@ -159,7 +190,7 @@ export class MediaRepository {
     for (const [field, column] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, string][]) {
       if (!Object.hasOwn(fields, field)) continue;
       const value = fields[field];
-      values.push(field === 'variants' ? JSON.stringify(value) : value);
+      values.push(field === 'variants' || field === 'translations' ? JSON.stringify(value) : value);
       sets.push(`${column} = $${values.length}`);
     }
     values.push(now);
@@ -179,12 +210,38 @@ export class MediaRepository {
     return rows.length === 1;
   }
 
-  async clearDefaultResume(portfolioId: string, now: Date, tx: Queryable = this.db): Promise<void> {
+  /** Clears the default resume of a portfolio in one language (null: the language-neutral one). */
+  async clearDefaultResume(
+    portfolioId: string,
+    language: string | null,
+    now: Date,
+    tx: Queryable = this.db,
+  ): Promise<void> {
     await this.write(
       tx,
-      `update media set is_default_resume = false, updated_at = $2 where portfolio_id = $1 and is_default_resume`,
-      [portfolioId, now],
+      `update media set is_default_resume = false, updated_at = $2
+       where portfolio_id = $1 and is_default_resume and language is not distinct from $3::text`,
+      [portfolioId, now, language],
     );
+  }
+
+  /**
+   * The available default resume of a portfolio for the first language of `chain` that has one,
+   * then the language-neutral one (language null); undefined when none.
+   */
+  async defaultResume(
+    portfolioId: string,
+    chain: readonly string[],
+    tx: Queryable = this.db,
+  ): Promise<MediaRow | undefined> {
+    const rows = await tx.query<MediaRow>(
+      `select ${SELECT} from ${FROM}
+       where m.portfolio_id = $1 and m.is_default_resume and m.status = 'available'
+         and (m.language is null or lower(m.language) = any($2::text[]))
+       order by coalesce(array_position($2::text[], lower(m.language)), 1000000), m.id limit 1`,
+      [portfolioId, chain.map((c) => c.toLowerCase())],
+    );
+    return rows[0];
   }
 
   async delete(id: string, tx: Queryable = this.db): Promise<void> {
@@ -231,11 +288,37 @@ export class MediaRepository {
    * public read): a parenthesised subquery given the SQL expression of the portfolio id, which
    * must come from code (e.g. `pf.id`), never from a request. Read it back with mediaRowsFromJson.
    */
-  static availableByPortfolioJson(portfolioIdExpression: string, limit: number): string {
-    if (!/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(portfolioIdExpression))
-      throw new Error('bad portfolio id expression');
-    return `(select coalesce(json_agg(x order by x.id), '[]'::json) from (
+  static availableByPortfolioJson(portfolioIdExpression: string, limit: number, language?: MediaLanguageChain): string {
+    const column = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/;
+    if (!column.test(portfolioIdExpression)) throw new Error('bad portfolio id expression');
+    if (
+      language &&
+      ![language.language, language.c1, language.c2, language.defaultLanguage].every((e) => column.test(e))
+    )
+      throw new Error('bad language chain expression');
+    if (!language) {
+      return `(select coalesce(json_agg(x order by x.id), '[]'::json) from (
       select ${SELECT} from ${FROM} where m.portfolio_id = ${portfolioIdExpression} and m.status = 'available'
+      order by m.id limit ${Math.trunc(limit)}) x)`;
+    }
+    // The rank of a medium's language in the read's chain: 1 the read's language, 2 its primary
+    // subtag, 3 the portfolio's default language; null when it is not in the chain at all.
+    const rank = (col: string) => `case when lower(${col}) = lower(${language.language}) then 1
+        when lower(${col}) = lower(${language.c2}) then 2 when lower(${col}) = lower(${language.defaultLanguage}) then 3 end`;
+    const text = (tag: string, field: 'alt' | 'caption') =>
+      `case when jsonb_typeof(m.translations -> ${tag} -> '${field}') = 'string' then nullif(m.translations -> ${tag} ->> '${field}', '') end`;
+    const resolved = (field: 'alt' | 'caption') =>
+      `coalesce(${text(language.c1, field)}, ${text(language.c2, field)}, m.${field})`;
+    // Media with no language are always there; media with one only for the best-ranked language
+    // that has any media of the same parent and category.
+    return `(select coalesce(json_agg(x order by x.id), '[]'::json) from (
+      select ${SELECT}, ${resolved('alt')} as "altText", ${resolved('caption')} as "captionText"
+      from ${FROM} where m.portfolio_id = ${portfolioIdExpression} and m.status = 'available'
+        and (m.language is null or (${rank('m.language')} is not null and not exists (
+          select 1 from media o where o.portfolio_id = m.portfolio_id and o.status = 'available'
+            and o.category = m.category and o.project_id is not distinct from m.project_id
+            and o.section_id is not distinct from m.section_id and o.experience_id is not distinct from m.experience_id
+            and o.language is not null and ${rank('o.language')} < ${rank('m.language')})))
       order by m.id limit ${Math.trunc(limit)}) x)`;
   }
 
@@ -243,6 +326,8 @@ export class MediaRepository {
     query: {
       portfolioId?: string | undefined;
       projectId?: string | undefined;
+      sectionId?: string | undefined;
+      experienceId?: string | undefined;
       limit: number;
       after?: string | undefined;
     },
@@ -252,8 +337,16 @@ export class MediaRepository {
       `select ${SELECT} from ${FROM}
        where ($1::uuid is null or m.portfolio_id = $1::uuid) and ($2::uuid is null or m.project_id = $2::uuid)
          and ($3::uuid is null or m.id > $3::uuid)
+         and ($5::uuid is null or m.section_id = $5::uuid) and ($6::uuid is null or m.experience_id = $6::uuid)
        order by m.id limit $4`,
-      [query.portfolioId ?? null, query.projectId ?? null, query.after ?? null, query.limit],
+      [
+        query.portfolioId ?? null,
+        query.projectId ?? null,
+        query.after ?? null,
+        query.limit,
+        query.sectionId ?? null,
+        query.experienceId ?? null,
+      ],
     );
   }
 
@@ -265,6 +358,20 @@ export class MediaRepository {
     const rows = await tx.query<{ portfolioId: string; ownerId: string }>(
       `select p.id as "portfolioId", p.owner_id as "ownerId" from projects j join portfolios p on p.id = j.portfolio_id where j.id = $1`,
       [projectId],
+    );
+    return rows[0];
+  }
+
+  /** The owner of a section's or an experience's portfolio, for authorization before a byte is read. */
+  async childParent(
+    table: 'sections' | 'experiences',
+    id: string,
+    tx: Queryable = this.db,
+  ): Promise<{ portfolioId: string; ownerId: string } | undefined> {
+    const from = table === 'sections' ? 'sections' : 'experiences';
+    const rows = await tx.query<{ portfolioId: string; ownerId: string }>(
+      `select p.id as "portfolioId", p.owner_id as "ownerId" from ${from} j join portfolios p on p.id = j.portfolio_id where j.id = $1`,
+      [id],
     );
     return rows[0];
   }

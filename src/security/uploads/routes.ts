@@ -8,11 +8,15 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { canonicalLanguageTag } from '../../content/languages/tags.js';
+import type { PublicTarget, PublicVersionRepository } from '../../content/public-read/repository.js';
+import { PublicSlugParams, SLUG_PATTERN } from '../../content/schema.js';
 import { actorOf } from '../../http/request-identity.js';
 import { IdParams, Problem } from '../../http/common-schemas.js';
 import { cursorAfter, keysetPage } from '../../http/cursor.js';
 import { AppError } from '../../http/errors.js';
 import type { Actor } from '../../users/policy.js';
+import { contentErrors } from '../../content/errors.js';
 import { uploadErrors } from './errors.js';
 import {
   ContentQuery,
@@ -21,10 +25,12 @@ import {
   LinkQuery,
   Media,
   MediaPage,
+  MediaPatch,
+  ResumeQuery,
   QuarantineQuery,
   ReleaseBody,
 } from './schema.js';
-import { toMediaJson, type MediaParent, type StagedUpload } from './media.js';
+import { MEDIA_PARENTS, toMediaJson, type MediaParent, type StagedUpload } from './media.js';
 import type { UploadService } from './service.js';
 import { CATEGORIES, type Category } from './types.js';
 
@@ -54,7 +60,7 @@ function mapMultipartError(err: unknown, service: UploadService): unknown {
     case 'FST_FIELDS_LIMIT':
     case 'FST_PROTO_VIOLATION':
       return uploadErrors.malformed(
-        'The form has too many or forbidden fields; send "category", optionally "isDefaultResume", then "file"',
+        'The form has too many or forbidden fields; send "category", optionally "isDefaultResume" and "language", then "file"',
       );
     case 'FST_REQ_FILE_TOO_LARGE':
       return uploadErrors.tooLarge(
@@ -98,6 +104,7 @@ async function intake(
   if (Number.isFinite(declared) && declared > largest + ENVELOPE) throw uploadErrors.tooLarge('A file', largest);
   let category: Category | undefined;
   let isDefaultResume = false;
+  let language: string | null = null;
   let staged: StagedUpload | undefined;
   try {
     for await (const part of request.parts()) {
@@ -112,6 +119,11 @@ async function intake(
           if (value !== 'true' && value !== 'false')
             throw uploadErrors.malformed('isDefaultResume must be true or false');
           isDefaultResume = value === 'true';
+        } else if (part.fieldname === 'language') {
+          // Checked against the enabled site languages when the row is created (intake.stage).
+          const tag = value === '' ? null : canonicalLanguageTag(value);
+          if (tag === undefined) throw uploadErrors.malformed('language must be a language tag such as en or pt-BR');
+          language = tag;
         } else {
           throw uploadErrors.malformed(`Unknown form field "${part.fieldname.slice(0, 40)}"`);
         }
@@ -136,6 +148,7 @@ async function intake(
       staged = await service.intake.stage(actor, target, {
         category,
         isDefaultResume,
+        language,
         filename: part.filename,
         mimetype: part.mimetype,
         stream: part.file,
@@ -156,8 +169,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     limits: {
       fileSize: Math.max(settings.maxImageBytes, settings.maxDocumentBytes) + 1,
       files: 1,
-      fields: 4,
-      parts: 6,
+      fields: 5,
+      parts: 7,
       fieldNameSize: 100,
       fieldSize: 1000,
       headerPairs: 20,
@@ -166,16 +179,16 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.addHook('onRequest', app.authenticate);
 
-  for (const parent of ['portfolio', 'project'] as const) {
+  for (const parent of MEDIA_PARENTS) {
     app.post(
       `/api/${parent}s/:id/media`,
       {
         schema: {
           tags,
           security,
-          summary: `Upload a file to a ${parent} (multipart/form-data: "category", optionally "isDefaultResume", then "file")`,
+          summary: `Upload a file to a ${parent} (multipart/form-data: "category", optionally "isDefaultResume" and "language", then "file")`,
           description:
-            'Images (jpeg, png, webp, gif, avif; categories main, thumbnail, gallery, background) up to UPLOAD_MAX_IMAGE_BYTES; PDFs (categories resume, document) up to UPLOAD_MAX_DOCUMENT_BYTES. The answer is 202 with the status the file reached: available, or quarantined with a reason (scan_unavailable, scan_failed, infected, unscannable).',
+            'Images (jpeg, png, webp, gif, avif; categories main, thumbnail, gallery, background) up to UPLOAD_MAX_IMAGE_BYTES; PDFs (categories resume, document) up to UPLOAD_MAX_DOCUMENT_BYTES. "language" (an enabled site language) makes it shown only to reads in that language (with fallback); the default resume is one per language. The answer is 202 with the status the file reached: available, or quarantined with a reason (scan_unavailable, scan_failed, infected, unscannable).',
           consumes: ['multipart/form-data'],
           params: IdParams,
           response: { 202: Media, ...uploadErrorsSchema },
@@ -226,6 +239,31 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => service.delivery.get(actorOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/api/media/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Change a file's language, alt text and caption (translations: {es: {alt, caption}})",
+        description:
+          'Owner, editor or admin; a translator limited to languages may change only translations.<its languages>. Every language named must be an enabled site language (400 LANGUAGE_NOT_ENABLED).',
+        params: IdParams,
+        body: MediaPatch,
+        response: { 200: Media, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem },
+      },
+    },
+    async (request) =>
+      toMediaJson(
+        await service.delivery.describe(
+          actorOf(request),
+          request.params.id,
+          request.body,
+          app.audit.contextOf(request),
+        ),
+      ),
   );
 
   app.get(
@@ -333,9 +371,44 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
-/** The signed link itself: no bearer token (an <img> cannot send one); the signature is the grant. */
-export const mediaContentRoutes: FastifyPluginAsyncTypebox = async (app) => {
+/**
+ * The signed link itself: no bearer token (an <img> cannot send one); the signature is the grant.
+ * And the public resume link of a published portfolio (anonymous, like the public read).
+ */
+export const mediaContentRoutes: FastifyPluginAsyncTypebox<{ versions: PublicVersionRepository }> = async (
+  app,
+  options,
+) => {
   const service = app.uploads;
+  app.get(
+    '/api/public/portfolios/:slug/resume',
+    {
+      schema: {
+        tags: ['public'],
+        summary: "302 to a short-lived signed link of a published portfolio's default resume in ?lang=",
+        description:
+          "The default resume in that language, else along the language's fallback chain, then the site default language, then one with no language. Only published public portfolios of enabled owners (slug `default`: the site default portfolio); otherwise the same 404 as the public read.",
+        params: PublicSlugParams,
+        querystring: ResumeQuery,
+        response: {
+          302: Type.Null({ description: 'Location: the signed link (Cache-Control: no-store)' }),
+          400: Problem,
+          404: Problem,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { slug } = request.params;
+      if (slug !== 'default' && !SLUG_PATTERN.test(slug)) throw contentErrors.notFound('Portfolio');
+      const target: PublicTarget = slug === 'default' ? { default: true } : { slug };
+      const current = await options.versions.current(target);
+      if (!current) throw contentErrors.notFound('Portfolio');
+      const link = await service.delivery.publicResume(current.id, request.query.lang);
+      if (!link) throw uploadErrors.resumeNotFound();
+      void reply.header('cache-control', 'no-store');
+      return reply.redirect(link.url, 302);
+    },
+  );
   app.get(
     '/api/media/:id/content',
     {

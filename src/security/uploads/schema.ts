@@ -1,6 +1,7 @@
 /** Request and response schemas of the uploads module. */
 import { Type, type Static } from 'typebox';
 import { pageOf } from '../../http/common-schemas.js';
+import { LanguageTag, REQUESTED_LANGUAGE_PATTERN, translationsSchema } from '../../content/translations.js';
 import { CATEGORIES } from './types.js';
 
 /** A string from a fixed list (an enum in the OpenAPI document), typed as that union. */
@@ -17,14 +18,30 @@ export const STATUSES = [
   'rejected',
 ] as const;
 
+/** Longest alt text and caption (characters). */
+export const MAX_ALT = 1000;
+export const MAX_CAPTION = 2000;
+
+const MediaTexts = { alt: Type.String({ maxLength: MAX_ALT }), caption: Type.String({ maxLength: MAX_CAPTION }) };
+/** `{es: {alt, caption}}`: the same shape and limits as content translations. */
+const MediaTranslations = translationsSchema(MediaTexts);
+
 export const Media = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     portfolioId: Type.String({ format: 'uuid' }),
     projectId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    sectionId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    experienceId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
     kind: OneOf(['image', 'document']),
     category: OneOf(CATEGORIES),
     isDefaultResume: Type.Boolean(),
+    language: Type.Union([Type.String(), Type.Null()], {
+      description: 'The site language it is for (public reads in other languages do not show it); null: every language',
+    }),
+    alt: Type.String({ description: 'Alt text in the default language' }),
+    caption: Type.String({ description: 'Caption in the default language' }),
+    translations: MediaTranslations,
     status: OneOf(STATUSES),
     statusReason: Type.Union([Type.String(), Type.Null()], {
       description:
@@ -107,9 +124,14 @@ export const PublicMediaItem = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     projectId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    sectionId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    experienceId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
     kind: OneOf(['image', 'document']),
     category: OneOf(CATEGORIES),
     isDefaultResume: Type.Boolean(),
+    language: Type.Union([Type.String(), Type.Null()]),
+    alt: Type.String({ description: "Alt text in the read's language (falling back to the default language)" }),
+    caption: Type.String({ description: "Caption in the read's language (falling back to the default language)" }),
     name: Type.String(),
     contentType: Type.String(),
     width: Type.Union([Type.Integer(), Type.Null()]),
@@ -119,4 +141,23 @@ export const PublicMediaItem = Type.Object(
     expiresAt: Type.String({ format: 'date-time' }),
   },
   { additionalProperties: false, title: 'PublicMedia' },
+);
+
+/** PATCH /api/media/:id: what a medium says about itself, per language. */
+export const MediaPatch = Type.Object(
+  {
+    language: Type.Optional(
+      Type.Union([LanguageTag, Type.Null()], { description: 'An enabled site language, or null for every language' }),
+    ),
+    alt: Type.Optional(MediaTexts.alt),
+    caption: Type.Optional(MediaTexts.caption),
+    translations: Type.Optional(MediaTranslations),
+  },
+  { additionalProperties: false, minProperties: 1, title: 'MediaPatch' },
+);
+export type MediaPatch = Static<typeof MediaPatch>;
+
+export const ResumeQuery = Type.Object(
+  { lang: Type.Optional(Type.String({ pattern: REQUESTED_LANGUAGE_PATTERN, maxLength: 35 })) },
+  { additionalProperties: false },
 );

@@ -13,6 +13,7 @@ import { m0010 } from './0010_roles.js';
 import { m0012 } from './0012_ordering_schedule_preview.js';
 import { m0013 } from './0013_settings.js';
 import { m0014 } from './0014_categories_relations.js';
+import { m0015 } from './0015_media_everywhere.js';
 
 /** Every migration, in order. A new one is a new file here; applied ones are never edited. */
 export const migrations: readonly Migration[] = [
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   m0012,
   m0013,
   m0014,
+  m0015,
 ];
