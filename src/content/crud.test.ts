@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../test/helpers/factories.js';
 import { CHILD_SAMPLES, call, createChild } from '../../test/content-helpers.js';
+import { enableLanguages } from '../../test/support/languages/helpers.js';
 
 let t: TestApp;
 let owner: TestUser;
@@ -14,6 +15,7 @@ let editor: TestUser;
 beforeAll(async () => {
   t = await buildTestApp();
   owner = await createUser(t.app);
+  await enableLanguages(t.app, 'pt-BR');
   editor = await createUser(t.app, { role: 'editor' });
 });
 afterAll(async () => {
@@ -47,7 +49,12 @@ describe('portfolios', () => {
       body: { title: 'Renamed', visibility: 'public', published: true, translations: { es: { title: 'Renombrado' } } },
     });
     expect(patched.statusCode).toBe(200);
-    expect(patched.json()).toMatchObject({ title: 'Renamed', visibility: 'public', published: true, translations: { es: { title: 'Renombrado' } } });
+    expect(patched.json()).toMatchObject({
+      title: 'Renamed',
+      visibility: 'public',
+      published: true,
+      translations: { es: { title: 'Renombrado' } },
+    });
 
     const del = await call(t.app, 'DELETE', `/api/portfolios/${created.id}`, { as: owner });
     expect(del.statusCode).toBe(204);
@@ -76,10 +83,19 @@ describe('portfolios', () => {
   it('keeps one site default: setting it on one clears it on the other', async () => {
     const a = await createPortfolio(t.app, owner);
     const b = await createPortfolio(t.app, owner);
-    expect((await call(t.app, 'PATCH', `/api/portfolios/${a.id}`, { as: editor, body: { isDefault: true } })).json().isDefault).toBe(true);
-    expect((await call(t.app, 'PATCH', `/api/portfolios/${b.id}`, { as: editor, body: { isDefault: true } })).json().isDefault).toBe(true);
+    expect(
+      (await call(t.app, 'PATCH', `/api/portfolios/${a.id}`, { as: editor, body: { isDefault: true } })).json()
+        .isDefault,
+    ).toBe(true);
+    expect(
+      (await call(t.app, 'PATCH', `/api/portfolios/${b.id}`, { as: editor, body: { isDefault: true } })).json()
+        .isDefault,
+    ).toBe(true);
     expect((await call(t.app, 'GET', `/api/portfolios/${a.id}`, { as: owner })).json().isDefault).toBe(false);
-    const created = await call(t.app, 'POST', '/api/portfolios', { as: editor, body: { title: 'C', slug: 'site-c', isDefault: true } });
+    const created = await call(t.app, 'POST', '/api/portfolios', {
+      as: editor,
+      body: { title: 'C', slug: 'site-c', isDefault: true },
+    });
     expect(created.statusCode).toBe(201);
     expect((await call(t.app, 'GET', `/api/portfolios/${b.id}`, { as: owner })).json().isDefault).toBe(false);
   });
@@ -87,7 +103,9 @@ describe('portfolios', () => {
   it('concurrent default switches all succeed and leave exactly one default', async () => {
     const ps = await Promise.all([1, 2, 3, 4, 5].map(() => createPortfolio(t.app, owner)));
     const results = await Promise.all(
-      [...ps, ...ps].map((p) => call(t.app, 'PATCH', `/api/portfolios/${p.id}`, { as: editor, body: { isDefault: true } })),
+      [...ps, ...ps].map((p) =>
+        call(t.app, 'PATCH', `/api/portfolios/${p.id}`, { as: editor, body: { isDefault: true } }),
+      ),
     );
     expect(results.map((r) => r.statusCode)).toEqual(results.map(() => 200));
     const all = (await call(t.app, 'GET', '/api/portfolios?limit=100', { as: editor })).json();
@@ -99,7 +117,10 @@ describe('portfolios', () => {
     const patch = await call(t.app, 'PATCH', `/api/portfolios/${mine.id}`, { as: owner, body: { isDefault: true } });
     expect(patch.statusCode).toBe(403);
     expect(patch.json().code).toBe('FORBIDDEN');
-    const post = await call(t.app, 'POST', '/api/portfolios', { as: owner, body: { title: 'X', slug: 'wants-default', isDefault: true } });
+    const post = await call(t.app, 'POST', '/api/portfolios', {
+      as: owner,
+      body: { title: 'X', slug: 'wants-default', isDefault: true },
+    });
     expect(post.statusCode).toBe(403);
     expect((await call(t.app, 'GET', `/api/portfolios/${mine.id}`, { as: owner })).json().isDefault).toBe(false);
   });
@@ -151,12 +172,20 @@ describe('projects fields', () => {
       skills: ['ts', 'sql'],
       position: 7,
     });
-    expect(project).toMatchObject({ date: '2024-02-29', skills: ['ts', 'sql'], position: 7, url: 'https://example.com/site?x=1' });
-    const cleared = await call(t.app, 'PATCH', `/api/projects/${project.id}`, { as: owner, body: { url: null, date: null } });
+    expect(project).toMatchObject({
+      date: '2024-02-29',
+      skills: ['ts', 'sql'],
+      position: 7,
+      url: 'https://example.com/site?x=1',
+    });
+    const cleared = await call(t.app, 'PATCH', `/api/projects/${project.id}`, {
+      as: owner,
+      body: { url: null, date: null },
+    });
     expect(cleared.json()).toMatchObject({ url: null, date: null, repositoryUrl: 'http://git.example.com/me/site' });
   });
 
-  it('moves a project between two of the owner\'s portfolios', async () => {
+  it("moves a project between two of the owner's portfolios", async () => {
     const a = await createPortfolio(t.app, owner);
     const b = await createPortfolio(t.app, owner);
     const project = await createChild(t.app, owner, a.id, 'projects', { title: 'Mover' });
@@ -172,7 +201,12 @@ describe('openapi', () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
     const doc = res.json<{ paths: Record<string, Record<string, { tags?: string[]; security?: unknown[] }>> }>();
     const paths = Object.keys(doc.paths);
-    for (const p of ['/api/portfolios', '/api/portfolios/{id}', '/api/public/portfolios/{slug}', '/api/public/portfolios/default']) {
+    for (const p of [
+      '/api/portfolios',
+      '/api/portfolios/{id}',
+      '/api/public/portfolios/{slug}',
+      '/api/public/portfolios/default',
+    ]) {
       expect(paths).toContain(p);
     }
     for (const { path } of CHILD_SAMPLES) {

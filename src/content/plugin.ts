@@ -22,6 +22,7 @@ export const contentPlugin = fp(
       clock,
       kv,
       log: app.log,
+      languages: app.languages,
       cache: {
         maxBytes: config.PUBLIC_READ_CACHE_SIZE_MB * 1024 * 1024,
         maxStalenessMs: config.PUBLIC_READ_CACHE_MAX_STALENESS_MS,

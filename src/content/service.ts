@@ -11,6 +11,8 @@ import { newId } from '../platform/ids.js';
 import type { Kv } from '../platform/kv/types.js';
 import { authorizeContent, canOnContent, hasPermission, requirePermission, type Actor } from '../users/policy.js';
 import { contentErrors } from './errors.js';
+import { languageErrors } from './languages/errors.js';
+import { canonicalLanguageTag } from './languages/tags.js';
 import { PublicReadCache } from './public-read/cache.js';
 import { PublicReadChanges } from './public-read/changes.js';
 import { PublicReadRepository, PublicVersionRepository } from './public-read/repository.js';
@@ -43,7 +45,11 @@ export interface PageRequest {
 export type ChildJson = Record<string, unknown> & { id: string; portfolioId: string };
 
 const DEFAULT_LIMIT = 20;
-const DEFAULT_LANGUAGE = 'en';
+/** What portfolios need of the site languages (src/content/languages: `app.languages`). */
+export interface PortfolioLanguages {
+  defaultLanguage(tx?: Queryable): Promise<string>;
+  lockEnabled(codes: readonly string[], tx: Queryable): Promise<string[]>;
+}
 
 export function iso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
@@ -111,6 +117,7 @@ export class PortfolioService {
     private readonly clock: Clock,
     readonly repo: PortfolioRepository,
     private readonly changes: PublicReadChanges,
+    private readonly languages: PortfolioLanguages,
     private readonly relations: RelationService = new RelationService(db),
   ) {}
 
@@ -139,8 +146,6 @@ export class PortfolioService {
     if (body.isDefault !== undefined) requirePermission(actor, 'content:write_any');
     checkSlug(body.slug);
     checkSchedule(body);
-    const defaultLanguage = body.defaultLanguage ?? DEFAULT_LANGUAGE;
-    assertNoDefaultLanguageEntry(body.translations, defaultLanguage);
     const id = newId();
     const now = this.clock.now();
     try {
@@ -148,6 +153,8 @@ export class PortfolioService {
         if ((await this.repo.countByOwner(actor.userId, tx)) >= MAX_PORTFOLIOS_PER_OWNER) {
           throw contentErrors.limitReached('portfolios per user', MAX_PORTFOLIOS_PER_OWNER);
         }
+        const defaultLanguage = await this.enabledLanguage(body.defaultLanguage, tx);
+        assertNoDefaultLanguageEntry(body.translations, defaultLanguage);
         await this.relations.checkCategories(body.categoryIds, tx);
         let cleared: string[] = [];
         if (body.isDefault) {
@@ -198,10 +205,12 @@ export class PortfolioService {
           publishAt: body.publishAt !== undefined ? body.publishAt : current.publishAt,
           unpublishAt: body.unpublishAt !== undefined ? body.unpublishAt : current.unpublishAt,
         });
-        if (body.translations !== undefined || body.defaultLanguage !== undefined) {
+        const defaultLanguage =
+          body.defaultLanguage === undefined ? undefined : await this.enabledLanguage(body.defaultLanguage, tx);
+        if (body.translations !== undefined || defaultLanguage !== undefined) {
           assertNoDefaultLanguageEntry(
             body.translations ?? asTranslations(current.translations),
-            body.defaultLanguage ?? current.defaultLanguage,
+            defaultLanguage ?? current.defaultLanguage,
           );
         }
         // Same transaction: there is never a moment with two defaults, or none by accident.
@@ -214,7 +223,7 @@ export class PortfolioService {
           published: body.published,
           publishAt: scheduleTime(body.publishAt),
           unpublishAt: scheduleTime(body.unpublishAt),
-          defaultLanguage: body.defaultLanguage,
+          defaultLanguage,
           isDefault: body.isDefault,
           translations: body.translations,
         };
@@ -236,6 +245,18 @@ export class PortfolioService {
       await this.changes.touch(tx, [id]);
       await this.repo.delete(id, tx);
     });
+  }
+
+  /**
+   * A portfolio is written in an enabled site language (the site default when none is given),
+   * stored as the language table spells it; share-locked until `tx` ends, so a disable or a forced
+   * delete cannot slip in between.
+   */
+  private async enabledLanguage(code: string | undefined, tx: Queryable): Promise<string> {
+    const wanted = code ?? (await this.languages.defaultLanguage(tx));
+    const [enabled] = await this.languages.lockEnabled([canonicalLanguageTag(wanted) ?? wanted], tx);
+    if (enabled === undefined) throw languageErrors.notEnabled('body/defaultLanguage', wanted);
+    return enabled;
   }
 
   /** For children: the portfolio the actor may act on, locked when writing. */
@@ -410,6 +431,7 @@ export interface ContentDeps {
   log: FastifyBaseLogger;
   /** The per-node public-read cache (PUBLIC_READ_CACHE_*). */
   cache: { maxBytes: number; maxStalenessMs: number };
+  languages: PortfolioLanguages;
 }
 
 /** The module's services, built once per app. */
@@ -429,7 +451,7 @@ export class ContentService {
       now: () => clock.now().getTime(),
     });
     this.publicChanges = new PublicReadChanges(versions, cache, deps.kv, deps.log);
-    this.portfolios = new PortfolioService(db, clock, new PortfolioRepository(db), this.publicChanges);
+    this.portfolios = new PortfolioService(db, clock, new PortfolioRepository(db), this.publicChanges, deps.languages);
     const children = CHILD_RESOURCES.map(
       (resource) =>
         new ChildService(db, clock, resource, new ChildRepository(db, resource), this.portfolios, this.publicChanges),

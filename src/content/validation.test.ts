@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../test/helpers/factories.js';
 import { CHILD_SAMPLES, call, createChild } from '../../test/content-helpers.js';
+import { enableLanguages } from '../../test/support/languages/helpers.js';
 
 let t: TestApp;
 let owner: TestUser;
@@ -16,6 +17,7 @@ let portfolioId: string;
 beforeAll(async () => {
   t = await buildTestApp();
   owner = await createUser(t.app);
+  await enableLanguages(t.app, 'es');
   portfolioId = (await createPortfolio(t.app, owner)).id;
 });
 afterAll(async () => {
@@ -53,20 +55,29 @@ describe('unknown fields', () => {
 describe('ids', () => {
   it('a malformed id is 400, an unknown one 404', async () => {
     await expect(call(t.app, 'GET', '/api/portfolios/123', { as: owner })).resolves.toMatchObject({ statusCode: 400 });
-    await expect(call(t.app, 'GET', '/api/projects/not-a-uuid', { as: owner })).resolves.toMatchObject({ statusCode: 400 });
+    await expect(call(t.app, 'GET', '/api/projects/not-a-uuid', { as: owner })).resolves.toMatchObject({
+      statusCode: 400,
+    });
     const res = await call(t.app, 'GET', '/api/links/00000000-0000-7000-8000-000000000000', { as: owner });
     expect(res.statusCode).toBe(404);
     expect(res.json().code).toBe('NOT_FOUND');
-    await expectInvalid('PATCH', `/api/projects/${(await createChild(t.app, owner, portfolioId, 'projects', { title: 'x' })).id}`, {
-      portfolioId: 'nope',
-    });
+    await expectInvalid(
+      'PATCH',
+      `/api/projects/${(await createChild(t.app, owner, portfolioId, 'projects', { title: 'x' })).id}`,
+      {
+        portfolioId: 'nope',
+      },
+    );
   });
 });
 
 describe('portfolio fields', () => {
-  it.each(['ab', 'A-Upper', 'has space', 'x'.repeat(65), 'émoji', 'under_score'])('slug %j is refused', async (slug) => {
-    await expectInvalid('POST', '/api/portfolios', { title: 'x', slug });
-  });
+  it.each(['ab', 'A-Upper', 'has space', 'x'.repeat(65), 'émoji', 'under_score'])(
+    'slug %j is refused',
+    async (slug) => {
+      await expectInvalid('POST', '/api/portfolios', { title: 'x', slug });
+    },
+  );
 
   it.each(['english', 'EN', 'en_US', 'e', 'en-us-'])('defaultLanguage %j is refused', async (defaultLanguage) => {
     await expectInvalid('POST', '/api/portfolios', { title: 'x', slug: 'lang-test', defaultLanguage });
@@ -115,17 +126,31 @@ describe('urls', () => {
 });
 
 describe('dates and ranges', () => {
-  it.each(['2024-02-30', '2023-13-01', '24-01-01', '0000-01-01', '2024-1-1', '2024-01-01T00:00:00Z'])('project date %j is refused', async (date) => {
-    await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, { title: 'x', date });
-  });
+  it.each(['2024-02-30', '2023-13-01', '24-01-01', '0000-01-01', '2024-1-1', '2024-01-01T00:00:00Z'])(
+    'project date %j is refused',
+    async (date) => {
+      await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, { title: 'x', date });
+    },
+  );
 
   it('endYear before startYear is refused on create and on patch of either year', async () => {
-    const body = await expectInvalid('POST', `/api/portfolios/${portfolioId}/experiences`, { title: 'x', startYear: 2020, endYear: 2019 });
+    const body = await expectInvalid('POST', `/api/portfolios/${portfolioId}/experiences`, {
+      title: 'x',
+      startYear: 2020,
+      endYear: 2019,
+    });
     expect(body.errors).toEqual([{ path: 'body/endYear', message: 'must be greater than or equal to startYear' }]);
-    const exp = await createChild(t.app, owner, portfolioId, 'experiences', { title: 'x', startYear: 2018, endYear: 2020 });
+    const exp = await createChild(t.app, owner, portfolioId, 'experiences', {
+      title: 'x',
+      startYear: 2018,
+      endYear: 2020,
+    });
     await expectInvalid('PATCH', `/api/experiences/${exp.id}`, { endYear: 2017 });
     await expectInvalid('PATCH', `/api/experiences/${exp.id}`, { startYear: 2021 });
-    const ok = await call(t.app, 'PATCH', `/api/experiences/${exp.id}`, { as: owner, body: { endYear: null, startYear: 2021 } });
+    const ok = await call(t.app, 'PATCH', `/api/experiences/${exp.id}`, {
+      as: owner,
+      body: { endYear: null, startYear: 2021 },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ startYear: 2021, endYear: null });
   });
@@ -141,7 +166,10 @@ describe('dates and ranges', () => {
     await expectInvalid('POST', `/api/portfolios/${portfolioId}/links`, { url: 'https://x.example', kind: 'myspace' });
     await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, { title: 'x', position: -1 });
     await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, { title: 'x', skills: 'ts' });
-    await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, { title: 'x', skills: Array.from({ length: 51 }, () => 'a') });
+    await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, {
+      title: 'x',
+      skills: Array.from({ length: 51 }, () => 'a'),
+    });
   });
 });
 
@@ -155,7 +183,34 @@ describe('translations', () => {
     ['an empty language entry', { es: {} }],
     ['a text over the field cap', { es: { title: 'x'.repeat(201) } }],
     ['not an object', ['es']],
-    ['too many languages', Object.fromEntries(['aa', 'ab', 'ac', 'ad', 'ae', 'af', 'ag', 'ah', 'ai', 'aj', 'ak', 'al', 'am', 'an', 'ao', 'ap', 'aq', 'ar', 'as', 'at', 'au'].map((l) => [l, { title: 'x' }]))],
+    [
+      'too many languages',
+      Object.fromEntries(
+        [
+          'aa',
+          'ab',
+          'ac',
+          'ad',
+          'ae',
+          'af',
+          'ag',
+          'ah',
+          'ai',
+          'aj',
+          'ak',
+          'al',
+          'am',
+          'an',
+          'ao',
+          'ap',
+          'aq',
+          'ar',
+          'as',
+          'at',
+          'au',
+        ].map((l) => [l, { title: 'x' }]),
+      ),
+    ],
   ])('refuses %s', async (_name, translations) => {
     await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, { title: 'x', translations });
   });
@@ -171,10 +226,36 @@ describe('translations', () => {
   });
 
   it('refuses a translation in the default language, whose text is the plain field', async () => {
-    await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, { title: 'x', translations: { en: { title: 'y' } } });
-    await expectInvalid('POST', '/api/portfolios', { title: 'x', slug: 'es-default', defaultLanguage: 'es', translations: { es: { title: 'y' } } });
+    await expectInvalid('POST', `/api/portfolios/${portfolioId}/projects`, {
+      title: 'x',
+      translations: { en: { title: 'y' } },
+    });
+    await expectInvalid('POST', '/api/portfolios', {
+      title: 'x',
+      slug: 'es-default',
+      defaultLanguage: 'es',
+      translations: { es: { title: 'y' } },
+    });
     const p = await createPortfolio(t.app, owner, { translations: { es: { title: 'Hola' } } });
     await expectInvalid('PATCH', `/api/portfolios/${p.id}`, { defaultLanguage: 'es' });
+  });
+
+  it('refuses a default language that is not an enabled site language, on create and on change', async () => {
+    await expectInvalid(
+      'POST',
+      '/api/portfolios',
+      { title: 'x', slug: 'nl-default', defaultLanguage: 'nl' },
+      'LANGUAGE_NOT_ENABLED',
+    );
+    await expectInvalid(
+      'PATCH',
+      `/api/portfolios/${portfolioId}`,
+      { defaultLanguage: 'xx-YY' },
+      'LANGUAGE_NOT_ENABLED',
+    );
+    // An enabled one is fine.
+    const p = await createPortfolio(t.app, owner, { defaultLanguage: 'es' });
+    expect(p['defaultLanguage']).toBe('es');
   });
 
   it('accepts and replaces translations on each kind', async () => {
@@ -188,7 +269,12 @@ describe('translations', () => {
     for (const { path, body } of CHILD_SAMPLES) {
       const child = await createChild(t.app, owner, portfolioId, path, { ...body, translations: translations[path] });
       expect(child['translations'], path).toEqual(translations[path]);
-      const replaced = await call(t.app, 'PATCH', `/api/${path}/${child.id}`, { as: owner, body: { translations: { 'pt-BR': Object.fromEntries(Object.entries(translations[path]?.['es'] ?? {}).slice(0, 1)) } } });
+      const replaced = await call(t.app, 'PATCH', `/api/${path}/${child.id}`, {
+        as: owner,
+        body: {
+          translations: { 'pt-BR': Object.fromEntries(Object.entries(translations[path]?.['es'] ?? {}).slice(0, 1)) },
+        },
+      });
       expect(replaced.statusCode, replaced.body).toBe(200);
       expect(Object.keys(replaced.json().translations)).toEqual(['pt-BR']);
     }
@@ -197,9 +283,19 @@ describe('translations', () => {
 
 describe('bodies', () => {
   it('refuses non-JSON and malformed JSON', async () => {
-    const text = await t.app.inject({ method: 'POST', url: '/api/portfolios', headers: { ...owner.auth, 'content-type': 'text/plain' }, payload: 'title=x' });
+    const text = await t.app.inject({
+      method: 'POST',
+      url: '/api/portfolios',
+      headers: { ...owner.auth, 'content-type': 'text/plain' },
+      payload: 'title=x',
+    });
     expect(text.statusCode).toBe(415);
-    const broken = await t.app.inject({ method: 'POST', url: '/api/portfolios', headers: { ...owner.auth, 'content-type': 'application/json' }, payload: '{"title":' });
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/api/portfolios',
+      headers: { ...owner.auth, 'content-type': 'application/json' },
+      payload: '{"title":',
+    });
     expect(broken.statusCode).toBe(400);
   });
 });

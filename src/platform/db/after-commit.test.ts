@@ -19,19 +19,19 @@ afterAll(async () => {
 
 describe('afterCommit', () => {
   it('runs after the commit, when the change is visible to everyone', async () => {
-    const seen: number[] = [];
+    const probe: { seen?: Promise<number> } = {};
     await db.transaction(async (tx) => {
       await tx.query('insert into after_commit_probe values (1)');
       afterCommit(tx, () => {
         // A hook that reads from outside the transaction: it must see the row already committed.
-        void db.query<{ n: number }>('select count(*)::int as n from after_commit_probe').then((r) => {
-          seen.push(r[0]?.n ?? -1);
-        });
+        probe.seen = db
+          .query<{ n: number }>('select count(*)::int as n from after_commit_probe')
+          .then((r) => r[0]?.n ?? -1);
       });
-      expect(seen).toEqual([]);
+      expect(probe.seen).toBeUndefined();
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen).toEqual([1]);
+    expect(probe.seen).toBeDefined();
+    expect(await probe.seen).toBe(1);
   });
 
   it('never runs when the transaction rolls back', async () => {

@@ -61,3 +61,9 @@ export async function putText(
   if (res.statusCode !== 200) throw new Error(`text put failed: ${res.statusCode} ${res.body}`);
   return res.json();
 }
+
+/** Enables site languages directly through the service (as the operator): setup for content tests. */
+export async function enableLanguages(app: FastifyInstance, ...codes: string[]): Promise<void> {
+  const by = { actorId: 'system', context: { ip: null, userAgent: null, requestId: null } };
+  for (const code of codes) await app.languages.create(by, { code });
+}
