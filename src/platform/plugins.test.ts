@@ -127,7 +127,7 @@ const SOURCES: Record<string, string[]> = {
   'content-preview': folder('src/content/preview'),
   uploads: folder('src/security/uploads'),
   languages: folder('src/content/languages'),
-  'site-texts': folder('src/content/texts'),
+  'site-texts': [...folder('src/content/texts'), 'src/content/languages/site-admin.ts'],
   categories: folder('src/content/categories'),
   invitations: folder('src/security/invitations'),
   settings: folder('src/settings'),

@@ -4,39 +4,15 @@
  * nothing is language-limited. On PGlite always, and on PostgreSQL when TEST_DATABASE_URL is set.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { DB_KINDS, type DbKind } from '../../test/helpers/audit.js';
-import { TEST_DATABASE_URL } from '../../test/helpers/services.js';
-import { openDb, type Db } from '../platform/db/index.js';
+import { openTestDb } from '../../test/helpers/app.js';
+import { DB_KINDS } from '../../test/helpers/audit.js';
+import type { Db } from '../platform/db/index.js';
 import { migrate } from '../platform/db/migrate.js';
 import { migrations } from '../platform/db/migrations/index.js';
 import { newId } from '../platform/ids.js';
 import { actorPermissions } from './policy.js';
 import { UsersRepository } from './repository.js';
-
-async function open(kind: DbKind): Promise<{ db: Db; drop: () => Promise<void> }> {
-  if (kind === 'pglite') {
-    const db = await openDb({ dataDir: 'memory://' });
-    return { db, drop: () => db.close() };
-  }
-  const schema = `m_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const db = await openDb({ url: TEST_DATABASE_URL, dataDir: 'unused', schema, poolSize: 2 });
-  return {
-    db,
-    drop: async () => {
-      await db.close();
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    },
-  };
-}
 
 /** What each account could do before 0010, computed the way authentication did then. */
 async function permissionsBefore(db: Db): Promise<Map<string, string[]>> {
@@ -50,7 +26,7 @@ async function permissionsBefore(db: Db): Promise<Map<string, string[]>> {
 
 describe.each(DB_KINDS)('migration 0010 on %s', (kind) => {
   it('keeps every account’s permissions, roles and assignments', async () => {
-    const { db, drop } = await open(kind);
+    const { db, drop } = await openTestDb(kind, 2);
     try {
       await migrate(
         db,

@@ -20,26 +20,34 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export type DbKind = 'pglite' | 'postgres';
+
 /**
- * Opens an isolated database: in-memory PGlite, or a fresh schema of TEST_DATABASE_URL, so test
- * files can run in parallel against one PostgreSQL without seeing each other's rows.
+ * Opens an isolated, unmigrated database: in-memory PGlite, or a fresh schema of
+ * TEST_DATABASE_URL, so test files can run in parallel against one PostgreSQL without seeing each
+ * other's rows. `kind` defaults to PostgreSQL when the run has one.
  */
-export async function openTestDb(): Promise<{ db: Db; drop: () => Promise<void> }> {
-  if (!TEST_DATABASE_URL) {
+export async function openTestDb(
+  kind: DbKind = TEST_DATABASE_URL ? 'postgres' : 'pglite',
+  poolSize = 5,
+): Promise<{ db: Db; drop: () => Promise<void> }> {
+  if (kind === 'pglite') {
     const db = await openDb({ dataDir: 'memory://' });
     return { db, drop: () => db.close() };
   }
+  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
+  const url = TEST_DATABASE_URL;
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const db = await openDb({ url: TEST_DATABASE_URL, dataDir: 'unused', schema, poolSize: 5 });
+  const db = await openDb({ url, dataDir: 'unused', schema, poolSize });
   return {
     db,
     drop: async () => {
       await db.close();
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      const c = new pg.Client({ connectionString: url });
       await c.connect();
       await c.query(`drop schema ${schema} cascade`);
       await c.end();

@@ -6,15 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/platform/clock.js';
 import { openDb, type Db } from '../../src/platform/db/index.js';
 import { migrate } from '../../src/platform/db/migrate.js';
 import { createAuditService, type AuditService } from '../../src/security/audit/service.js';
+import { openTestDb, type DbKind } from './app.js';
 import { TEST_DATABASE_URL } from './services.js';
 
-export type DbKind = 'pglite' | 'postgres';
+export type { DbKind } from './app.js';
 
 /** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set. */
 export const DB_KINDS: DbKind[] = TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
@@ -35,23 +35,9 @@ export async function freshDb(kind: DbKind, poolSize = 10): Promise<{ db: Db; dr
     await migrate(db);
     return { db, drop: async () => db.exec(`set search_path to public; drop schema ${schema} cascade`) };
   }
-  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const db = await openDb({ url: TEST_DATABASE_URL, dataDir: 'unused', schema, poolSize });
-  await migrate(db);
-  return {
-    db,
-    drop: async () => {
-      await db.close();
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    },
-  };
+  const opened = await openTestDb('postgres', poolSize);
+  await migrate(opened.db);
+  return opened;
 }
 
 export interface AuditFixture {
@@ -63,13 +49,20 @@ export interface AuditFixture {
   close(): Promise<void>;
 }
 
-export async function auditFixture(kind: DbKind, env: Record<string, string> = {}, options: { batchSize?: number; poolSize?: number } = {}): Promise<AuditFixture> {
+export async function auditFixture(
+  kind: DbKind,
+  env: Record<string, string> = {},
+  options: { batchSize?: number; poolSize?: number } = {},
+): Promise<AuditFixture> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-audit-'));
   const fullEnv = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env };
   const config = loadConfig(fullEnv);
   const clock = new ManualClock(new Date('2026-03-01T12:00:00Z'));
   const { db, drop } = await freshDb(kind, options.poolSize);
-  const audit = await createAuditService({ db, clock, config }, { createKey: true, ...(options.batchSize ? { batchSize: options.batchSize } : {}) });
+  const audit = await createAuditService(
+    { db, clock, config },
+    { createKey: true, ...(options.batchSize ? { batchSize: options.batchSize } : {}) },
+  );
   return {
     db,
     audit,

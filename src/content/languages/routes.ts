@@ -13,8 +13,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Problem } from '../../http/common-schemas.js';
 import { sendCacheable } from '../../http/http-cache.js';
-import { actorOf } from '../../http/request-identity.js';
-import { requirePermission } from '../../users/policy.js';
+import { guardSiteAdmin } from './site-admin.js';
 import {
   DeleteQuery,
   Language,
@@ -34,15 +33,7 @@ const NotModified = Type.Null({ description: 'Not modified: the If-None-Match ta
 
 export const adminLanguageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.languages;
-  app.addHook('onRequest', app.authenticate);
-  // Before validation: a caller without the permission learns nothing about the bodies.
-  app.addHook('onRequest', async (request) =>
-    requirePermission(actorOf(request), request.method === 'GET' ? 'content:read_any' : 'content:write_any'),
-  );
-  const by = (request: Parameters<typeof actorOf>[0]) => ({
-    actorId: actorOf(request).userId,
-    context: app.audit.contextOf(request),
-  });
+  const by = guardSiteAdmin(app);
 
   app.get(
     '/api/admin/languages',

@@ -8,8 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Problem } from '../../http/common-schemas.js';
 import { sendCacheable } from '../../http/http-cache.js';
-import { actorOf } from '../../http/request-identity.js';
-import { requirePermission } from '../../users/policy.js';
+import { guardSiteAdmin } from '../languages/site-admin.js';
 import { acceptedLanguages } from '../translations.js';
 import {
   ExportQuery,
@@ -31,15 +30,7 @@ const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Pr
 
 export const adminTextRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.siteTexts;
-  app.addHook('onRequest', app.authenticate);
-  // Before validation: a caller without the permission learns nothing about the bodies.
-  app.addHook('onRequest', async (request) =>
-    requirePermission(actorOf(request), request.method === 'GET' ? 'content:read_any' : 'content:write_any'),
-  );
-  const by = (request: Parameters<typeof actorOf>[0]) => ({
-    actorId: actorOf(request).userId,
-    context: app.audit.contextOf(request),
-  });
+  const by = guardSiteAdmin(app);
 
   app.get(
     '/api/admin/texts',
