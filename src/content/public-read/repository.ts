@@ -111,17 +111,21 @@ export type PublicReadRow = Record<string, unknown> & {
 /**
  * SQL for another module's part of the public read: a parenthesised subquery yielding one JSON
  * value, given the SQL expression of the portfolio id (e.g. `pf.id`) and those of the read's
- * negotiated language chain (`ch.language`, `ch.c1`, `ch.c2`, the portfolio's default language).
+ * negotiated language chain (`ch.language`, the steps `ch.c1`..`ch.c6`, the portfolio's default language).
  * Built from that module's constants only, never from a request.
  */
 export type PublicReadFragment = (
   portfolioIdExpression: string,
-  language: { language: string; c1: string; c2: string; defaultLanguage: string },
+  language: { language: string; steps: readonly string[]; defaultLanguage: string },
 ) => string;
 
 const FIELD_NAME = /^[a-z][A-Za-z0-9]{0,62}$/;
 /** The media fragment's view of the read's language chain (the `ch` CTE and the portfolio). */
-const MEDIA_CHAIN = { language: 'ch.language', c1: 'ch.c1', c2: 'ch.c2', defaultLanguage: 'pf.default_language' };
+const MEDIA_CHAIN = {
+  language: 'ch.language',
+  steps: Array.from({ length: MAX_READ_CHAIN }, (_, i) => `ch.c${i + 1}`),
+  defaultLanguage: 'pf.default_language',
+};
 
 /** `translations -> tag ->> field`, only when it is a string (as asTranslations reads it). */
 function translated(translations: string, tag: string, field: string): string {

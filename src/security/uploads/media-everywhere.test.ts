@@ -266,6 +266,19 @@ describe('the public read picks each language its media, with fallback', () => {
     expect(ids(body.media).sort()).toEqual([neutral, en].sort());
   });
 
+  it("a declared chain (gl -> es) picks the fallback's media and texts, before the default's", async () => {
+    await addLanguage(t.app, admin, { code: 'gl', fallback: ['es'] });
+    // Some text in gl, so readers asking for gl get gl.
+    await createChild(t.app, owner, portfolio.id, 'links', {
+      url: 'https://example.org/gl',
+      translations: { gl: { label: 'Ligazón' } },
+    });
+    const body = await read('gl');
+    expect(body.language).toBe('gl');
+    expect(ids(body.media).sort()).toEqual([neutral, es].sort());
+    expect(body.media.find((m) => m.id === neutral)).toMatchObject({ alt: 'Puerto', caption: 'At dawn' });
+  });
+
   it('a language with no media of a category still gets the fallback for it, while its own show elsewhere', async () => {
     // An es gallery image in the section: es readers see it; en readers do not.
     const gallery = (await uploaded('sections', sectionId, { category: 'gallery', language: 'es' })).id;

@@ -94,14 +94,13 @@ const COLUMNS = {
   nextScanAt: 'next_scan_at',
 } as const;
 /**
- * SQL expressions (`alias.column`, from code) of the public read's negotiated language chain:
- * the read's language, c1 (that language unless it is the default), c2 (its primary subtag when
- * that differs) and the portfolio's default language.
+ * The public read's language chain as SQL expressions of its statement: the read's language, the
+ * translation entries it tries in order (`steps`: readChain in src/content/translations.ts, NULL
+ * past its end) and the portfolio's default language, the language of the plain fields.
  */
 export interface MediaLanguageChain {
   language: string;
-  c1: string;
-  c2: string;
+  steps: readonly string[];
   defaultLanguage: string;
 }
 
@@ -291,24 +290,22 @@ export class MediaRepository {
   static availableByPortfolioJson(portfolioIdExpression: string, limit: number, language?: MediaLanguageChain): string {
     const column = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/;
     if (!column.test(portfolioIdExpression)) throw new Error('bad portfolio id expression');
-    if (
-      language &&
-      ![language.language, language.c1, language.c2, language.defaultLanguage].every((e) => column.test(e))
-    )
+    if (language && ![language.language, ...language.steps, language.defaultLanguage].every((e) => column.test(e)))
       throw new Error('bad language chain expression');
     if (!language) {
       return `(select coalesce(json_agg(x order by x.id), '[]'::json) from (
       select ${SELECT} from ${FROM} where m.portfolio_id = ${portfolioIdExpression} and m.status = 'available'
       order by m.id limit ${Math.trunc(limit)}) x)`;
     }
-    // The rank of a medium's language in the read's chain: 1 the read's language, 2 its primary
-    // subtag, 3 the portfolio's default language; null when it is not in the chain at all.
-    const rank = (col: string) => `case when lower(${col}) = lower(${language.language}) then 1
-        when lower(${col}) = lower(${language.c2}) then 2 when lower(${col}) = lower(${language.defaultLanguage}) then 3 end`;
+    // The rank of a medium's language in the read's chain: 0 the read's language, then each step
+    // of the chain, then the portfolio's default language; null when it is not in the chain.
+    const ranked = [language.language, ...language.steps, language.defaultLanguage];
+    const rank = (col: string) =>
+      `case ${ranked.map((tag, i) => `when lower(${col}) = lower(${tag}) then ${i}`).join(' ')} end`;
     const text = (tag: string, field: 'alt' | 'caption') =>
       `case when jsonb_typeof(m.translations -> ${tag} -> '${field}') = 'string' then nullif(m.translations -> ${tag} ->> '${field}', '') end`;
     const resolved = (field: 'alt' | 'caption') =>
-      `coalesce(${text(language.c1, field)}, ${text(language.c2, field)}, m.${field})`;
+      `coalesce(${language.steps.map((tag) => text(tag, field)).join(', ')}, m.${field})`;
     // Media with no language are always there; media with one only for the best-ranked language
     // that has any media of the same parent and category.
     return `(select coalesce(json_agg(x order by x.id), '[]'::json) from (
