@@ -11,24 +11,17 @@
  */
 import os from 'node:os';
 import type { Config } from '../config/index.js';
-import { loadConfig } from '../config/index.js';
 import { PublicUrl } from '../config/public-url.js';
-import { closePlatform, openPlatform } from '../platform/bootstrap.js';
 import { systemClock } from '../platform/clock.js';
 import { defaultFrom, Mailer, mailLink, MAIL_LINK_PATHS, transportFor } from '../platform/mail/index.js';
-import { createAuditService } from '../security/audit/service.js';
 import { Invitations, toPublicInvitation } from '../security/invitations/service.js';
 import { UsersService } from '../users/service.js';
-import { CliError } from './errors.js';
+import { withAuditedPlatform } from './platform.js';
 
 async function withInvitations<T>(
   fn: (invitations: Invitations, config: Config, mailer: Mailer) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig();
-  const deps = await openPlatform(config).catch((err: unknown) => {
-    throw new CliError(`Cannot open the database: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  try {
+  return withAuditedPlatform(async ({ config, deps, audit }) => {
     const publicUrl = new PublicUrl(config);
     const mailer = new Mailer({
       db: deps.db,
@@ -39,25 +32,18 @@ async function withInvitations<T>(
       maxAttempts: config.MAIL_MAX_ATTEMPTS,
       pollIntervalMs: 0,
     });
-    const audit = await createAuditService({ db: deps.db, clock: systemClock, config }, { createKey: true });
-    try {
-      const osUser = os.userInfo().username;
-      const invitations = new Invitations({
-        db: deps.db,
-        clock: systemClock,
-        mail: mailer,
-        // Which operator account ran the command, as `keys rotate` records it.
-        audit: { record: (event, tx) => audit.record({ ...event, metadata: { ...event.metadata, osUser } }, tx) },
-        users: new UsersService(deps.db, config.PASSWORD_MIN_SCORE),
-        ttlSeconds: config.INVITATION_TTL,
-      });
-      return await fn(invitations, config, mailer);
-    } finally {
-      await audit.stop();
-    }
-  } finally {
-    await closePlatform(deps);
-  }
+    const osUser = os.userInfo().username;
+    const invitations = new Invitations({
+      db: deps.db,
+      clock: systemClock,
+      mail: mailer,
+      // Which operator account ran the command, as `keys rotate` records it.
+      audit: { record: (event, tx) => audit.record({ ...event, metadata: { ...event.metadata, osUser } }, tx) },
+      users: new UsersService(deps.db, config.PASSWORD_MIN_SCORE),
+      ttlSeconds: config.INVITATION_TTL,
+    });
+    return fn(invitations, config, mailer);
+  });
 }
 
 /** Options are checked by the caller (src/cli/index.ts) before this module is even loaded. */

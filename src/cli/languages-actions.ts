@@ -3,36 +3,17 @@
  * audit events with actor `system`), and the same change announcement, so running servers drop
  * what they cached about languages. Loaded only when one of them runs.
  */
-import os from 'node:os';
-import { loadConfig } from '../config/index.js';
 import { LANGUAGES_CHANNEL, LanguageService, type Author } from '../content/languages/service.js';
-import { closePlatform, openPlatform } from '../platform/bootstrap.js';
 import { systemClock } from '../platform/clock.js';
-import { createAuditService } from '../security/audit/service.js';
-import { CliError } from './errors.js';
+import { operatorAuthor, withAuditedPlatform } from './platform.js';
 
 async function withLanguages<T>(fn: (service: LanguageService, by: Author) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const deps = await openPlatform(config).catch((err: unknown) => {
-    throw new CliError(`Cannot open the database: ${err instanceof Error ? err.message : String(err)}`);
+  return withAuditedPlatform(async ({ deps, audit }) => {
+    const service = new LanguageService(deps.db, systemClock, audit);
+    service.announce = (change) =>
+      deps.kv.publish(LANGUAGES_CHANNEL, JSON.stringify({ origin: 'cli', change })).catch(() => undefined);
+    return fn(service, operatorAuthor());
   });
-  try {
-    const audit = await createAuditService({ db: deps.db, clock: systemClock, config }, { createKey: true });
-    try {
-      const service = new LanguageService(deps.db, systemClock, audit);
-      service.announce = (change) =>
-        deps.kv.publish(LANGUAGES_CHANNEL, JSON.stringify({ origin: 'cli', change })).catch(() => undefined);
-      const by: Author = {
-        actorId: 'system',
-        context: { ip: null, userAgent: `portfolio-admin (${os.userInfo().username})`, requestId: null },
-      };
-      return await fn(service, by);
-    } finally {
-      await audit.stop();
-    }
-  } finally {
-    await closePlatform(deps);
-  }
 }
 
 const describe = (l: {

@@ -9,34 +9,24 @@
  * embedded mode the server rereads them within a minute).
  */
 import os from 'node:os';
-import { loadConfig } from '../config/index.js';
-import { closePlatform, openPlatform } from '../platform/bootstrap.js';
 import type { Queryable } from '../platform/db/index.js';
-import { systemClock } from '../platform/clock.js';
 import { AUDIT_ACTIONS } from '../security/audit/actions.js';
-import { createAuditService, type AuditService } from '../security/audit/service.js';
+import type { AuditService } from '../security/audit/service.js';
 import { REVOCATION_CHANNEL } from '../security/tokens/revocation.js';
 import { canonicalEmail } from '../users/email.js';
 import type { RoleChange } from '../users/roles.js';
 import { UsersService, type UserAccessChange } from '../users/service.js';
 import { CliError } from './errors.js';
+import { withAuditedPlatform } from './platform.js';
 
 async function withRoles<T>(fn: (users: UsersService, audit: AuditService) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const deps = await openPlatform(config).catch((err: unknown) => {
-    throw new CliError(`Cannot open the database: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  const audit = await createAuditService({ db: deps.db, clock: systemClock, config: deps.config }, { createKey: true });
-  try {
+  return withAuditedPlatform(async ({ config, deps, audit }) => {
     const users = new UsersService(deps.db, config.PASSWORD_MIN_SCORE);
     users.onChanged(async (id) => {
       await deps.kv.publish(REVOCATION_CHANNEL, JSON.stringify({ t: 'user', id })).catch(() => undefined);
     });
-    return await fn(users, audit);
-  } finally {
-    await audit.stop();
-    await closePlatform(deps);
-  }
+    return fn(users, audit);
+  });
 }
 
 const osUser = () => os.userInfo().username;

@@ -2,43 +2,25 @@
  * The `settings` commands' work: the same SettingsService as the admin API (same checks, same
  * audit event with actor `system`), and the same announcement, so running servers reload at once.
  */
-import os from 'node:os';
 import { Compile } from 'typebox/compile';
-import { loadConfig } from '../config/index.js';
 import { LANGUAGES_CHANNEL, LanguageService, type Author } from '../content/languages/service.js';
-import { closePlatform, openPlatform } from '../platform/bootstrap.js';
 import { systemClock } from '../platform/clock.js';
-import { createAuditService } from '../security/audit/service.js';
 import { SETTING_KEYS, SettingsPatch, type SettingKey } from '../settings/schema.js';
 import { SETTINGS_CHANNEL, SettingsService } from '../settings/service.js';
 import { CliError } from './errors.js';
+import { operatorAuthor, withAuditedPlatform } from './platform.js';
 
 async function withSettings<T>(fn: (service: SettingsService, by: Author) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const deps = await openPlatform(config).catch((err: unknown) => {
-    throw new CliError(`Cannot open the database: ${err instanceof Error ? err.message : String(err)}`);
+  return withAuditedPlatform(async ({ config, deps, audit }) => {
+    const languages = new LanguageService(deps.db, systemClock, audit);
+    languages.announce = (change) =>
+      deps.kv.publish(LANGUAGES_CHANNEL, JSON.stringify({ origin: 'cli', change })).catch(() => undefined);
+    const service = new SettingsService({ db: deps.db, clock: systemClock, config, audit, languages });
+    service.announce = () =>
+      deps.kv.publish(SETTINGS_CHANNEL, JSON.stringify({ origin: 'cli' })).catch(() => undefined);
+    await service.load();
+    return fn(service, operatorAuthor());
   });
-  try {
-    const audit = await createAuditService({ db: deps.db, clock: systemClock, config }, { createKey: true });
-    try {
-      const languages = new LanguageService(deps.db, systemClock, audit);
-      languages.announce = (change) =>
-        deps.kv.publish(LANGUAGES_CHANNEL, JSON.stringify({ origin: 'cli', change })).catch(() => undefined);
-      const service = new SettingsService({ db: deps.db, clock: systemClock, config, audit, languages });
-      service.announce = () =>
-        deps.kv.publish(SETTINGS_CHANNEL, JSON.stringify({ origin: 'cli' })).catch(() => undefined);
-      await service.load();
-      const by: Author = {
-        actorId: 'system',
-        context: { ip: null, userAgent: `portfolio-admin (${os.userInfo().username})`, requestId: null },
-      };
-      return await fn(service, by);
-    } finally {
-      await audit.stop();
-    }
-  } finally {
-    await closePlatform(deps);
-  }
 }
 
 export async function settingsGet(opts: { json: boolean }): Promise<void> {
