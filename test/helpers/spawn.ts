@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -17,12 +17,20 @@ export function runTs(
   args: string[],
   options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
 ): Promise<Run> {
+  const child = spawn(TSX, [path.join(ROOT, entry), ...args], {
+    cwd: ROOT,
+    env: { ...cleanEnv(), ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return collect(child, options);
+}
+
+/** Feeds a child its input, gathers its output, and kills it after `timeoutMs` (default 60 s). */
+export function collect(
+  child: ChildProcessWithoutNullStreams,
+  options: { input?: string | undefined; timeoutMs?: number | undefined } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, entry), ...args], {
-      cwd: ROOT,
-      env: { ...cleanEnv(), ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

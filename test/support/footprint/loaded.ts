@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ROOT, type Run } from '../../helpers/spawn.js';
+import { collect, ROOT, type Run } from '../../helpers/spawn.js';
 
 const RECORDER = path.join(import.meta.dirname, 'recorder.mjs');
 
@@ -42,24 +42,12 @@ export function runRecorded(
   args: string[],
   options: { env: Record<string, string>; log: string; input?: string; timeoutMs?: number },
 ): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, recordedArgs(entry, args), {
-      cwd: ROOT,
-      env: { ...options.env, FOOTPRINT_LOG: options.log },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
+  const child = spawn(process.execPath, recordedArgs(entry, args), {
+    cwd: ROOT,
+    env: { ...options.env, FOOTPRINT_LOG: options.log },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  return collect(child, options);
 }
 
 /** Starts a long-running entry point (the server) with the recorder on; stop it with SIGTERM. */
