@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CHILD_SAMPLES, call, createChild } from '../../test/content-helpers.js';
 import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
-import { createPortfolio, createUser, type TestUser } from '../../test/helpers/factories.js';
-import { giveRoles, makeRole } from '../../test/support/users/roles.js';
+import { createPortfolio, type TestUser } from '../../test/helpers/factories.js';
+import { contentCast } from '../../test/support/users/roles.js';
 import { newId } from '../platform/ids.js';
 
 let t: TestApp;
@@ -20,12 +20,7 @@ let translator: TestUser;
 
 beforeAll(async () => {
   t = await buildTestApp();
-  owner = await createUser(t.app);
-  other = await createUser(t.app);
-  editor = await createUser(t.app, { role: 'editor' });
-  translator = await createUser(t.app);
-  await makeRole(t.app, 'translator-es', ['content:read_any', 'content:write_any'], ['es']);
-  await giveRoles(t.app, translator.id, ['translator-es']);
+  ({ owner, other, editor, translator } = await contentCast(t.app));
 });
 afterAll(async () => t.close());
 

@@ -3,7 +3,7 @@
  * step-up), so a test changes one thing at a time through the API.
  */
 import type { FastifyInstance } from 'fastify';
-import type { TestUser } from '../../helpers/factories.js';
+import { createUser, type TestUser } from '../../helpers/factories.js';
 
 export async function makeRole(
   app: FastifyInstance,
@@ -23,4 +23,17 @@ export async function permissionsOf(app: FastifyInstance, user: TestUser): Promi
   const res = await app.inject({ method: 'GET', url: '/api/auth/me', headers: user.auth });
   if (res.statusCode !== 200) throw new Error(`/me answered ${res.statusCode}`);
   return res.json<{ user: { permissions: string[] } }>().user.permissions;
+}
+
+/** The usual cast of content tests: an owner, another user, an editor, and a translator limited to es. */
+export async function contentCast(
+  app: FastifyInstance,
+): Promise<{ owner: TestUser; other: TestUser; editor: TestUser; translator: TestUser }> {
+  const owner = await createUser(app);
+  const other = await createUser(app);
+  const editor = await createUser(app, { role: 'editor' });
+  const translator = await createUser(app);
+  await makeRole(app, 'translator-es', ['content:read_any', 'content:write_any'], ['es']);
+  await giveRoles(app, translator.id, ['translator-es']);
+  return { owner, other, editor, translator };
 }
