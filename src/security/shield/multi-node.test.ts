@@ -39,7 +39,7 @@ describe.skipIf(!TEST_REDIS_URL)('three nodes sharing one Redis', () => {
         // As in production: login never falls back to per-node limits (a node that loses Redis
         // answers 503 instead), and a busy test machine's hiccups are not taken for an outage.
         RATE_LIMIT_FAIL_CLOSED: 'login,login-account',
-        RATE_LIMIT_STORE_TIMEOUT_MS: '1000',
+        RATE_LIMIT_STORE_TIMEOUT_MS: '3000',
       });
       child.stdout?.on('data', (d: Buffer) => process.stderr.write(`[node${i}] ${d.toString()}`));
       child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[node${i}] ${d.toString()}`));
@@ -91,7 +91,17 @@ describe.skipIf(!TEST_REDIS_URL)('three nodes sharing one Redis', () => {
     // Admitted = reached the handler (401: wrong password). 429/403 are refusals; a 503 would be
     // a node that lost Redis refusing login (fail-closed), never an extra admission.
     const admitted = statuses.filter((s) => s !== 429 && s !== 403 && s !== 503);
-    expect(admitted).toEqual([401, 401, 401, 401, 401]);
+    const refusedForOutage = statuses.filter((s) => s === 503).length;
+    // Never more than the burst. A decision whose answer came back after the store timeout was
+    // counted in Redis but answered 503 (fail-closed), so on a stalled machine it takes the place
+    // of one admission; without any 503 the count is exact.
+    expect(
+      admitted.every((s) => s === 401),
+      String(statuses),
+    ).toBe(true);
+    expect(admitted.length).toBeLessThanOrEqual(5);
+    expect(admitted.length + refusedForOutage, String(statuses)).toBeGreaterThanOrEqual(5);
+    if (refusedForOutage === 0) expect(admitted).toHaveLength(5);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
   }, 60_000);
