@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { loadEnvFile } from '../config/env-file.js';
 import { AppError } from '../http/errors.js';
-import { ROLES, type Role } from '../users/policy.js';
+import { ROLES } from '../users/policy.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
 import { registerLanguageCommands } from './languages.js';
@@ -29,7 +29,7 @@ import { CliError } from './errors.js';
 interface UsersCreateOptions {
   email: string;
   name: string;
-  role: string;
+  role: string[];
   mustChangePassword: boolean;
   temporaryPassword: boolean;
 }
@@ -47,20 +47,23 @@ export function buildCli(): Command {
     .description('Create a user; the password is read from standard input, never from the command line.')
     .requiredOption('--email <email>', 'the login email')
     .requiredOption('--name <name>', 'display name')
-    .option('--role <role>', `one of ${ROLES.join(', ')}`, 'user')
+    .option(
+      '--role <role>',
+      `a role to grant: built-in (${ROLES.join(', ')}) or one made with \`roles create\` (repeatable; default: user)`,
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--temporary-password', 'the password is temporary: the user must change it at first login', false)
     .option('--must-change-password', 'same as --temporary-password', false)
     .action(async (opts: UsersCreateOptions) => {
-      if (!(ROLES as readonly string[]).includes(opts.role)) {
-        throw new CliError(`Unknown role "${opts.role}": use one of ${ROLES.join(', ')}.`);
-      }
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(opts.email))
         throw new CliError(`"${opts.email}" is not an email address.`);
       const { usersCreate } = await import('./users.js');
       await usersCreate({
         email: opts.email,
         name: opts.name,
-        role: opts.role as Role,
+        // Checked against the role table (custom roles included) before the password is read.
+        roles: opts.role.length > 0 ? [...new Set(opts.role)] : ['user'],
         // --temporary-password (docs/ACCOUNT_SECURITY.md); --must-change-password is its older name.
         mustChangePassword: opts.mustChangePassword || opts.temporaryPassword,
       });

@@ -82,4 +82,42 @@ describe('roles cli', () => {
     const users = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as { email: string; roles: string[] }[];
     expect(users.find((u) => u.email === 'tr@example.test')?.roles).toEqual(['user']);
   }, 400_000);
+
+  it('users create takes any existing role, custom ones included, repeatable; an unknown one is one sentence and exit 1', async () => {
+    const made = await cli(['roles', 'create', 'reviewer', '--permissions', 'content:read_any']);
+    expect(made.code, made.stderr).toBe(0);
+
+    const created = await cli(
+      ['users', 'create', '--email', 'rev@example.test', '--name', 'Rev', '--role', 'reviewer', '--role', 'editor'],
+      'Violet-Harbor-Lantern-44\n',
+    );
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(
+      /^Created (editor, reviewer|reviewer, editor) rev@example\.test \([0-9a-f-]{36}\)\.\n$/,
+    );
+    const alone = await cli(
+      ['users', 'create', '--email', 'rev2@example.test', '--name', 'Rev2', '--role', 'reviewer', '--role', 'reviewer'],
+      'Violet-Harbor-Lantern-45\n',
+    );
+    expect(alone.code, alone.stderr).toBe(0);
+
+    for (const roles of [['ghost'], ['editor', 'ghost'], ['Reviewer']]) {
+      const email = `bad-${roles.length}-${roles.at(-1)!.length}@example.test`;
+      const res = await cli(
+        ['users', 'create', '--email', email, '--name', 'Bad', ...roles.flatMap((r) => ['--role', r])],
+        'Violet-Harbor-Lantern-46\n',
+      );
+      expect(res.code, roles.join(' ')).toBe(1);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toMatch(/^Unknown role "[^"]+": use one of [a-z, -]*\breviewer\b.*\.\n$/);
+      expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    }
+
+    const users = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as { email: string; roles: string[] }[];
+    expect(users.find((u) => u.email === 'rev@example.test')?.roles.sort()).toEqual(['editor', 'reviewer']);
+    expect(users.find((u) => u.email === 'rev2@example.test')?.roles).toEqual(['reviewer']);
+    // No account was made for any refused command.
+    expect(users.filter((u) => u.email.startsWith('bad-'))).toEqual([]);
+  }, 400_000);
 });

@@ -7,7 +7,8 @@ import { loadConfig } from '../config/index.js';
 import { openDatabase } from '../platform/bootstrap.js';
 import type { Db } from '../platform/db/index.js';
 import { currentVersion, migrate } from '../platform/db/migrate.js';
-import type { Role } from '../users/policy.js';
+import { AppError } from '../http/errors.js';
+import { validateRoleNames } from '../users/policy.js';
 import { UsersService, toPublicUser } from '../users/service.js';
 import { CliError } from './errors.js';
 
@@ -41,27 +42,45 @@ async function withDb<T>(
   }
 }
 
+/**
+ * The roles exist in the role table (built-in or custom, `validateRoleNames`, the one check of
+ * role names): an unknown one is one sentence naming the roles there are. Checked before the
+ * password is read; the insert checks them again in its transaction.
+ */
+async function checkRoles(db: Db, service: UsersService, roles: readonly string[]): Promise<void> {
+  try {
+    await validateRoleNames(roles, db);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== 'UNKNOWN_ROLE') throw err;
+    const known = (await service.roles.list()).map((r) => r.name);
+    const name = roles.find((r) => !known.includes(r)) ?? roles[0];
+    throw new CliError(`Unknown role "${name}": use one of ${known.join(', ')} (or create it with \`roles create\`).`);
+  }
+}
+
 /** Options are checked by the caller (src/cli/index.ts) before this module is even loaded. */
 export async function usersCreate(opts: {
   email: string;
   name: string;
-  role: Role;
+  /** One or more role names (built-in or custom), without duplicates. */
+  roles: readonly string[];
   mustChangePassword: boolean;
 }): Promise<void> {
-  const password = await readStdin();
-  if (password === '') throw new CliError('No password on standard input.');
   await withDb(async (db, config) => {
     const service = new UsersService(db, config.PASSWORD_MIN_SCORE);
+    await checkRoles(db, service, opts.roles);
+    const password = await readStdin();
+    if (password === '') throw new CliError('No password on standard input.');
     const user = await service.create({
       email: opts.email,
       name: opts.name,
       password,
-      role: opts.role,
+      roles: opts.roles,
       mustChangePassword: opts.mustChangePassword,
     });
     const u = toPublicUser(user);
     process.stdout.write(
-      `Created ${u.role} ${u.email} (${u.id})${u.mustChangePassword ? '; the password must be changed at first login' : ''}.\n`,
+      `Created ${u.roles.join(', ')} ${u.email} (${u.id})${u.mustChangePassword ? '; the password must be changed at first login' : ''}.\n`,
     );
   });
 }

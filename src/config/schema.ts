@@ -16,6 +16,7 @@ import { accountSchema } from './sections/accounts.js';
 import { auditSchema } from './sections/audit.js';
 import { authSchema } from './sections/auth.js';
 import { backupSchema } from './sections/backup.js';
+import { contentSchema } from './sections/content.js';
 import { httpSchema } from './sections/http.js';
 import { mailSchema } from './sections/mail.js';
 import { mfaSchema } from './sections/mfa.js';
@@ -42,6 +43,7 @@ export const sections: readonly SchemaSection[] = [
   s3Schema,
   mailSchema,
   accountSchema,
+  contentSchema,
   uploadSchema,
   mfaSchema,
   securityTxtSchema,
@@ -58,6 +60,7 @@ export const schema = {
   ...s3Schema,
   ...mailSchema,
   ...accountSchema,
+  ...contentSchema,
   ...uploadSchema,
   ...mfaSchema,
   ...securityTxtSchema,

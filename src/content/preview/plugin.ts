@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { scheduleHousekeeping } from '../../platform/housekeeping.js';
 import { previewAdminRoutes, previewPublicRoutes } from './routes.js';
 import { PreviewService } from './service.js';
 
@@ -19,16 +20,16 @@ declare module 'fastify' {
 export const contentPreviewPlugin = fp(
   async (app: FastifyInstance) => {
     const { db, clock } = app.deps;
-    app.decorate(
-      'contentPreview',
-      new PreviewService({
-        db,
-        clock,
-        audit: app.audit,
-        content: app.content,
-        baseUrl: () => app.publicUrl.href.replace(/\/+$/, ''),
-      }),
-    );
+    const previews = new PreviewService({
+      db,
+      clock,
+      audit: app.audit,
+      content: app.content,
+      baseUrl: () => app.publicUrl.href.replace(/\/+$/, ''),
+    });
+    app.decorate('contentPreview', previews);
+    // Rows of links expired longer than PREVIEW_LINK_RETENTION_MS go (revoked links are deleted at once).
+    scheduleHousekeeping(app, 'content-preview', () => previews.deleteStale());
     await app.register(previewAdminRoutes);
     await app.register(previewPublicRoutes);
   },

@@ -24,9 +24,17 @@ export class PreviewRepository {
     );
   }
 
-  /** Drops the portfolio's expired links (they are dead already; this only keeps the table small). */
-  async deleteExpired(portfolioId: string, now: Date, tx: Queryable = this.db): Promise<void> {
-    await tx.query(`delete from preview_links where portfolio_id = $1 and expires_at <= $2`, [portfolioId, now]);
+  /** Drops the portfolio's links that expired at or before `before` (they are dead already). */
+  async deleteExpired(portfolioId: string, before: Date, tx: Queryable = this.db): Promise<void> {
+    await tx.query(`delete from preview_links where portfolio_id = $1 and expires_at <= $2`, [portfolioId, before]);
+  }
+
+  /** Housekeeping: every link that expired at or before `before`, in any portfolio; how many. */
+  async deleteExpiredBefore(before: Date, tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ id: string }>(`delete from preview_links where expires_at <= $1 returning id`, [
+      before,
+    ]);
+    return rows.length;
   }
 
   /** The portfolio's live links, newest first. */

@@ -3,7 +3,9 @@
  * published (drafts, private portfolios), until it expires or is revoked. The token is 256 random
  * bits, handed out once; only its SHA-256 is stored, so a database reader cannot use the links.
  * Revoking deletes the row, and deleting the portfolio deletes its links (FK cascade). Unknown,
- * malformed, revoked and expired tokens are the same 404.
+ * malformed, revoked and expired tokens are the same 404. An expired link's row (dead already) is
+ * kept PREVIEW_LINK_RETENTION_MS after its expiry, then deleted by the hourly housekeeping
+ * (`deleteStale`, scheduled by the plugin) or when the portfolio gets a new link.
  *
  * Managing links is a structural write of the portfolio (`authorizeContent` through
  * authorizedParent): another user's portfolio is 404, a translator is 403. Listing needs read.
@@ -21,6 +23,9 @@ import type { PublicPortfolio } from '../schema.js';
 import type { ContentService } from '../service.js';
 import { PreviewRepository, type PreviewLinkRow } from './repository.js';
 import { PREVIEW_MAX_LIVE, type PreviewLink } from './schema.js';
+
+/** How long an expired link's row is kept (for support: "this link existed and ran out then"). */
+export const PREVIEW_LINK_RETENTION_MS = 30 * 86_400_000;
 
 /** base64url of 32 random bytes: exactly 43 characters. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -66,7 +71,7 @@ export class PreviewService {
     await this.o.db.transaction(async (tx) => {
       // The portfolio row stays locked until commit, so concurrent creates cannot pass the cap.
       await this.o.content.portfolios.authorizedParent(actor, portfolioId, 'write', tx);
-      await this.repo.deleteExpired(portfolioId, now, tx);
+      await this.repo.deleteExpired(portfolioId, new Date(now.getTime() - PREVIEW_LINK_RETENTION_MS), tx);
       if ((await this.repo.listLive(portfolioId, now, tx)).length >= PREVIEW_MAX_LIVE) {
         throw contentErrors.limitReached('live preview links per portfolio', PREVIEW_MAX_LIVE);
       }
@@ -84,6 +89,11 @@ export class PreviewService {
       );
     });
     return { id, url: `${this.o.baseUrl()}${PREVIEW_PATH}${token}`, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Housekeeping: deletes links that expired more than PREVIEW_LINK_RETENTION_MS ago; how many. */
+  async deleteStale(): Promise<number> {
+    return this.repo.deleteExpiredBefore(new Date(this.o.clock.now().getTime() - PREVIEW_LINK_RETENTION_MS));
   }
 
   async list(actor: Actor, portfolioId: string): Promise<{ items: PreviewLink[] }> {

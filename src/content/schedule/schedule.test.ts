@@ -7,7 +7,7 @@
  * public read on both nodes. Migration 0012 keeps every existing row (PGlite, and PostgreSQL
  * with TEST_DATABASE_URL).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call, createChild } from '../../../test/content-helpers.js';
 import { buildTestApp, openTestDb, type TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
@@ -17,6 +17,7 @@ import type { Db } from '../../platform/db/index.js';
 import { migrate } from '../../platform/db/migrate.js';
 import { migrations } from '../../platform/db/migrations/index.js';
 import { newId } from '../../platform/ids.js';
+import { SCHEDULE_LEASE_KEY } from './service.js';
 
 let t: TestApp;
 let b: Awaited<ReturnType<typeof secondNode>>;
@@ -231,6 +232,103 @@ describe('the schedule job, on two nodes', () => {
     expect((await call(t.app, 'GET', `/api/portfolios/${p.id}`, { as: owner })).json().published).toBe(true);
     expect(await events('content.schedule.published', p.id)).toHaveLength(1);
   });
+});
+
+describe('the leader lease (CONTENT_SCHEDULE_POLL_MS)', () => {
+  it('is read from the configuration: 5000 by default, 0 turns the timer off, nonsense is refused', async () => {
+    expect(t.config.CONTENT_SCHEDULE_POLL_MS).toBe(5000);
+    expect(t.app.contentSchedule.intervalMs).toBe(5000);
+    const { loadConfig } = await import('../../config/index.js');
+    expect(loadConfig({ CONTENT_SCHEDULE_POLL_MS: '0' }).CONTENT_SCHEDULE_POLL_MS).toBe(0);
+    for (const bad of ['1', '-5', '5s', '600001']) {
+      expect(() => loadConfig({ CONTENT_SCHEDULE_POLL_MS: bad }), bad).toThrow(/CONTENT_SCHEDULE_POLL_MS/);
+    }
+  });
+
+  it('two nodes sharing a KV: only the lease holder runs the pass body, the other touches nothing; it takes over when the holder stops', async () => {
+    // Timers off: every pass below is one the test starts, so the counts are exact.
+    const n1 = await buildTestApp({ CONTENT_SCHEDULE_POLL_MS: '0' });
+    const n2 = await secondNode(n1.deps);
+    const nodes = [n1.app, n2.app];
+    try {
+      const bodies = nodes.map((app) => vi.spyOn(app.contentSchedule.repo, 'applyDue'));
+      const locks = nodes.map((app) => vi.spyOn(app.contentSchedule.repo, 'tryLeaderLock'));
+      const me = await createUser(n1.app);
+      const soon = new Date(n1.clock.now().getTime() + 4500).toISOString();
+      const p = await createPortfolio(n1.app, me, { visibility: 'public', publishAt: soon } as never);
+
+      // Ten rounds, one node after the other (so the database lock never decides anything), then
+      // ten more at the same moment. The clock moves less than an interval per round.
+      const results = [];
+      for (let i = 0; i < 10; i++) {
+        for (const app of nodes) results.push(await app.contentSchedule.tick());
+        n1.clock.advance(1000);
+      }
+      for (let i = 0; i < 10; i++) results.push(...(await Promise.all(nodes.map((a) => a.contentSchedule.tick()))));
+      const counts = bodies.map((spy) => spy.mock.calls.length);
+      // One node ran every pass (20 of them), the other none: not a query, not a lock attempt.
+      expect([...counts].sort((a, b) => a - b)).toEqual([0, 20]);
+      const idle = counts.indexOf(0);
+      expect(locks[idle]!.mock.calls).toHaveLength(0);
+      expect(results.filter((r) => r.leader)).toHaveLength(20);
+      // The due publish (at +4.5 s, reached in the fifth round) happened once, by the leader.
+      expect(results.flatMap((r) => r.applied).map((a) => a.id)).toEqual([p.id]);
+      expect((await call(n1.app, 'GET', `/api/portfolios/${p.id}`, { as: me })).json().published).toBe(true);
+
+      // The leader stops (closing the app gives the lease back): the other node leads at its next pass.
+      const leader = nodes[1 - idle]!;
+      const follower = nodes[idle]!;
+      await leader.contentSchedule.stop();
+      expect((await follower.contentSchedule.tick()).leader).toBe(true);
+      expect(bodies[idle]!.mock.calls).toHaveLength(1);
+      // ... and now the old leader is the one that skips.
+      expect((await leader.contentSchedule.tick()).leader).toBe(false);
+      expect(bodies[1 - idle]!.mock.calls).toHaveLength(20);
+    } finally {
+      await n2.close();
+      await n1.close();
+    }
+  }, 180_000);
+
+  it('a leader that dies loses the lease when it runs out (two intervals); the next node then leads', async () => {
+    const n1 = await buildTestApp({ CONTENT_SCHEDULE_POLL_MS: '0' });
+    const n2 = await secondNode(n1.deps);
+    try {
+      expect((await n1.app.contentSchedule.tick()).leader).toBe(true);
+      // n1 "dies": it never passes again and never releases. Its lease holds for two intervals.
+      expect(await n1.deps.kv.pttl(SCHEDULE_LEASE_KEY)).toBeGreaterThan(5000);
+      expect((await n2.app.contentSchedule.tick()).leader).toBe(false);
+      if (n1.deps.kv.kind === 'memory') {
+        n1.clock.advance(10_001);
+      } else {
+        // Redis keeps its own time: end the lease as its TTL would.
+        await n1.deps.kv.del(SCHEDULE_LEASE_KEY);
+      }
+      expect((await n2.app.contentSchedule.tick()).leader).toBe(true);
+      expect((await n1.app.contentSchedule.tick()).leader).toBe(false);
+    } finally {
+      await n2.close();
+      await n1.close();
+    }
+  }, 180_000);
+
+  it('a KV that cannot answer does not stop publishing: the pass runs under the database lock alone', async () => {
+    const n1 = await buildTestApp({ CONTENT_SCHEDULE_POLL_MS: '0' });
+    try {
+      const me = await createUser(n1.app);
+      const p = await createPortfolio(n1.app, me, {
+        publishAt: new Date(n1.clock.now().getTime() + 5000).toISOString(),
+      } as never);
+      n1.clock.advance(6000);
+      const run = vi.spyOn(n1.deps.kv, 'run').mockRejectedValue(new Error('kv down'));
+      const result = await n1.app.contentSchedule.tick();
+      expect(run).toHaveBeenCalled();
+      expect(result.applied.map((a) => a.id)).toEqual([p.id]);
+      run.mockRestore();
+    } finally {
+      await n1.close();
+    }
+  }, 180_000);
 });
 
 describe('migration 0012', () => {

@@ -1,25 +1,37 @@
 /**
- * Scheduled publishing: `publishAt` / `unpublishAt` on portfolios and projects. One pass (`tick`)
- * takes the leader lock (one node at a time; the others skip), applies every due time in the same
+ * Scheduled publishing: `publishAt` / `unpublishAt` on portfolios and projects. Every node has the
+ * job, but only the leader runs its passes: a pass (`tick`) first takes or renews the leader lease
+ * in the KV (`content-schedule:leader`, src/platform/kv/lease.ts); a node that does not hold it
+ * does nothing else, not even a query. The leader then takes the database's leader lock (a
+ * transaction-scoped advisory lock: one pass at a time even if two nodes briefly both think they
+ * lead, or the KV is down and every node falls back to trying), applies every due time in the same
  * transaction as its audit events and the public read's invalidation (publicChanges.touch), and
- * clears the time, so each is applied exactly once whatever the number of nodes. Time is the
- * injected clock's: tests move a ManualClock and call `tick` themselves.
+ * clears the time, so each is applied exactly once whatever the number of nodes.
+ *
+ * The leader runs a pass every CONTENT_SCHEDULE_POLL_MS, so a due time is applied within one
+ * interval. The lease lasts two intervals and is renewed by each pass; a leader that stops gives it
+ * back, one that dies loses it when it runs out, and another node takes over at its next pass.
+ * Time is the injected clock's: tests move a ManualClock and call `tick` themselves.
  */
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
+import type { Kv } from '../../platform/kv/index.js';
+import { KvLease } from '../../platform/kv/lease.js';
 import type { AuditEventInput } from '../../security/audit/event.js';
 import { AUDIT_ACTIONS } from '../../security/audit/actions.js';
 import type { PublicReadChanges } from '../public-read/changes.js';
 import { ScheduleRepository, type AppliedSchedule } from './repository.js';
 
-/** How often each node tries a pass: a due time is applied within about this long. */
-export const SCHEDULE_POLL_MS = 1000;
+/** The default of CONTENT_SCHEDULE_POLL_MS: how often the leader runs a pass (and others try to lead). */
+export const SCHEDULE_POLL_MS = 5000;
+/** The leader lease's KV key (KV_PREFIX is added by the store). */
+export const SCHEDULE_LEASE_KEY = 'content-schedule:leader';
 /** Rows per table per transaction, and transactions per pass: a backlog drains over a few passes. */
 const BATCH = 200;
 const MAX_BATCHES = 10;
 
 export interface TickResult {
-  /** False when another node held the leader lock: this pass did nothing. */
+  /** False when another node held the leader lease or lock: this pass did nothing. */
   leader: boolean;
   applied: AppliedSchedule[];
 }
@@ -29,19 +41,30 @@ export interface ScheduleJobDeps {
   clock: Clock;
   audit: { record(event: AuditEventInput, tx?: Queryable): Promise<void> };
   changes: PublicReadChanges;
+  /** The KV the nodes share: the leader lease lives there. Without it every node tries each pass. */
+  kv?: Kv;
+  /** CONTENT_SCHEDULE_POLL_MS (default SCHEDULE_POLL_MS); 0 turns the timer off on this node. */
+  intervalMs?: number;
   log?: { warn(obj: object, msg: string): void };
 }
 
 export class ScheduleJob {
-  private readonly repo: ScheduleRepository;
+  /** The job's SQL (public so tests can count what a pass does). */
+  readonly repo: ScheduleRepository;
+  readonly intervalMs: number;
+  private readonly lease: KvLease | null;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickResult> | null = null;
+  private kvDown = false;
 
   constructor(private readonly o: ScheduleJobDeps) {
     this.repo = new ScheduleRepository(o.db);
+    this.intervalMs = o.intervalMs ?? SCHEDULE_POLL_MS;
+    // The lease outlives one interval (a pass a little late keeps it) but not two.
+    this.lease = o.kv ? new KvLease(o.kv, SCHEDULE_LEASE_KEY, 2 * (this.intervalMs || SCHEDULE_POLL_MS)) : null;
   }
 
-  start(intervalMs = SCHEDULE_POLL_MS): void {
+  start(intervalMs = this.intervalMs): void {
     if (intervalMs <= 0 || this.timer) return;
     this.timer = setInterval(() => {
       void this.tick().catch((err: unknown) => this.o.log?.warn({ err }, 'content schedule: pass failed'));
@@ -49,10 +72,12 @@ export class ScheduleJob {
     this.timer.unref();
   }
 
+  /** Stops the timer, waits for a running pass, and gives the lease back to the other nodes. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
+    await this.lease?.release().catch(() => undefined);
   }
 
   /** One pass; a pass already running on this node is joined rather than doubled. */
@@ -63,8 +88,27 @@ export class ScheduleJob {
     return this.running;
   }
 
+  /**
+   * Whether this node leads now. A KV that cannot answer does not stop publishing: the node tries
+   * the pass, and the database lock keeps it to one at a time (warned once per outage).
+   */
+  private async leads(): Promise<boolean> {
+    if (!this.lease) return true;
+    try {
+      const held = await this.lease.acquire();
+      this.kvDown = false;
+      return held;
+    } catch (err) {
+      if (!this.kvDown)
+        this.o.log?.warn({ err }, 'content schedule: leader lease unavailable, falling back to the database lock');
+      this.kvDown = true;
+      return true;
+    }
+  }
+
   private async pass(): Promise<TickResult> {
     const applied: AppliedSchedule[] = [];
+    if (!(await this.leads())) return { leader: false, applied };
     for (let i = 0; i < MAX_BATCHES; i++) {
       const batch = await this.o.db.transaction(async (tx) => {
         if (!(await this.repo.tryLeaderLock(tx))) return null;

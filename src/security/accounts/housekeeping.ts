@@ -2,11 +2,13 @@
  * Periodic cleanup of account-security tables: one-time tokens that expired or were used more
  * than a week ago (kept that long so support can see that a link was used), and mail outbox
  * rows sent or given up more than 30 days ago (their bodies are already erased). Every node runs
- * it; the deletes are idempotent. The timer is unref'd and stopped when the app closes.
+ * it; the deletes are idempotent. The timer is src/platform/housekeeping.ts, with which invitations
+ * (src/security/invitations) and preview links (src/content/preview) schedule their own cleanup.
  */
 import type { FastifyInstance } from 'fastify';
+import { HOUSEKEEPING_INTERVAL_MS, scheduleHousekeeping as every } from '../../platform/housekeeping.js';
 
-export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
+export { HOUSEKEEPING_INTERVAL_MS };
 export const TOKEN_RETENTION_MS = 7 * 86_400_000;
 export const OUTBOX_RETENTION_MS = 30 * 86_400_000;
 
@@ -18,12 +20,5 @@ export async function runHousekeeping(app: FastifyInstance): Promise<{ tokens: n
 }
 
 export function scheduleHousekeeping(app: FastifyInstance): void {
-  let timer: NodeJS.Timeout | undefined;
-  app.addHook('onReady', async () => {
-    timer = setInterval(() => {
-      runHousekeeping(app).catch((err: unknown) => app.log.warn({ err }, 'accounts: housekeeping failed'));
-    }, HOUSEKEEPING_INTERVAL_MS);
-    timer.unref();
-  });
-  app.addHook('onClose', async () => clearInterval(timer));
+  every(app, 'accounts', () => runHousekeeping(app));
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { scheduleHousekeeping } from '../../platform/housekeeping.js';
 import { invitationAcceptRoutes, invitationAdminRoutes } from './routes.js';
 import { Invitations } from './service.js';
 
@@ -17,17 +18,17 @@ declare module 'fastify' {
 export const invitationsPlugin = fp(
   async (app: FastifyInstance) => {
     const { db, clock, config } = app.deps;
-    app.decorate(
-      'invitations',
-      new Invitations({
-        db,
-        clock,
-        mail: app.mail,
-        audit: app.audit,
-        users: app.users,
-        ttlSeconds: config.INVITATION_TTL,
-      }),
-    );
+    const invitations = new Invitations({
+      db,
+      clock,
+      mail: app.mail,
+      audit: app.audit,
+      users: app.users,
+      ttlSeconds: config.INVITATION_TTL,
+    });
+    app.decorate('invitations', invitations);
+    // Invitations ended (accepted, revoked, expired) longer than INVITATION_RETENTION_MS ago go.
+    scheduleHousekeeping(app, 'invitations', () => invitations.deleteStale());
     await app.register(invitationAdminRoutes);
     await app.register(invitationAcceptRoutes);
   },

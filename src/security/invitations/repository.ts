@@ -96,6 +96,18 @@ export class InvitationRepository {
   }
 
   /**
+   * Housekeeping: deletes invitations that ended (accepted, revoked, or expired unused) at or
+   * before `before`; how many. An open invitation whose expiry is still ahead is never touched.
+   */
+  async deleteEndedBefore(before: Date, tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ id: string }>(
+      `delete from invitations where coalesce(accepted_at, revoked_at, expires_at) <= $1 returning id`,
+      [before],
+    );
+    return rows.length;
+  }
+
+  /**
    * Newest first (ids are UUID v7), `limit` rows after the cursor id. The join with `users`
    * stays in this one statement: the admin sees whether the email has an account now.
    */

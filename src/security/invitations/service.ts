@@ -15,6 +15,10 @@
  * - Whether an email has an account is told to the admin only (409 EMAIL_TAKEN when inviting, and
  *   `accountExists` in the list). At acceptance a taken email answers exactly like an unknown
  *   token (400 INVITATION_INVALID, before any password hashing, as an unknown token does).
+ * - Ended invitations (accepted, revoked, expired) stay listed, and a replay of their link is told
+ *   apart (410), for INVITATION_RETENTION_MS after they ended; then the hourly housekeeping
+ *   (`deleteStale`, scheduled by the plugin) deletes the row, and the link is an unknown token
+ *   (400 INVITATION_INVALID). The audit events of the invitation stay in the audit log.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
@@ -33,6 +37,9 @@ import { invitationErrors } from './errors.js';
 import { InvitationRepository, type InvitationListRow, type InvitationRow } from './repository.js';
 
 export type InvitationState = 'pending' | 'accepted' | 'revoked' | 'expired';
+
+/** How long an ended invitation's row is kept after it was accepted, revoked or expired. */
+export const INVITATION_RETENTION_MS = 30 * 86_400_000;
 
 export interface InvitationDeps {
   db: Db;
@@ -192,6 +199,11 @@ export class Invitations {
   }
 
   /** The admin list, newest first. */
+  /** Housekeeping: deletes invitations ended more than INVITATION_RETENTION_MS ago; how many. */
+  async deleteStale(): Promise<number> {
+    return this.repo.deleteEndedBefore(new Date(this.now().getTime() - INVITATION_RETENTION_MS));
+  }
+
   async list(page: { limit: number; before?: string | undefined }): Promise<InvitationListRow[]> {
     return this.repo.list(page);
   }
