@@ -9,6 +9,8 @@
  * embedded mode the server rereads them within a minute).
  */
 import os from 'node:os';
+import { LanguageService } from '../content/languages/service.js';
+import { systemClock } from '../platform/clock.js';
 import type { Queryable } from '../platform/db/index.js';
 import { AUDIT_ACTIONS } from '../security/audit/actions.js';
 import type { AuditService } from '../security/audit/service.js';
@@ -22,6 +24,9 @@ import { withAuditedPlatform } from './platform.js';
 async function withRoles<T>(fn: (users: UsersService, audit: AuditService) => Promise<T>): Promise<T> {
   return withAuditedPlatform(async ({ config, deps, audit }) => {
     const users = new UsersService(deps.db, config.PASSWORD_MIN_SCORE);
+    // The same rule as the admin API: a role's languages are enabled site languages.
+    const languages = new LanguageService(deps.db, systemClock, audit);
+    users.roles.setLanguageCheck((codes, tx) => languages.requireEnabled(codes, tx));
     users.onChanged(async (id) => {
       await deps.kv.publish(REVOCATION_CHANNEL, JSON.stringify({ t: 'user', id })).catch(() => undefined);
     });

@@ -151,6 +151,14 @@ export function hasPermission(actor: Actor, permission: Permission): boolean {
   return actor.permissions.has(permission);
 }
 
+/**
+ * True when the actor holds `permission` only through roles limited to languages (a translator):
+ * such an actor may get as far as `authorizeContent` with an update's body, which decides.
+ */
+export function holdsForLanguagesOnly(actor: Actor, permission: Permission): boolean {
+  return !actor.permissions.has(permission) && (actor.languagePermissions?.get(permission)?.size ?? 0) > 0;
+}
+
 export function canOnContent(actor: Actor, action: ContentAction, object: Owned): boolean {
   const own = object.ownerId === actor.userId;
   if (action === 'read') {

@@ -323,6 +323,19 @@ export class RolesRepository {
     await tx.query(`delete from user_roles where role = $1`, [from]);
   }
 
+  /**
+   * The roles limited to `code` among others (compared without letter case), by name: a site
+   * language they hold is not disabled nor deleted (src/content/languages).
+   */
+  async limitedTo(code: string, tx: Queryable = this.db): Promise<string[]> {
+    const rows = await tx.query<{ name: string }>(
+      `select name from roles where exists (select 1 from unnest(languages) l where lower(l) = lower($1))
+       order by name`,
+      [code],
+    );
+    return rows.map((r) => r.name);
+  }
+
   /** Enabled accounts holding `permission` through a role not limited to languages. */
   async countHolders(permission: string, tx: Queryable = this.db): Promise<number> {
     const rows = await tx.query<{ n: number }>(

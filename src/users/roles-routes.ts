@@ -92,7 +92,7 @@ export const adminRoleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...common,
         summary: 'Create a role',
         description:
-          'Needs a recent sign-in. 400 UNKNOWN_PERMISSION, LANGUAGES_CONTENT_ONLY (a role limited to languages holds only content permissions); 403 ROLE_ESCALATION (a permission you do not hold); 409 ROLE_EXISTS, ROLE_LIMIT_REACHED.',
+          'Needs a recent sign-in. 400 UNKNOWN_PERMISSION, LANGUAGES_CONTENT_ONLY (a role limited to languages holds only content permissions), LANGUAGE_NOT_ENABLED (each of `languages` must be an enabled site language); 403 ROLE_ESCALATION (a permission you do not hold); 409 ROLE_EXISTS, ROLE_LIMIT_REACHED.',
         body: CreateRoleBody,
         response: { 201: RoleJson, ...errors },
       },
@@ -116,7 +116,7 @@ export const adminRoleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...common,
         summary: 'Change a role',
         description:
-          'Needs a recent sign-in. `permissions` replaces the list; `languages: null` lifts a language limit. Every holder’s existing tokens carry the new permissions at once, on every node. 403 ROLE_ESCALATION (you must hold every permission of the role, before and after); 409 BUILT_IN_ROLE (a built-in role keeps its defining permissions), LAST_USER_MANAGER.',
+          'Needs a recent sign-in. `permissions` replaces the list; `languages: null` lifts a language limit, and languages named must be enabled site languages (400 LANGUAGE_NOT_ENABLED). Every holder’s existing tokens carry the new permissions at once, on every node. 403 ROLE_ESCALATION (you must hold every permission of the role, before and after); 409 BUILT_IN_ROLE (a built-in role keeps its defining permissions), LAST_USER_MANAGER.',
         params: RoleParams,
         body: UpdateRoleBody,
         response: { 200: RoleJson, ...errors },

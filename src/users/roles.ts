@@ -72,14 +72,35 @@ export type Recorder<T> = (change: T, tx: Queryable) => Promise<void>;
 /** Who gets told that their permissions changed (set by UsersService). */
 export type ChangedAnnouncer = (userIds: readonly string[]) => Promise<void>;
 
+/**
+ * The site languages' check of a role's `languages` (a port: the users plugin does not depend on
+ * the languages plugin; the languages plugin registers it with `setLanguageCheck`). Inside the
+ * role's transaction: returns the canonical codes, every one an enabled site language held
+ * (share-locked) until the transaction ends, or throws 400 LANGUAGE_NOT_ENABLED naming the first
+ * that is not.
+ */
+export type RoleLanguageCheck = (codes: readonly string[], tx: Queryable) => Promise<string[]>;
+
 export class RolesService {
   readonly repo: RolesRepository;
+  private languageCheck: RoleLanguageCheck | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly announce: ChangedAnnouncer,
   ) {
     this.repo = new RolesRepository(db);
+  }
+
+  /** Registers the site languages' check of `languages` (done by the languages plugin). */
+  setLanguageCheck(check: RoleLanguageCheck): void {
+    this.languageCheck = check;
+  }
+
+  /** The languages a role may be limited to, checked against the site languages when a check is set. */
+  private async checkLanguages(languages: readonly string[] | null, tx: Queryable): Promise<string[] | null> {
+    if (languages === null) return null;
+    return this.languageCheck ? this.languageCheck(languages, tx) : [...languages];
   }
 
   async catalogue(): Promise<PermissionRow[]> {
@@ -105,7 +126,7 @@ export class RolesService {
       return await this.db.transaction(async (tx) => {
         await this.repo.lock(tx);
         if ((await this.repo.list(tx)).length >= MAX_ROLES) throw roleErrors.roleLimit(MAX_ROLES);
-        await this.repo.create({ ...input, languages }, tx);
+        await this.repo.create({ ...input, languages: await this.checkLanguages(languages, tx) }, tx);
         const role = toRoleJson(await this.mustGet(input.name, tx));
         await record?.({ kind: 'created', role }, tx);
         return role;
@@ -131,8 +152,11 @@ export class RolesService {
       await this.checkPermissions(permissions, languages, tx);
       // Touching a role is granting or taking what it holds, before and after, from its holders.
       if (actor) assertMayGrant(actor, [...current.permissions, ...permissions]);
+      // Only languages given now are checked: a role keeps what it holds (a held language cannot
+      // be disabled nor deleted, src/content/languages).
+      const newLanguages = patch.languages === undefined ? undefined : await this.checkLanguages(patch.languages, tx);
       const before = await this.repo.countHolders(USER_MANAGE, tx);
-      await this.repo.update(name, { description: patch.description, languages: patch.languages }, tx);
+      await this.repo.update(name, { description: patch.description, languages: newLanguages }, tx);
       if (patch.permissions !== undefined) await this.repo.setPermissions(name, patch.permissions, tx);
       await this.assertManagerLeft(before, tx);
       const after = await this.mustGet(name, tx);

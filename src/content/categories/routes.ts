@@ -1,13 +1,15 @@
 /**
  * HTTP of categories and category types (docs/CONTENT.md). Every route needs a signed-in actor:
  * reading needs a content read permission (every built-in role), changing needs
- * `content:write_any` (editors and admins; categories are site-wide, like languages).
+ * `content:write_any` (editors and admins; categories are site-wide, like languages), except that
+ * a translator with `content:write_any` limited to languages may PATCH a category's
+ * `translations` in those languages.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { IdParams, Problem } from '../../http/common-schemas.js';
 import { actorOf } from '../../http/request-identity.js';
-import { requirePermission } from '../../users/policy.js';
+import { holdsForLanguagesOnly, requirePermission } from '../../users/policy.js';
 import {
   Category,
   CategoryCreate,
@@ -28,9 +30,14 @@ const writeErrors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 40
 export const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.categories;
   app.addHook('onRequest', app.authenticate);
-  // Before validation: a caller who may not write learns nothing about the bodies.
+  // Before validation: a caller who may not write learns nothing about the bodies. A translator
+  // (content:write_any limited to languages) may reach PATCH, where the service lets through a
+  // change of its languages' translations and nothing else (authorizeContent with the body).
   app.addHook('onRequest', async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') requirePermission(actorOf(request), 'content:write_any');
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    const actor = actorOf(request);
+    if (request.method === 'PATCH' && holdsForLanguagesOnly(actor, 'content:write_any')) return;
+    requirePermission(actor, 'content:write_any');
   });
 
   app.get(
@@ -102,7 +109,7 @@ export const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         summary:
-          'Change a category: code, type, name, translations (replaced as a whole); every portfolio using it changes',
+          'Change a category: code, type, name, translations (replaced as a whole); every portfolio using it changes. A translator (content:write_any limited to languages) may change only translations.<its languages> (403 otherwise)',
         params: IdParams,
         body: CategoryPatch,
         response: { 200: Category, ...writeErrors },

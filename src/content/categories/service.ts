@@ -1,14 +1,21 @@
 /**
  * Category types and categories (issue 17 item 3; docs/CONTENT.md). Site-wide: any signed-in
  * account that may read content reads them (to pick categories for its own rows); only
- * `content:write_any` (editors, admins) changes them, as with site languages. A category's texts
+ * `content:write_any` (editors, admins) changes them, as with site languages; a translator
+ * limited to languages changes only their translations in its languages. A category's texts
  * reach the public read of every portfolio that uses it, so a change touches those portfolios in
  * its transaction (docs/PUBLIC_READ.md).
  */
 import type { Clock } from '../../platform/clock.js';
 import { pgErrorCode, UNIQUE_VIOLATION, type Db, type Queryable } from '../../platform/db/index.js';
 import { newId } from '../../platform/ids.js';
-import { hasPermission, requirePermission, type Actor } from '../../users/policy.js';
+import {
+  authorizeContent,
+  hasPermission,
+  holdsForLanguagesOnly,
+  requirePermission,
+  type Actor,
+} from '../../users/policy.js';
 import { languageErrors } from '../languages/errors.js';
 import { asTranslations, assertNoDefaultLanguageEntry, type Translations } from '../translations.js';
 import { categoryErrors } from './errors.js';
@@ -57,6 +64,12 @@ function toCategoryJson(row: CategoryRow): Category {
     updatedAt: iso(row.updatedAt),
   };
 }
+
+/**
+ * Categories belong to no account: as an object of `authorizeContent` their owner is no account,
+ * so only the `content:*_any` permissions (full, or limited to languages) reach them.
+ */
+const NO_OWNER = '';
 
 /** Reading needs a permission to read content (own or any): every built-in role has one. */
 function requireRead(actor: Actor): void {
@@ -133,14 +146,28 @@ export class CategoryService {
     );
   }
 
+  /**
+   * Editors and admins change anything. A translator (`content:write_any` limited to languages)
+   * changes only `translations` of its languages, every other entry as stored: the same rule as
+   * for content rows, decided by `authorizeContent` with the body (403 FORBIDDEN otherwise).
+   */
   async update(actor: Actor, id: string, body: CategoryPatch): Promise<Category> {
-    requirePermission(actor, 'content:write_any');
+    const translator = holdsForLanguagesOnly(actor, 'content:write_any');
+    if (!translator) requirePermission(actor, 'content:write_any');
     const now = this.clock.now();
     return this.unique(
       () =>
         this.db.transaction(async (tx) => {
           const current = await this.repo.get(id, tx, { forUpdate: true });
           if (!current) throw categoryErrors.notFound();
+          if (translator)
+            authorizeContent(
+              actor,
+              'write',
+              { ownerId: NO_OWNER, translations: current.translations },
+              'Category',
+              body,
+            );
           if (body.typeCode !== undefined && !(await this.repo.getType(body.typeCode, tx)))
             throw categoryErrors.unknownType(body.typeCode);
           await this.checkTranslations(body.translations, tx);

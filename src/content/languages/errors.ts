@@ -50,6 +50,18 @@ export const languageErrors = {
     new AppError(409, 'LANGUAGE_IN_FALLBACK', 'Conflict', `"${code}" is in the fallback chain of ${by.join(', ')}`, {
       extensions: { usedBy: by },
     }),
+  /**
+   * Roles limited to this language (translators): neither force nor disabling takes it from them,
+   * because changing a role needs `user:manage` and a recent sign-in; change the roles first.
+   */
+  heldByRoles: (code: string, roles: readonly string[]) =>
+    new AppError(
+      409,
+      'LANGUAGE_HELD_BY_ROLE',
+      'Conflict',
+      `The role(s) ${roles.join(', ')} are limited to "${code}"; change their languages first`,
+      { extensions: { roles: [...roles] } },
+    ),
   limit: (max: number) =>
     new AppError(409, 'CONTENT_LIMIT_REACHED', 'Conflict', `At most ${max} languages are allowed`),
   defaultConflict: () =>

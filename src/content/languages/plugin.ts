@@ -13,7 +13,8 @@ declare module 'fastify' {
 
 /**
  * Site languages: `app.languages`, the admin routes (in their own authenticated context) and the
- * public list. Declares `audit` (every change is audited in its transaction) and `authenticate`.
+ * public list. Declares `audit` (every change is audited in its transaction), `authenticate`, and
+ * `users` (it registers the check of a role's languages: `app.users.roles.setLanguageCheck`).
  */
 export const languagesPlugin = fp(
   async (app: FastifyInstance) => {
@@ -35,9 +36,12 @@ export const languagesPlugin = fp(
       })
       .catch(() => null);
     app.addHook('onClose', async () => unsubscribe?.());
+    // A role limited to languages (src/users/roles.ts) may name only enabled ones: the users
+    // plugin comes first and knows nothing of languages, so this plugin plugs the check in.
+    app.users.roles.setLanguageCheck((codes, tx) => service.requireEnabled(codes, tx));
     app.decorate('languages', service);
     await app.register(adminLanguageRoutes);
     await app.register(publicLanguageRoutes);
   },
-  { name: 'languages', dependencies: ['deps', 'audit', 'authenticate'] },
+  { name: 'languages', dependencies: ['deps', 'users', 'audit', 'authenticate'] },
 );

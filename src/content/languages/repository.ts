@@ -128,7 +128,10 @@ export class LanguageRepository {
     return rows.map((r) => r.code);
   }
 
-  /** What uses a language: portfolios written in it, rows with a translation in it per table, site texts, fallbacks. */
+  /**
+   * What uses a language: portfolios written in it, rows with a translation in it per table, site
+   * texts, fallbacks, and media (src/security/uploads) tagged with it or holding a translation in it.
+   */
   async usage(
     code: string,
     tables: readonly TranslatedTable[],
@@ -138,6 +141,7 @@ export class LanguageRepository {
     translations: Record<string, number>;
     siteTexts: number;
     fallbacks: number;
+    media: number;
   }> {
     const counts = tables.map(
       (t) => `(select count(*) from ${ident(t.table)} where translations ? $1)::int as ${ident(t.table)}`,
@@ -145,7 +149,8 @@ export class LanguageRepository {
     const rows = await tx.query<Record<string, number>>(
       `select (select count(*) from portfolios where default_language = $1)::int as "_defaults",
         (select count(*) from site_texts where language = $1)::int as "_texts",
-        (select count(*) from languages where $1 = any(fallback))::int as "_fallbacks"
+        (select count(*) from languages where $1 = any(fallback))::int as "_fallbacks",
+        (select count(*) from media where language = $1 or translations ? $1)::int as "_media"
         ${counts.map((c) => `, ${c}`).join('')}`,
       [code],
     );
@@ -154,6 +159,7 @@ export class LanguageRepository {
       portfolioDefaults: row['_defaults'] ?? 0,
       siteTexts: row['_texts'] ?? 0,
       fallbacks: row['_fallbacks'] ?? 0,
+      media: row['_media'] ?? 0,
       translations: Object.fromEntries(tables.map((t) => [t.table, row[t.table] ?? 0])),
     };
   }
@@ -162,6 +168,28 @@ export class LanguageRepository {
   async removeTranslations(code: string, table: string, now: Date, tx: Queryable): Promise<number> {
     const rows = await tx.query(
       `update ${ident(table)} set translations = translations - $1, updated_at = $2 where translations ? $1 returning id`,
+      [code, now],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Media (src/security/uploads; `media.language` has no foreign key) lose the language: the
+   * tag becomes null (shown to every read) and its `translations` entry goes. A default resume
+   * tagged with it stops being the default where the portfolio already has a language-neutral
+   * one (one default resume per portfolio and language). The count of media rows changed.
+   */
+  async removeFromMedia(code: string, now: Date, tx: Queryable): Promise<number> {
+    await tx.query(
+      `update media m set is_default_resume = false, updated_at = $2
+       where m.language = $1 and m.is_default_resume and exists (
+         select 1 from media n where n.portfolio_id = m.portfolio_id and n.language is null and n.is_default_resume)`,
+      [code, now],
+    );
+    const rows = await tx.query(
+      `update media set language = case when language = $1 then null else language end,
+         translations = translations - $1, updated_at = $2
+       where language = $1 or translations ? $1 returning id`,
       [code, now],
     );
     return rows.length;

@@ -85,7 +85,7 @@ export const adminLanguageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         summary:
-          'Delete a language. 409 LANGUAGE_IN_USE when content uses it, unless ?force=true, which removes its translations everywhere in one transaction',
+          'Delete a language. 409 LANGUAGE_IN_USE when content uses it, unless ?force=true, which removes its translations everywhere (and untags media) in one transaction; 409 LANGUAGE_IS_PORTFOLIO_DEFAULT or LANGUAGE_HELD_BY_ROLE (roles limited to it) even with force',
         params: LanguageParams,
         querystring: DeleteQuery,
         response: { 204: Type.Null({ description: 'Deleted' }), ...errors },

@@ -10,13 +10,15 @@
  * Rules: exactly one default, always enabled (a partial unique index, switches serialised by an
  * advisory lock and made in one transaction); fallbacks name other enabled languages and never
  * loop; a language content uses is deleted only with force, which removes its translations from
- * every portfolio, every child row and the site texts in the same transaction; a language a
- * portfolio is written in (`defaultLanguage`) is never deleted nor disabled.
+ * every portfolio, every child row, the media (their tag and their translations) and the site
+ * texts in the same transaction; a language a portfolio is written in (`defaultLanguage`) or a
+ * role is limited to (a translator) is never deleted nor disabled.
  */
 import { cursorAfter, keysetPage } from '../../http/cursor.js';
 import type { Clock } from '../../platform/clock.js';
 import { afterCommit, pgErrorCode, UNIQUE_VIOLATION, type Db, type Queryable } from '../../platform/db/index.js';
 import { AUDIT_ACTIONS } from '../../security/audit/actions.js';
+import { RolesRepository } from '../../users/repository.js';
 import type { AuditEventInput, RequestContext } from '../../security/audit/event.js';
 import { CHILD_RESOURCES, PORTFOLIO_TRANSLATABLE } from '../schema.js';
 import { asTranslations } from '../translations.js';
@@ -98,8 +100,15 @@ function mapUniqueViolation(err: unknown, code: string): unknown {
   return languageErrors.exists(code);
 }
 
+/** What a language's disable and delete ask of the role table (src/users): roles limited to it. */
+export interface LanguageRoles {
+  limitedTo(code: string, tx: Queryable): Promise<string[]>;
+}
+
 export class LanguageService {
   readonly repo: LanguageRepository;
+  /** Roles limited to languages (translators); the role table by default, so the CLI checks it too. */
+  roles: LanguageRoles;
   private readonly listeners: LanguageListener[] = [];
   /** Set by the plugin: tells the other nodes (KV channel) after a local change. */
   announce: (change: LanguageChange) => Promise<void> = async () => undefined;
@@ -112,6 +121,22 @@ export class LanguageService {
     private readonly log: { warn: (obj: object, msg: string) => void } = { warn: () => undefined },
   ) {
     this.repo = new LanguageRepository(db);
+    this.roles = new RolesRepository(db);
+  }
+
+  /**
+   * The check of a role's `languages` (src/users/roles.ts, `setLanguageCheck`): each a language
+   * tag (400 INVALID_LANGUAGE_TAG) of an enabled site language (400 LANGUAGE_NOT_ENABLED at
+   * `body/languages/<i>`), share-locked until `tx` ends so a disable or delete cannot slip in
+   * between. Returns the canonical codes, in the order given.
+   */
+  async requireEnabled(codes: readonly string[], tx: Queryable, path = 'body/languages'): Promise<string[]> {
+    const canonical = codes.map((c, i) => requireTag(c, `${path}/${i}`));
+    const enabled = new Set(await this.repo.lockEnabled(canonical, tx));
+    canonical.forEach((c, i) => {
+      if (!enabled.has(c)) throw languageErrors.notEnabled(`${path}/${i}`, c);
+    });
+    return canonical;
   }
 
   // ---- what other modules call ----------------------------------------------------------------
@@ -309,9 +334,10 @@ export class LanguageService {
   }
 
   /**
-   * Deletes a language. Refused for the default and for a language a portfolio is written in.
-   * When content uses it (translations, site texts, other languages' fallbacks), only with
-   * `force`, which removes all of that in the same transaction.
+   * Deletes a language. Refused for the default, for a language a portfolio is written in, and
+   * for one a role is limited to. When content uses it (translations, site texts, other
+   * languages' fallbacks, media tagged with it or translated into it), only with `force`, which
+   * removes all of that (media are untagged, not deleted) in the same transaction.
    */
   async delete(by: Author, codeInput: string, force: boolean): Promise<{ removed: Record<string, number> }> {
     const code = requireTag(codeInput, 'params/code');
@@ -322,12 +348,18 @@ export class LanguageService {
       if (current.isDefault) throw languageErrors.isDefault(code, 'deleted');
       const usage = await this.repo.usage(code, this.translatedTables, tx);
       if (usage.portfolioDefaults > 0) throw languageErrors.portfolioDefault(code, usage.portfolioDefaults);
-      const used = Object.values(usage.translations).some((n) => n > 0) || usage.siteTexts > 0 || usage.fallbacks > 0;
+      await this.checkRoles(code, tx);
+      const used =
+        Object.values(usage.translations).some((n) => n > 0) ||
+        usage.siteTexts > 0 ||
+        usage.fallbacks > 0 ||
+        usage.media > 0;
       if (used && !force) {
         throw languageErrors.inUse(code, {
           ...usage.translations,
           siteTexts: usage.siteTexts,
           fallbacks: usage.fallbacks,
+          media: usage.media,
         });
       }
       const removed: Record<string, number> = {};
@@ -335,6 +367,8 @@ export class LanguageService {
         if ((usage.translations[t.table] ?? 0) > 0)
           removed[t.table] = await this.repo.removeTranslations(code, t.table, now, tx);
       }
+      // Media tagged with it are untagged (shown to every read), their translation in it dropped.
+      if (usage.media > 0) removed['media'] = await this.repo.removeFromMedia(code, now, tx);
       if (used) for (const hook of this.contentHooks) await hook(tx);
       if (usage.fallbacks > 0) await this.repo.removeFromFallbacks(code, now, tx);
       // Site texts go with the row (foreign key, on delete cascade).
@@ -425,12 +459,22 @@ export class LanguageService {
     return chain;
   }
 
-  /** A language that a portfolio is written in, or that another enabled language falls back to, stays enabled. */
+  /**
+   * A language that a portfolio is written in, that another enabled language falls back to, or
+   * that a role is limited to, stays enabled.
+   */
   private async checkDisable(code: string, tx: Queryable): Promise<void> {
     const usage = await this.repo.usage(code, [], tx);
     if (usage.portfolioDefaults > 0) throw languageErrors.portfolioDefault(code, usage.portfolioDefaults);
     const by = (await this.repo.fallingBackTo(code, tx)).filter((c) => c !== code);
     if (by.length > 0) throw languageErrors.inFallback(code, by);
+    await this.checkRoles(code, tx);
+  }
+
+  /** A language a role is limited to stays (409 LANGUAGE_HELD_BY_ROLE, with the roles), force or not. */
+  private async checkRoles(code: string, tx: Queryable): Promise<void> {
+    const roles = await this.roles.limitedTo(code, tx);
+    if (roles.length > 0) throw languageErrors.heldByRoles(code, roles);
   }
 
   private async record(by: Author, action: string, code: string, metadata: Record<string, unknown>, tx: Queryable) {

@@ -15,6 +15,7 @@ import type { TestApp } from '../../../test/helpers/app.js';
 import { createPortfolio, createUser, type TestUser } from '../../../test/helpers/factories.js';
 import { secondNode } from '../../../test/helpers/tokens.js';
 import { png, upload, uploadTestApp } from '../../../test/support/uploads/helpers.js';
+import { giveRoles, makeRole } from '../../../test/support/users/roles.js';
 import { buildApp } from '../../app.js';
 import { openKv } from '../../platform/kv/index.js';
 
@@ -425,6 +426,33 @@ describe('every kind of write reaches both nodes', () => {
   });
 });
 
+describe('language deletes reach both nodes', () => {
+  it('a language deleted with force untags its media: the medium joins every read, on both nodes', async () => {
+    const admin = await createUser(t.app, { role: 'admin' });
+    expect((await call(t.app, 'POST', '/api/admin/languages', { as: admin, body: { code: 'br' } })).statusCode).toBe(
+      201,
+    );
+    const p = await published();
+    const res = await upload(
+      t.app,
+      owner,
+      { portfolioId: p.id },
+      { name: 'a.png', type: 'image/png', data: await png(40, 30) },
+      { category: 'gallery', language: 'br' },
+    );
+    expect(res.statusCode, res.body).toBe(202);
+    const id = res.json().id as string;
+    await expectSeenEverywhere(
+      `/api/public/portfolios/${p.slug}`,
+      async () => {
+        const del = await call(t.app, 'DELETE', '/api/admin/languages/br?force=true', { as: admin });
+        expect(del.statusCode, del.body).toBe(204);
+      },
+      (r) => r.status === 200 && mediaIds(r).includes(id),
+    );
+  });
+});
+
 describe('categories and relations reach both nodes', () => {
   it("a category renamed changes every portfolio that uses it (its own, a project's, a skill's)", async () => {
     const admin = await createUser(t.app, { role: 'admin' });
@@ -468,6 +496,33 @@ describe('categories and relations reach both nodes', () => {
       gone,
     );
     expect(gone(await onB(`/api/public/portfolios/${viaSkill.slug}`, gone))).toBe(true);
+  });
+
+  it("a translator's translation of a category name, read in that language", async () => {
+    const admin = await createUser(t.app, { role: 'admin' });
+    const translator = await createUser(t.app);
+    await makeRole(t.app, 'inv-translator-es', ['content:read_any', 'content:write_any'], ['es']);
+    await giveRoles(t.app, translator.id, ['inv-translator-es']);
+    await call(t.app, 'POST', '/api/category-types', { as: admin, body: { code: 'inv-topic-tr', name: 'Topic' } });
+    const made = await call(t.app, 'POST', '/api/categories', {
+      as: admin,
+      body: { code: 'inv-web-tr', typeCode: 'inv-topic-tr', name: 'Web' },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const cat = made.json<{ id: string }>();
+    // The read negotiates es among the languages the portfolio's texts carry.
+    const p = await published({ categoryIds: [cat.id], translations: { es: { title: 'Trabajo' } } });
+    await expectSeenEverywhere(
+      `/api/public/portfolios/${p.slug}?lang=es`,
+      async () => {
+        const res = await call(t.app, 'PATCH', `/api/categories/${cat.id}`, {
+          as: translator,
+          body: { translations: { es: { name: 'Red' } } },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+      },
+      (r) => JSON.stringify(r.body).includes('"name":"Red"'),
+    );
   });
 
   it("a project's skills and a section put under a project", async () => {

@@ -65,9 +65,9 @@ beforeAll(async () => {
   editor = await createUser(t.app, { role: 'editor' });
   admin = await createUser(t.app, { role: 'admin' });
   translator = await createUser(t.app);
+  for (const code of ['es', 'pt', 'fr']) await addLanguage(t.app, admin, { code });
   await makeRole(t.app, 'media-translator-es', ['content:read_any', 'content:write_any'], ['es']);
   await giveRoles(t.app, translator.id, ['media-translator-es']);
-  for (const code of ['es', 'pt', 'fr']) await addLanguage(t.app, admin, { code });
   await addLanguage(t.app, admin, { code: 'pt-BR', fallback: ['pt'] });
   portfolio = await createPortfolio(t.app, owner, {
     title: 'My work',

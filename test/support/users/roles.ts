@@ -5,13 +5,29 @@
 import type { FastifyInstance } from 'fastify';
 import { createUser, type TestUser } from '../../helpers/factories.js';
 
+/**
+ * A role made as the operator would. A role may be limited only to enabled site languages, so
+ * the languages it names are added first (as the operator) when the site does not have them yet.
+ */
 export async function makeRole(
   app: FastifyInstance,
   name: string,
   permissions: string[],
   languages: string[] | null = null,
 ): Promise<void> {
+  if (languages) await ensureLanguages(app, languages);
   await app.users.roles.create(null, { name, description: `${name} (test)`, permissions, languages });
+}
+
+/** Adds (enabled, as the operator) each of `codes` the site does not have yet; enables a disabled one. */
+export async function ensureLanguages(app: FastifyInstance, codes: readonly string[]): Promise<void> {
+  const by = { actorId: 'system', context: { ip: null, userAgent: null, requestId: null } };
+  const existing = new Map((await app.languages.list()).map((l) => [l.code, l]));
+  for (const code of codes) {
+    const language = existing.get(code);
+    if (!language) await app.languages.create(by, { code });
+    else if (!language.enabled) await app.languages.update(by, code, { enabled: true });
+  }
 }
 
 export async function giveRoles(app: FastifyInstance, userId: string, roles: string[]): Promise<void> {
