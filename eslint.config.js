@@ -126,6 +126,27 @@ export default tseslint.config(
     },
   },
   {
+    // The web console (a Vite + React app with its own tsconfig: DOM types, JSX, bundler
+    // resolution): the same type-checked rules as the server's code.
+    name: 'project/web-console',
+    files: ['web/console/**/*.ts', 'web/console/**/*.tsx'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        project: './web/console/tsconfig.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
     // What `npm run build` compiles is what production runs: it must never reach into test/ (the
     // build then fails with TS6059, or ships test code) nor load a devDependency, which
     // `npm ci --omit=dev` does not install. Type-only imports vanish at compile time and stay allowed.

@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     setupFiles: ['test/setup.ts'],
+    // Builds the web console into dist/web when missing or stale (scripts/lib/console/build.ts).
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -49,11 +49,25 @@ start_smoke() {
   echo "$name: ready in $((SECONDS - start)) s"
 }
 
+# console_smoke PORT: the web console is served (index.html no-store with its CSP, and its script).
+console_smoke() {
+  local port=$1 page script
+  page=$(curl -s -D "$SMOKE_DIR/console.headers" "http://127.0.0.1:$port/reset-password")
+  grep -qi "^cache-control: no-store" "$SMOKE_DIR/console.headers" \
+    && grep -qi "^content-security-policy: default-src 'none'" "$SMOKE_DIR/console.headers" \
+    || { cat "$SMOKE_DIR/console.headers"; echo "console: /reset-password is not the console page" >&2; exit 1; }
+  script=$(printf '%s' "$page" | grep -o '/assets/[A-Za-z0-9_.-]*\.js' | head -n 1)
+  [ -n "$script" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$script")" = 200 ] \
+    || { echo "console: its script ${script:-(none)} is not served" >&2; exit 1; }
+  echo "console: served on $port"
+}
+
 log "build (npm run build, as the README and the Dockerfile do)"
 npm run build
 
 log "start: the README's start command (npm start) on a fresh DATA_DIR"
 start_smoke npm-start 38421 . env DATA_DIR="$SMOKE_DIR/data" HOST=127.0.0.1 PORT=38421 npm start
+console_smoke 38421
 stop_smoke
 
 log "start: production dependencies only, NODE_ENV=production, as the container runs it"
@@ -74,6 +88,7 @@ start_smoke production 38422 "$PROD_DIR" env -i PATH="$PATH" HOME="$PROD_DIR" NO
   SECURITY_CONTACT=mailto:security@portfolio.example \
   SECURITY_TXT_EXPIRES="$(date -u -d '+180 days' +%Y-%m-%dT00:00:00Z)" \
   node dist/server.js
+console_smoke 38422
 stop_smoke
 
 log "CLI: portfolio-admin --help from dist/ with production dependencies only"

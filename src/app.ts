@@ -8,6 +8,7 @@ import { authPlugin, authRoutesPlugin } from './auth/plugin.js';
 import type { Config } from './config/index.js';
 import { PublicUrl } from './config/public-url.js';
 import type { TrustProxy } from './config/schema.js';
+import { consolePlugin } from './console/plugin.js';
 import { languagesPlugin } from './content/languages/plugin.js';
 import { contentPlugin } from './content/plugin.js';
 import { contentPreviewPlugin } from './content/preview/plugin.js';
@@ -150,6 +151,7 @@ export const FEATURE_PLUGINS = [
   categoriesPlugin,
   settingsPlugin,
   uploadsPlugin,
+  consolePlugin,
 ];
 
 export async function buildApp(
