@@ -18,11 +18,12 @@ export const authPlugin = fp(
   async (app: FastifyInstance) => {
     app.decorate('auth', new AuthService(app, app.users));
     app.decorateRequest('issuedPair', null);
-    // Browser mode: a pair issued in this request becomes cookies, and the tokens leave the body
-    // so page scripts (and an XSS) never see them.
+    // Browser mode (AUTH_COOKIES=true, or the console's `X-Auth-Mode: browser`, or a request
+    // authenticated by cookie; src/security/tokens/cookies.ts): a pair issued in this request
+    // becomes cookies, and the tokens leave the body so page scripts (and an XSS) never see them.
     app.addHook('preSerialization', async (request, reply, payload) => {
       const pair = request.issuedPair;
-      if (!pair || !app.deps.config.AUTH_COOKIES || reply.statusCode !== 200) return payload;
+      if (!pair || !request.browserMode || reply.statusCode !== 200) return payload;
       app.setAuthCookies(reply, pair);
       if (payload && typeof payload === 'object') {
         const { accessToken: _a, refreshToken: _r, ...rest } = payload as Record<string, unknown>;

@@ -92,9 +92,13 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       let token = request.body.refreshToken;
-      if (token === undefined && app.deps.config.AUTH_COOKIES) {
+      if (token === undefined) {
+        // Browser mode (whichever way it was turned on: the cookie exists only if we set it).
         token = request.cookies[COOKIE_REFRESH];
-        if (token !== undefined) app.assertCsrf(request);
+        if (token !== undefined) {
+          app.assertCsrf(request);
+          request.browserMode = true;
+        }
       }
       if (token === undefined) {
         throw new AppError(
@@ -119,14 +123,20 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.authenticate,
       schema: {
         tags: ['auth'],
-        summary: 'The authenticated user',
+        summary: 'The authenticated user (who the console is signed in as)',
+        description:
+          'Profile, roles and permissions, and email verification status. A token restricted to a password change or MFA enrollment gets 403 PASSWORD_CHANGE_REQUIRED / MFA_ENROLLMENT_REQUIRED: the state the sign-in is in.',
         security: [{ bearerAuth: [] }],
         response: { 200: MeResponse, 401: Problem },
       },
     },
     async (request) => {
       const actor = actorOf(request);
-      const user = await app.users.get(actor.userId);
+      const [user, verification] = await Promise.all([
+        app.users.get(actor.userId),
+        app.users.repo.emailVerification(actor.userId),
+      ]);
+      const verifiedAt = verification?.verifiedAt ?? null;
       return {
         user: {
           id: user.id,
@@ -136,6 +146,8 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
           roles: user.roles,
           permissions: [...actor.permissions].sort(),
           mustChangePassword: user.mustChangePassword,
+          emailVerified: verifiedAt !== null,
+          emailVerifiedAt: verifiedAt === null ? null : new Date(verifiedAt).toISOString(),
           createdAt: user.createdAt.toISOString(),
         },
       };

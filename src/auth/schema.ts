@@ -42,6 +42,8 @@ export const MeResponse = Type.Object({
     roles: Type.Array(Type.String()),
     permissions: Type.Array(Type.String()),
     mustChangePassword: Type.Boolean(),
+    emailVerified: Type.Boolean({ description: 'The owner followed a link mailed to the address' }),
+    emailVerifiedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
   }),
 });

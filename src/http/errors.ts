@@ -11,6 +11,8 @@ export interface ProblemBody {
   requestId: string;
   /** Field-level problems for validation errors. */
   errors?: { path: string; message: string }[];
+  /** Seconds to wait before trying again: the Retry-After header's value, for every answer that has one. */
+  retryAfter?: number;
   [extension: string]: unknown;
 }
 

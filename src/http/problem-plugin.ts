@@ -75,6 +75,12 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     ...error.extensions,
   };
   for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
+  // The wait of a lockout, a rate limit, a block or an outage in the body too, for clients (the
+  // web console) that show it and cannot always read the header.
+  const retryAfter = error.headers['retry-after'];
+  if (retryAfter !== undefined && /^\d+$/.test(retryAfter) && body.retryAfter === undefined) {
+    body.retryAfter = Number(retryAfter);
+  }
   // A 413 comes before the body was read, whoever refused it: the connection is closed (by
   // lingering, src/security/shield/lingering-close.ts) rather than kept to read the rest.
   if (error.status === 413) void reply.header('connection', 'close');

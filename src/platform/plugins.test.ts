@@ -115,7 +115,11 @@ const SOURCES: Record<string, string[]> = {
     'src/security/tokens/events.ts',
   ],
   auth: ['src/auth/plugin.ts', 'src/auth/service.ts', 'src/auth/gates.ts'],
-  'audit-routes': ['src/security/audit/routes.ts', 'src/security/audit/dashboard.ts'],
+  'audit-routes': [
+    'src/security/audit/routes.ts',
+    'src/security/audit/dashboard.ts',
+    'src/security/audit/account-events.ts',
+  ],
   accounts: folder('src/security/accounts'),
   mfa: folder('src/security/mfa'),
   'auth-routes': ['src/auth/routes.ts', 'src/auth/login.ts', 'src/auth/events.ts'],
@@ -131,6 +135,7 @@ const SOURCES: Record<string, string[]> = {
   categories: folder('src/content/categories'),
   invitations: folder('src/security/invitations'),
   settings: folder('src/settings'),
+  console: folder('src/console'),
 };
 
 describe('declared dependencies', () => {

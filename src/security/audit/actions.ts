@@ -44,6 +44,8 @@ export const AUDIT_ACTIONS = {
   mfaReset: 'mfa.reset',
   mfaEnrollmentEnforced: 'mfa.enrollment.enforced',
   mfaPasskeyRegistered: 'mfa.passkey.registered',
+  mfaPasskeyRenamed: 'mfa.passkey.renamed',
+  mfaPasskeyRemoved: 'mfa.passkey.removed',
   mfaPasskeyLogin: 'mfa.passkey.login.succeeded',
   /** Uploads (src/security/uploads/): a file held in quarantine (metadata.reason: infected, scan_failed, ...). */
   mediaQuarantined: 'media.quarantined',
@@ -96,6 +98,21 @@ export const REPORT_FAMILIES = {
   rateLimitBlocks: [AUDIT_ACTIONS.clientBlocked, 'ratelimit.block', 'shield.block'],
   exports: [AUDIT_ACTIONS.auditExport],
 } as const;
+
+/**
+ * The families an account's owner sees as its "recent security events" (GET /api/account/events):
+ * sign-ins and their failures, lockouts and unlocks, password and email changes, tokens and
+ * sessions, second factors, and an admin's changes to its roles or status. Prefixes end with a
+ * dot so `auth.` never matches an `authx.` family.
+ */
+export const ACCOUNT_EVENT_PREFIXES: readonly string[] = [
+  'auth.',
+  'account.',
+  'token.',
+  'session.',
+  'mfa.',
+  'user.access.',
+];
 
 /** Action of the automatic request log: `http.post`, `http.patch`, ... */
 export function requestAction(method: string): string {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { accountEventsRoutes } from './account-events.js';
 import { dashboardRoutes } from './dashboard.js';
 import { installRequestHook } from './hook.js';
 import { auditRoutes } from './routes.js';
@@ -29,10 +30,14 @@ export const auditPlugin = fp(
   { name: 'audit', dependencies: ['deps'] },
 );
 
-/** The admin API under /api/admin/audit and the dashboard at /admin. */
+/**
+ * The admin API under /api/admin/audit, the dashboard at /admin, and every signed-in user's own
+ * security events (`GET /api/account/events`, its own encapsulated plugin: no audit:read hook).
+ */
 export const auditRoutesPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(auditRoutes);
+    await app.register(accountEventsRoutes);
     await app.register(dashboardRoutes);
   },
   { name: 'audit-routes', dependencies: ['audit', 'authenticate'] },

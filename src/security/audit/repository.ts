@@ -251,6 +251,29 @@ export class AuditRepository {
     return rows.map(toChained);
   }
 
+  /**
+   * The security events of one account, newest first: events about it (target the user: failed
+   * sign-ins against it, an admin's changes) and its own events about no other user (its
+   * sessions). An event about another user is never one of them, whoever wrote it.
+   */
+  async accountEvents(
+    userId: string,
+    actionPrefixes: readonly string[],
+    limit: number,
+    beforeSeq?: number,
+    tx: Queryable = this.db,
+  ): Promise<ChainedEvent[]> {
+    const rows = await tx.query<RawEvent>(
+      `select ${EVENT_COLUMNS} from audit_events
+        where ((target_type = 'user' and target_id = $1) or (actor = $1 and (target_type is null or target_type <> 'user')))
+          and action like any($2::text[])
+          and ($3::bigint is null or seq < $3::bigint)
+        order by seq desc limit $4`,
+      [userId.toLowerCase(), actionPrefixes.map(likePrefix), beforeSeq ?? null, limit],
+    );
+    return rows.map(toChained);
+  }
+
   /** Event counts per action prefix family in a time range. */
   async countFamilies(
     families: Record<string, readonly string[]>,

@@ -12,7 +12,7 @@ import type { Config } from '../../config/index.js';
 import { keysetPage, type Page } from '../../http/cursor.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
-import { REPORT_FAMILIES } from './actions.js';
+import { ACCOUNT_EVENT_PREFIXES, REPORT_FAMILIES } from './actions.js';
 import { verifyBundle, writeBundle, type BundleHeader } from './bundle.js';
 import { GENESIS_HASH, type ChainedEvent, type PreEncodedRow } from './canonical.js';
 import { CheckpointFiles, checkpointDir } from './checkpoint-files.js';
@@ -373,6 +373,19 @@ export class AuditService {
   async list(filter: EventFilter, limit: number, beforeSeq?: number): Promise<Page<ChainedEvent>> {
     await this.flush();
     return keysetPage(await this.repo.query({ ...filter, beforeSeq }, limit + 1), limit, (e) => [e.seq]);
+  }
+
+  /**
+   * One account's own security events (`ACCOUNT_EVENT_PREFIXES`), newest first: the "recent
+   * security events" of the account page. Never another user's (see the repository's rule).
+   */
+  async accountEvents(userId: string, limit: number, beforeSeq?: number): Promise<Page<ChainedEvent>> {
+    await this.flush();
+    return keysetPage(
+      await this.repo.accountEvents(userId, ACCOUNT_EVENT_PREFIXES, limit + 1, beforeSeq),
+      limit,
+      (e) => [e.seq],
+    );
   }
 
   /** Matching events, oldest first, page by page (exports). */

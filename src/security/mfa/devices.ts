@@ -45,6 +45,12 @@ export class TrustedDevices {
     return device?.id ?? null;
   }
 
+  /** Which live device of this user the token is, without touching it (the devices list marks it). */
+  async currentDeviceId(userId: string, deviceToken: string | null): Promise<string | null> {
+    if (deviceToken === null || !/^[A-Za-z0-9_-]{43}$/.test(deviceToken)) return null;
+    return this.core.repo.devices.findLiveDevice(userId, tokenHash(deviceToken), this.core.now());
+  }
+
   listDevices(userId: string) {
     return this.core.repo.devices.listDevices(userId, this.core.now());
   }
@@ -58,10 +64,16 @@ export class TrustedDevices {
     });
   }
 
-  async revokeAllDevices(userId: string, ctx: RequestContext | null, reason: string): Promise<number> {
+  /** Every trusted device of the user, or every one but `exceptId` (the caller's own: "all others"). */
+  async revokeAllDevices(
+    userId: string,
+    ctx: RequestContext | null,
+    reason: string,
+    exceptId: string | null = null,
+  ): Promise<number> {
     const { core } = this;
     return core.d.db.transaction(async (tx) => {
-      const n = await core.repo.devices.revokeAllDevices(userId, core.now(), tx);
+      const n = await core.repo.devices.revokeAllDevices(userId, core.now(), tx, exceptId);
       if (n > 0) {
         await core.d.audit.record(
           {
@@ -69,7 +81,7 @@ export class TrustedDevices {
             actor: ctx ? userId : 'system',
             outcome: 'success',
             target: { type: 'user', id: userId },
-            metadata: { all: true, count: n, reason },
+            metadata: { all: true, count: n, reason, ...(exceptId ? { kept: exceptId } : {}) },
             ...(ctx ?? {}),
           },
           tx,

@@ -222,6 +222,16 @@ export class PasskeyService {
     return (await this.d.repo.credentials.listCredentials(userId)).map(passkeyView);
   }
 
+  /** A new name for one of the user's passkeys; null when it has no such passkey. */
+  async rename(userId: string, id: string, name: string, ctx: RequestContext): Promise<PasskeyView | null> {
+    return this.d.db.transaction(async (tx) => {
+      const row = await this.d.repo.credentials.renameCredential(userId, id, name, tx);
+      if (!row) return null;
+      await this.audit('mfa.passkey.renamed', userId, 'success', ctx, { passkeyId: id }, tx);
+      return passkeyView(row);
+    });
+  }
+
   async remove(userId: string, id: string, ctx: RequestContext): Promise<boolean> {
     return this.d.db.transaction(async (tx) => {
       const ok = await this.d.repo.credentials.deleteCredential(userId, id, tx);

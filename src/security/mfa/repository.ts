@@ -324,6 +324,15 @@ export class TrustedDeviceRepository {
     return rows[0];
   }
 
+  /** The id of the live device with this token, only if it belongs to `userId` (read only: "which is this one"). */
+  async findLiveDevice(userId: string, tokenHash: string, now: Date, tx: Queryable = this.db): Promise<string | null> {
+    const rows = await tx.query<{ id: string }>(
+      `select id from trusted_devices where token_hash = $2 and user_id = $1 and revoked_at is null and expires_at > $3`,
+      [userId, tokenHash, now],
+    );
+    return rows[0]?.id ?? null;
+  }
+
   async listDevices(userId: string, now: Date, tx: Queryable = this.db): Promise<DeviceRow[]> {
     return tx.query<DeviceRow>(
       `select ${DEVICE_COLUMNS} from trusted_devices where user_id = $1 and revoked_at is null and expires_at > $2 order by id`,
@@ -347,11 +356,13 @@ export class TrustedDeviceRepository {
     return rows.length === 1;
   }
 
-  async revokeAllDevices(userId: string, now: Date, tx: Queryable = this.db): Promise<number> {
+  /** Every live device of the user, but `exceptId` when given (the caller's own device). */
+  async revokeAllDevices(userId: string, now: Date, tx: Queryable = this.db, exceptId: string | null = null): Promise<number> {
     return (
       await tx.query(
-        `update trusted_devices set revoked_at = $2 where user_id = $1 and revoked_at is null returning 1 as ok`,
-        [userId, now],
+        `update trusted_devices set revoked_at = $2
+          where user_id = $1 and revoked_at is null and ($3::uuid is null or id <> $3::uuid) returning 1 as ok`,
+        [userId, now, exceptId],
       )
     ).length;
   }
@@ -411,6 +422,20 @@ export class PasskeyCredentialRepository {
       [id, oldCounter, newCounter, now],
     );
     return rows.length === 1;
+  }
+
+  /** Renames a passkey of this user; another user's passkey (or none) finds nothing. */
+  async renameCredential(
+    userId: string,
+    id: string,
+    name: string,
+    tx: Queryable = this.db,
+  ): Promise<CredentialRow | undefined> {
+    const rows = await tx.query<CredentialRow>(
+      `update webauthn_credentials set name = $3 where id = $2 and user_id = $1 returning ${CREDENTIAL_COLUMNS}`,
+      [userId, id, name],
+    );
+    return rows[0];
   }
 
   async deleteCredential(userId: string, id: string, tx: Queryable = this.db): Promise<boolean> {

@@ -22,6 +22,7 @@ import {
   MfaTokenBody,
   Passkey,
   PasskeyRegisterBody,
+  PasskeyRenameBody,
   PasskeySignInBody,
   PasswordBody,
   PasswordFactorBody,
@@ -66,7 +67,6 @@ export function deviceTokenOf(request: FastifyRequest): string | null {
 }
 
 export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { config } = app.deps;
   const contextOf = (request: FastifyRequest) => app.audit.contextOf(request);
   const bindingOf = (request: FastifyRequest) => clientFingerprintOf(request);
 
@@ -206,7 +206,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.rememberDevice === true) {
         const ua = ctx.userAgent ?? 'unknown device';
         const device = await app.mfa.trustDevice(userId, body.deviceName ?? ua, ctx);
-        if (config.AUTH_COOKIES) setDeviceCookie(reply, device.deviceToken, device.expiresAt);
+        if (request.browserMode) setDeviceCookie(reply, device.deviceToken, device.expiresAt);
         else extra['deviceToken'] = device.deviceToken;
       }
       return app.auth.completeLogin(request, userId, { amr: ['pwd', ...factor.amr], extra });
@@ -222,15 +222,20 @@ export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
-        summary: 'Devices that skip the second factor',
+        summary: 'Devices that skip the second factor (`current`: the one this request comes from)',
         response: { 200: Type.Object({ items: Type.Array(Device) }), ...errors },
       },
     },
     async (request) => {
-      const rows = await app.mfa.listDevices(actorOf(request).userId);
+      const userId = actorOf(request).userId;
+      const [rows, currentId] = await Promise.all([
+        app.mfa.listDevices(userId),
+        app.mfa.currentDeviceId(userId, deviceTokenOf(request)),
+      ]);
       return {
         items: rows.map((d) => ({
           id: d.id,
+          current: d.id === currentId,
           label: d.label,
           createdAt: d.createdAt.toISOString(),
           lastUsedAt: d.lastUsedAt ? d.lastUsedAt.toISOString() : null,
@@ -266,13 +271,19 @@ export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
-        summary: 'Forget every trusted device',
+        summary: 'Forget every trusted device (`?keepCurrent=true`: every one but the device this request comes from)',
+        querystring: Type.Object(
+          { keepCurrent: Type.Optional(Type.Boolean({ default: false })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors },
       },
     },
-    async (request) => ({
-      revoked: await app.mfa.revokeAllDevices(actorOf(request).userId, contextOf(request), 'user'),
-    }),
+    async (request) => {
+      const userId = actorOf(request).userId;
+      const keep = request.query.keepCurrent === true ? await app.mfa.currentDeviceId(userId, deviceTokenOf(request)) : null;
+      return { revoked: await app.mfa.revokeAllDevices(userId, contextOf(request), 'user', keep) };
+    },
   );
 
   // ---- passkeys -------------------------------------------------------------------------------
@@ -340,6 +351,32 @@ export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => ({ items: await app.passkeys.list(actorOf(request).userId) }),
+  );
+
+  app.patch(
+    '/api/auth/mfa/passkeys/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags,
+        security,
+        summary: 'Rename a passkey',
+        params: IdParams,
+        body: PasskeyRenameBody,
+        response: { 200: Type.Object({ passkey: Passkey }), 404: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      const passkey = await app.passkeys.rename(
+        actorOf(request).userId,
+        request.params.id,
+        request.body.name,
+        contextOf(request),
+      );
+      // Another user's passkey answers exactly like a missing one.
+      if (!passkey) throw httpErrors.notFound('Passkey');
+      return { passkey };
+    },
   );
 
   app.delete(

@@ -93,6 +93,7 @@ export const StatusResponse = Type.Object({
 
 export const Device = Type.Object({
   id: Type.String({ format: 'uuid' }),
+  current: Type.Boolean({ description: 'The device this request comes from (its cookie or X-Device-Token)' }),
   label: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -110,6 +111,10 @@ export const Passkey = Type.Object({
 
 export const PasskeyRegisterBody = Type.Object(
   { response: WebauthnResponse, name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+  { additionalProperties: false },
+);
+export const PasskeyRenameBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'not blank' }) },
   { additionalProperties: false },
 );
 export const PasskeySignInBody = Type.Object({ response: WebauthnResponse }, { additionalProperties: false });

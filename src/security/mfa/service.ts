@@ -98,6 +98,9 @@ export class MfaService {
   isTrustedDevice(...a: Parameters<TrustedDevices['isTrustedDevice']>) {
     return this.devices.isTrustedDevice(...a);
   }
+  currentDeviceId(...a: Parameters<TrustedDevices['currentDeviceId']>) {
+    return this.devices.currentDeviceId(...a);
+  }
   listDevices(...a: Parameters<TrustedDevices['listDevices']>) {
     return this.devices.listDevices(...a);
   }

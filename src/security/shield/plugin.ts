@@ -163,7 +163,7 @@ export const shieldPlugin = fp(
      * (keyed by client) and the route's own authentication answers it.
      */
     const userIdOf = async (request: FastifyRequest): Promise<string | null> => {
-      const found = bearerTokenOf(request, config.AUTH_COOKIES);
+      const found = bearerTokenOf(request, true);
       if (!found || found.malformed) return null;
       try {
         return (await app.tokens.verify(found.token, 'access')).sub;

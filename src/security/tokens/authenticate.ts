@@ -70,7 +70,6 @@ export const authenticatePlugin = fp(
   async (app: FastifyInstance) => {
     const { config, clock } = app.deps;
     const tokens = app.tokens;
-    const cookiesOn = config.AUTH_COOKIES;
     installBrowserCookies(app);
 
     const auditFailure = failureAuditor(app);
@@ -90,12 +89,19 @@ export const authenticatePlugin = fp(
 
     app.decorateRequest('actor', null);
     app.decorate('authenticate', async (request: FastifyRequest) => {
-      const found = bearerTokenOf(request, cookiesOn);
+      // Our access cookie is read in every mode: it exists only where a browser sign-in set it
+      // (AUTH_COOKIES=true, or the console's X-Auth-Mode: browser), and it never works without
+      // the CSRF check on a state change.
+      const found = bearerTokenOf(request, true);
       if (!found) throw httpErrors.unauthorized();
       try {
         // A malformed header is a bad token, answered exactly like any other bad token.
         if (found.malformed) throw new TokenError('malformed');
-        if (found.from === 'cookie') app.assertCsrf(request);
+        if (found.from === 'cookie') {
+          app.assertCsrf(request);
+          // A pair issued to a cookie-authenticated request (a forced password change) is cookies too.
+          request.browserMode = true;
+        }
         const claims = await tokens.verify(found.token, 'access');
         const checked = await tokens.check(claims, clientFactsOf(request));
         if (checked.bindingMismatch && !mismatchLogged.has(claims.jti)) {

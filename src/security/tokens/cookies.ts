@@ -1,10 +1,13 @@
 /**
- * Browser mode (AUTH_COOKIES): the token pair as httpOnly cookies, and CSRF protection for
- * cookie-authenticated state changes (double submit plus an Origin check).
+ * Browser mode: the token pair as httpOnly cookies, and CSRF protection for cookie-authenticated
+ * state changes (double submit plus an Origin check). On for every sign-in with AUTH_COOKIES=true;
+ * otherwise for a request that asks for it with `X-Auth-Mode: browser` from our own origin (the
+ * web console, whatever AUTH_COOKIES says for API clients), and for a request that already
+ * authenticates with our cookies (a browser keeps getting cookies, never tokens in a body).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../http/errors.js';
+import { AppError, httpErrors } from '../../http/errors.js';
 import { ACCESS_COOKIE } from '../../http/request-identity.js';
 import type { IssuedPair } from './service.js';
 
@@ -15,12 +18,23 @@ declare module 'fastify' {
     /** Cookie-authenticated state changes: 403 CSRF_FAILED unless from our own pages. */
     assertCsrf: (request: FastifyRequest) => void;
   }
+  interface FastifyRequest {
+    /**
+     * This request is a browser's: a token pair it is issued becomes cookies (never body fields)
+     * and a remembered device a cookie. AUTH_COOKIES=true, or `X-Auth-Mode: browser` on a
+     * state-changing request from our own origin, or a request authenticated by our cookies.
+     */
+    browserMode: boolean;
+  }
 }
 
 export const COOKIE_ACCESS = ACCESS_COOKIE;
 export const COOKIE_REFRESH = '__Secure-refresh';
 export const COOKIE_CSRF = '__Host-csrf';
 export const CSRF_HEADER = 'x-csrf-token';
+/** The console's request for browser mode (`X-Auth-Mode: browser`), honoured from our own origin only. */
+export const AUTH_MODE_HEADER = 'x-auth-mode';
+export const AUTH_MODE_BROWSER = 'browser';
 const REFRESH_COOKIE_PATH = '/api/auth';
 
 export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -57,8 +71,11 @@ export function installBrowserCookies(app: FastifyInstance): void {
   const corsOrigins = new Set(config.CORS_ORIGINS);
   const allowedOrigin = (origin: string) => origin === app.publicUrl.origin || corsOrigins.has(origin);
 
+  app.decorateRequest('browserMode', false);
+
   app.decorate('setAuthCookies', (reply: FastifyReply, pair: IssuedPair | null) => {
-    if (!cookiesOn) return;
+    // API clients (no browser mode) get no Set-Cookie at all, not even a clearing one.
+    if (!cookiesOn && !reply.request.browserMode) return;
     const base = { httpOnly: true, secure: true, sameSite: 'strict' as const };
     if (!pair) {
       void reply.clearCookie(COOKIE_ACCESS, { ...base, path: '/' });
@@ -99,6 +116,25 @@ export function installBrowserCookies(app: FastifyInstance): void {
       cookieValue.length > 0 &&
       equalStrings(header, cookieValue);
     if (!ok) throw csrfFailed();
+  });
+
+  // `X-Auth-Mode: browser` (the web console): browser mode for this request whatever AUTH_COOKIES
+  // says, but only for a state-changing request whose Origin (or Referer) is exactly our own
+  // origin (not CORS_ORIGINS: the console is served by this server). Anything else naming the
+  // header is refused, so another site can never obtain a cookie sign-in (login CSRF): it could
+  // not send the header without a CORS preflight anyway, and the Origin check does not rely on it.
+  app.addHook('onRequest', async (request) => {
+    if (cookiesOn) request.browserMode = true;
+    const mode = request.headers[AUTH_MODE_HEADER];
+    if (mode === undefined || SAFE_METHODS.has(request.method)) return;
+    if (mode !== AUTH_MODE_BROWSER) {
+      throw httpErrors.validation(`${AUTH_MODE_HEADER} must be "${AUTH_MODE_BROWSER}"`, [
+        { path: `headers/${AUTH_MODE_HEADER}`, message: `must be "${AUTH_MODE_BROWSER}"` },
+      ]);
+    }
+    const origin = request.headers.origin ?? refererOrigin(request.headers.referer);
+    if (origin !== app.publicUrl.origin) throw csrfFailed();
+    request.browserMode = true;
   });
 
   // Browser mode: a state-changing request that a browser marked as coming from another site is

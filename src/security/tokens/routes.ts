@@ -141,6 +141,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/auth/logout',
     {
       onRequest: app.authenticate,
+      // Signing out is never refused, even in the middle of a forced password change or MFA enrollment.
+      config: { allowRestricted: ['password_change', 'mfa_enrollment'] },
       schema: {
         tags: ['auth'],
         summary: 'Log out: this access token and its session (refresh family) stop working',
