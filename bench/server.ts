@@ -37,6 +37,12 @@ const config = loadConfig({
   ...extra,
 });
 const deps = await openPlatform(config);
+// BENCH_UNPREPARED=1: every query parsed and planned on each call, as before prepared reads
+// (src/platform/db QueryOptions), for a side-by-side comparison in one run.
+if (process.env['BENCH_UNPREPARED'] === '1') {
+  const query = deps.db.query.bind(deps.db);
+  deps.db.query = (sql, params) => query(sql, params);
+}
 // Every bench server of a run shares BENCH_DATABASE_URL, so they share one JWT_SECRET (the key
 // ring is encrypted with it). Keys left there by earlier runs under another secret are scratch.
 if (config.DATABASE_URL) {

@@ -15,7 +15,7 @@ import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../test/helpers/factories.js';
 import { SixQueryPublicRead } from '../../test/support/content/six-query-read.js';
 import { AppError } from '../http/errors.js';
-import type { Db } from '../platform/db/index.js';
+import type { Db, QueryOptions } from '../platform/db/index.js';
 import { newId } from '../platform/ids.js';
 import type { Actor } from '../users/policy.js';
 import { CategoryRepository } from './categories/repository.js';
@@ -322,16 +322,21 @@ describe('the one-statement public read', () => {
  * cache) share the database and may run meanwhile.
  */
 async function queriesDuring(fn: () => Promise<unknown>): Promise<number> {
+  return (await statementsDuring(fn)).length;
+}
+
+/** The statements fn sent (as queriesDuring counts them), each with its text and query options. */
+async function statementsDuring(fn: () => Promise<unknown>): Promise<{ sql: string; options?: QueryOptions }[]> {
   const db = t.deps.db;
   const original = Object.getOwnPropertyDescriptor(db, 'query')!;
   const send = original.value as Db['query'];
   const mine = new AsyncLocalStorage<true>();
-  let n = 0;
+  const sent: { sql: string; options?: QueryOptions }[] = [];
   Object.defineProperty(db, 'query', {
     ...original,
-    value: (sql: string, params?: readonly unknown[]) => {
-      if (mine.getStore()) n++;
-      return send(sql, params);
+    value: (sql: string, params?: readonly unknown[], options?: QueryOptions) => {
+      if (mine.getStore()) sent.push(options ? { sql, options } : { sql });
+      return send(sql, params, options);
     },
   });
   try {
@@ -339,7 +344,7 @@ async function queriesDuring(fn: () => Promise<unknown>): Promise<number> {
   } finally {
     Object.defineProperty(db, 'query', original);
   }
-  return n;
+  return sent;
 }
 
 describe('queries per read', () => {
@@ -359,6 +364,22 @@ describe('queries per read', () => {
 
   it('a public read by slug, with its media, is one statement', async () => {
     expect(await queriesDuring(() => t.app.content.public.getBySlug(slug, 'pt-BR'))).toBe(1);
+  });
+
+  it('a miss sends the same prepared statement whatever the slug or language: no parse or plan per read', async () => {
+    // Parsing and planning the one statement cost more than running it (bench: docs/PUBLIC_READ.md),
+    // so its text must never vary per request (values are parameters) and it is sent as prepared.
+    const reads = [
+      () => t.app.content.public.getBySlug(slug, 'pt-BR'),
+      () => t.app.content.public.getBySlug(slug, undefined, ['fr-CA', 'es']),
+      () => outcome(() => t.app.content.public.getBySlug('no-such-one', 'zh-Hant-TW')),
+      () => t.app.content.public.getBySlug(slug, 'en', [], { category: 'prop-a' }),
+    ];
+    const sent = [];
+    for (const read of reads) sent.push(...(await statementsDuring(read)));
+    expect(sent.length).toBeGreaterThanOrEqual(reads.length);
+    expect(new Set(sent.map((s) => s.sql)).size).toBe(1);
+    for (const s of sent) expect(s.options).toStrictEqual({ prepared: true });
   });
 
   it('the public default read is one statement', async () => {

@@ -66,6 +66,8 @@ export class PortfolioRepository {
     const rows = await tx.query<PortfolioRow>(
       `select ${PORTFOLIO_SELECT} from portfolios p where p.id = $1${options.forUpdate ? ' for update' : ''}`,
       [id],
+      // The owner read (GET /api/portfolios/:id): its plan is kept (platform/db QueryOptions).
+      { prepared: !options.forUpdate },
     );
     return rows[0];
   }
@@ -215,6 +217,7 @@ export class ChildRepository {
        from ${this.table} c join portfolios p on p.id = c.portfolio_id
        where c.id = $1${options.forUpdate ? ' for update of c' : ''}`,
       [id],
+      { prepared: !options.forUpdate },
     );
     return rows[0];
   }
@@ -252,6 +255,7 @@ export class ChildRepository {
        where p.id = $1
        order by c.position, c.id`,
       [portfolioId, page.after?.position ?? null, page.after?.id ?? null, page.limit],
+      { prepared: true },
     );
     const first = rows[0];
     if (!first) return undefined;

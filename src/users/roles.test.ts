@@ -4,7 +4,7 @@
  * path, deleting a role in use, and a role change reaching existing tokens at once, on this node
  * and on a second one (shared PostgreSQL + Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../test/helpers/factories.js';
 import { secondNode } from '../../test/helpers/tokens.js';
@@ -446,6 +446,45 @@ describe('a change reaches existing tokens at once', () => {
     for (let i = 0; i < 3; i++) expect(await mePermissionsOn(b.app, u)).not.toContain('content:write_any');
     expect((await call(t, 'PATCH', `/api/admin/users/${u.id}`, admin, { roles: ['editor'] })).statusCode).toBe(200);
     expect(await seenOnB(u, (p) => p.includes('content:write_any'))).toBeLessThan(1_000);
+  });
+
+  it('a permission taken after the cache warmed is refused on the next request: node A at once, node B within 1 s', async () => {
+    const owner = await createUser(t.app);
+    const draft = await call(t, 'POST', '/api/portfolios', owner, {
+      title: 'Draft',
+      slug: `draft-${owner.id.slice(-8)}`,
+    });
+    expect(draft.statusCode).toBe(201);
+    const url = `/api/portfolios/${draft.json<{ id: string }>().id}`;
+    const editor = await createUser(t.app, { role: 'editor' });
+    const readOn = async (node: TestApp['app']) =>
+      (await node.inject({ method: 'GET', url, headers: editor.auth })).statusCode;
+    // Warm both nodes: the editor reads someone else's draft (content:read_any), and the last read
+    // of each node is answered from its local copy of the user (no database read for the token).
+    for (const node of [t.app, b.app]) {
+      await vi.waitFor(() => expect(node.tokens.revocation.isLive()).toBe(true));
+      for (let i = 0; i < 3; i++) expect(await readOn(node)).toBe(200);
+      const before = { ...node.tokens.revocation.stats };
+      expect(await readOn(node)).toBe(200);
+      expect(node.tokens.revocation.stats.dbReads).toBe(before.dbReads);
+      expect(node.tokens.revocation.stats.cacheHits).toBeGreaterThan(before.cacheHits);
+    }
+
+    expect((await call(t, 'PATCH', `/api/admin/users/${editor.id}`, admin, { roles: ['user'] })).statusCode).toBe(200);
+
+    // Node A: the very next request with the same token, read or write, no longer has it.
+    expect(await readOn(t.app)).toBe(404);
+    const write = await t.app.inject({ method: 'PATCH', url, headers: editor.auth, payload: { title: 'Defaced' } });
+    expect(write.statusCode).toBe(404);
+    // Node B: within 1 s, and never again afterwards.
+    const started = Date.now();
+    while ((await readOn(b.app)) !== 404) {
+      if (Date.now() - started > 5_000) throw new Error('node B still lets the demoted editor read after 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(Date.now() - started).toBeLessThan(1_000);
+    for (let i = 0; i < 3; i++) expect(await readOn(b.app)).toBe(404);
+    expect((await call(t, 'GET', url, owner)).json()).toMatchObject({ title: 'Draft' });
   });
 
   it('a role edit on node A is seen on node B within 1 s by every holder', async () => {

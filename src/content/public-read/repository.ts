@@ -8,6 +8,11 @@ import type { ChildResource } from '../resource.js';
 import { MAX_READ_CHAIN } from '../translations.js';
 
 const quote = (identifier: string) => `"${identifier}"`;
+/**
+ * Every statement here is a constant of this module, built once: the database keeps its plan
+ * (src/platform/db, QueryOptions). Parsing and planning the read cost more than running it.
+ */
+const PREPARED = { prepared: true } as const;
 /** Fallbacks followed this deep at most (a chain is checked for loops when it is written). */
 const MAX_FALLBACK_DEPTH = 10;
 
@@ -85,6 +90,7 @@ export class PublicVersionRepository {
       `select p.id, p.public_version::text as version from portfolios p
        where ${bySlug ? BY_SLUG : BY_DEFAULT} and ${PUBLIC_PORTFOLIO}`,
       bySlug ? [target.slug] : [],
+      PREPARED,
     );
     return rows[0];
   }
@@ -180,26 +186,38 @@ const CATEGORY_LINKS: Readonly<Record<string, { table: string; column: string }>
 /** The kind `?category=` filters. */
 const CATEGORY_FILTERED = 'projects';
 
-/** The categories of one row as a JSON array, names resolved for the read's language (cch). */
-function categoriesOf(kind: string, idExpression: string): string {
-  const link = CATEGORY_LINKS[kind];
-  if (!link) throw new Error(`no categories for ${kind}`);
-  return `coalesce((select json_agg(json_build_object('id', k.id, 'code', k.code, 'typeCode', k.type_code,
-      'name', ${localized('k.translations', 'k.name', 'name', 'cch')}) order by l.position, k.id)
-    from ${quote(link.table)} l join categories k on k.id = l.category_id where l.${quote(link.column)} = ${idExpression}), '[]'::json)`;
-}
-
-/** A project's skills as a JSON array (only skills of the same portfolio: the link's key says so). */
-function linkedSkillsOf(projectExpression: string): string {
-  return `coalesce((select json_agg(json_build_object('id', s.id, 'name', ${localized('s.translations', 's.name', 'name')},
-      'type', s.type, 'level', s.level) order by l.position, s.id)
-    from project_skills l join skills s on s.id = l.skill_id and s.portfolio_id = l.portfolio_id
-    where l.project_id = ${projectExpression}), '[]'::json)`;
-}
-
 /** The top-level keys of a translations value whose entries are objects, in jsonb key order. */
 const translationKeys = (value: string) =>
   `jsonb_each(case when jsonb_typeof(${value}) = 'object' then ${value} else '{}'::jsonb end) with ordinality e(key, value, ord)`;
+
+/** A kind's path as part of a CTE name (`r_projects`): checked, since it becomes SQL. */
+const KIND = /^[a-z][a-z0-9_]{0,40}$/;
+const kindName = (prefix: string, path: string) => {
+  if (!KIND.test(path)) throw new Error(`bad kind ${path}`);
+  return `${prefix}_${path}`;
+};
+
+/**
+ * The translations of every row of `rows` (a CTE with `id` and `translations`) resolved once for
+ * the read's chain (`ch.chain`): one JSON object per row holding, for each field, the string of the
+ * first chain entry that has one (localize in translations.ts: only object entries and string
+ * leaves count). A field then reads `coalesce(t ->> 'field', plain)`: one lookup, whatever the
+ * chain's length. No row when the chain is empty (a read in the plain field's language).
+ */
+const resolvedTranslations = (rows: string, chain = 'ch') =>
+  `select x.id, jsonb_object_agg(x.key, x.value) as t from (
+      select distinct on (r.id, f.key) r.id, f.key, f.value
+      from ${rows} r cross join ${chain} cross join unnest(${chain}.chain) with ordinality u(tag, i)
+        cross join jsonb_each(case when jsonb_typeof(r.translations -> u.tag) = 'object' then r.translations -> u.tag else '{}'::jsonb end) f
+      where jsonb_typeof(f.value) = 'string'
+      order by r.id, f.key, u.i) x
+    group by x.id`;
+
+/** A field resolved from a row's resolvedTranslations (alias `t`), else the plain value. */
+function resolved(t: string, plain: string, field: string): string {
+  if (!FIELD_NAME.test(field)) throw new Error(`bad field name ${field}`);
+  return `coalesce(${t}.t ->> '${field}', ${plain})`;
+}
 
 /**
  * The anonymous read of a portfolio in ONE statement: the portfolio (published and public only),
@@ -236,7 +254,11 @@ export class PublicReadRepository {
     tx: Queryable = this.db,
     filter: PublicFilter = {},
   ): Promise<PublicReadRow | undefined> {
-    const rows = await tx.query<PublicReadRow>(this.statements().bySlug, [slug, lang, filter.category ?? null]);
+    const rows = await tx.query<PublicReadRow>(
+      this.statements().bySlug,
+      [slug, lang, filter.category ?? null],
+      PREPARED,
+    );
     return rows[0];
   }
 
@@ -246,7 +268,7 @@ export class PublicReadRepository {
     tx: Queryable = this.db,
     filter: PublicFilter = {},
   ): Promise<PublicReadRow | undefined> {
-    const rows = await tx.query<PublicReadRow>(this.statements().byDefault, [lang, filter.category ?? null]);
+    const rows = await tx.query<PublicReadRow>(this.statements().byDefault, [lang, filter.category ?? null], PREPARED);
     return rows[0];
   }
 
@@ -255,7 +277,7 @@ export class PublicReadRepository {
    * The same statement as the public read in every other respect; never cached.
    */
   async preview(id: string, lang: string | null, tx: Queryable = this.db): Promise<PublicReadRow | undefined> {
-    const rows = await tx.query<PublicReadRow>(this.statements().preview, [id, lang, null]);
+    const rows = await tx.query<PublicReadRow>(this.statements().preview, [id, lang, null], PREPARED);
     return rows[0];
   }
 
@@ -269,66 +291,130 @@ export class PublicReadRepository {
   }
 
   private build(where: string, lang: string, visible: string = PUBLIC_PORTFOLIO, category = 'null::text'): string {
-    // Every child list, bounded and ordered as the owner's list pages are; unpublished rows of a
-    // publishable kind (projects) are not there at all.
-    const rowsOf = (r: ChildResource, select: string) =>
-      `(select ${select} from ${quote(r.table)} c where c.portfolio_id = pf.id${r.publishable ? ' and c.published' : ''} order by c.position, c.id limit ${Number(r.maxPerPortfolio)})`;
+    const kinds = this.children;
+    const skills = kinds.find((r) => r.path === 'skills');
+    // Each child list once (r_<kind>), bounded and ordered as the owner's list pages are, with its
+    // rank; unpublished rows of a publishable kind (projects) are not there at all. Everything else
+    // (the language tags, the lists, nested rows, linked skills) reads these.
+    const rowCtes = kinds.map(
+      (r) => `${kindName('r', r.path)} as materialized (
+        select c.*, row_number() over (order by c.position, c.id) as rn
+        from pf, ${quote(r.table)} c where c.portfolio_id = pf.id${r.publishable ? ' and c.published' : ''}
+        order by c.position, c.id limit ${Number(r.maxPerPortfolio)})`,
+    );
+    // Each kind's translations resolved for the chain, one pass per kind (t_<kind>).
+    const translationCtes = kinds.map(
+      (r) => `${kindName('t', r.path)} as materialized (${resolvedTranslations(kindName('r', r.path))})`,
+    );
     // Language tags in the order the reader first meets them: default, portfolio, then each
     // child kind's rows in order. negotiateLanguage takes the first match in this order.
     const tagSources = [
       `select pf.default_language as tag, 0::bigint as src, 0::bigint as rn, 0::bigint as ord from pf`,
       `select e.key, 1::bigint, 0::bigint, e.ord from pf, ${translationKeys('pf.translations')} where jsonb_typeof(e.value) = 'object'`,
-      ...this.children.map(
+      ...kinds.map(
         (r, i) =>
-          `select e.key, ${i + 2}::bigint, c.rn, e.ord
-           from pf, lateral ${rowsOf(r, 'c.translations, row_number() over (order by c.position, c.id) as rn')} c,
-             ${translationKeys('c.translations')}
+          `select e.key, ${i + 2}::bigint, c.rn, e.ord from ${kindName('r', r.path)} c, ${translationKeys('c.translations')}
            where jsonb_typeof(e.value) = 'object'`,
       ),
     ];
-    // One row of a kind as JSON (`a`: the row's alias): its public fields, its relations, and the
-    // rows of kinds nested in it (a project's sections, in their own order).
-    const pairsOf = (r: ChildResource, a: string): string[] => {
+    // Categories of the kinds that carry them, grouped by row in one pass (k_<kind>), names
+    // resolved once per category (kat) along the site default's chain (cch).
+    const categorized = kinds.filter((r) => r.relations.includes('categoryIds'));
+    const categoryRef = `json_build_object('id', k.id, 'code', k.code, 'typeCode', k.type_code, 'name', k.name)`;
+    const linkOf = (kind: string) => {
+      const link = CATEGORY_LINKS[kind];
+      if (!link) throw new Error(`no categories for ${kind}`);
+      return link;
+    };
+    const portfolioLink = linkOf('portfolios');
+    const categoryCtes = categorized.map((r) => {
+      const link = linkOf(r.path);
+      return `${kindName('k', r.path)} as materialized (
+        select l.${quote(link.column)} as id, json_agg(${categoryRef} order by l.position, k.id) as j
+        from ${quote(link.table)} l join kat k on k.id = l.category_id
+        where l.${quote(link.column)} in (select id from ${kindName('r', r.path)}) group by l.${quote(link.column)})`;
+    });
+    const usedCategories = [
+      `select l.category_id from pf, ${quote(portfolioLink.table)} l where l.${quote(portfolioLink.column)} = pf.id`,
+      ...categorized.map((r) => {
+        const link = linkOf(r.path);
+        return `select l.category_id from ${quote(link.table)} l where l.${quote(link.column)} in (select id from ${kindName('r', r.path)})`;
+      }),
+    ];
+    // A project's skills (skills of the same portfolio: the link's key says so), grouped by project.
+    const linkedCtes = skills
+      ? kinds
+          .filter((r) => r.relations.includes('skillIds'))
+          .map(
+            (r) => `${kindName('s', r.path)} as materialized (
+        select l.project_id as id, json_agg(json_build_object('id', s.id, 'name', ${resolved('st', 's.name', 'name')},
+            'type', s.type, 'level', s.level) order by l.position, s.id) as j
+        from project_skills l join ${kindName('r', skills.path)} s on s.id = l.skill_id and s.portfolio_id = l.portfolio_id
+          left join ${kindName('t', skills.path)} st on st.id = s.id
+        where l.project_id in (select id from ${kindName('r', r.path)}) group by l.project_id)`,
+          )
+      : [];
+    // One row of a kind as JSON (`a`: the row's alias) and the joins it needs: its public fields
+    // (texts from t_<kind>), its relations, and the rows of kinds nested in it (n_<inner>).
+    const itemOf = (r: ChildResource, a: string): { json: string; joins: string } => {
       const pairs = [`'id', ${a}.id`];
+      const joins = [`left join ${kindName('t', r.path)} ${a}t on ${a}t.id = ${a}.id`];
       for (const [name, f] of Object.entries(r.fields)) {
         if (f.ownerOnly) continue;
         if (!FIELD_NAME.test(name)) throw new Error(`bad field name ${name}`);
         const plain = f.sql === 'date' ? `${a}.${quote(f.column)}::text` : `${a}.${quote(f.column)}`;
-        pairs.push(`'${name}', ${f.translatable ? localized(`${a}.translations`, plain, name) : plain}`);
+        pairs.push(`'${name}', ${f.translatable ? resolved(`${a}t`, plain, name) : plain}`);
       }
-      if (r.relations.includes('categoryIds')) pairs.push(`'categories', ${categoriesOf(r.path, `${a}.id`)}`);
-      if (r.relations.includes('skillIds')) pairs.push(`'linkedSkills', ${linkedSkillsOf(`${a}.id`)}`);
-      for (const inner of this.children) {
+      if (r.relations.includes('categoryIds')) {
+        joins.push(`left join ${kindName('k', r.path)} ${a}k on ${a}k.id = ${a}.id`);
+        pairs.push(`'categories', coalesce(${a}k.j, '[]'::json)`);
+      }
+      if (r.relations.includes('skillIds') && skills) {
+        joins.push(`left join ${kindName('s', r.path)} ${a}s on ${a}s.id = ${a}.id`);
+        pairs.push(`'linkedSkills', coalesce(${a}s.j, '[]'::json)`);
+      }
+      for (const inner of kinds) {
         if (inner.nestedIn?.path !== r.path) continue;
-        const column = quote(inner.fields[inner.nestedIn.field]?.column ?? '');
-        pairs.push(`'${inner.path}', coalesce((select json_agg(json_build_object(${pairsOf(inner, 'n').join(', ')}) order by n.position, n.id)
-          from ${rowsOf(inner, 'c.*')} n where n.${column} = ${a}.id), '[]'::json)`);
+        const alias = `${a}${kindName('n', inner.path)}`;
+        joins.push(`left join ${kindName('n', inner.path)} ${alias} on ${alias}.id = ${a}.id`);
+        pairs.push(`'${inner.path}', coalesce(${alias}.j, '[]'::json)`);
       }
-      return pairs;
+      return { json: `json_build_object(${pairs.join(', ')})`, joins: joins.join(' ') };
     };
-    const lists = this.children.map((r) => {
-      const where: string[] = [];
+    // Rows nested in another kind, grouped by their parent in one pass (n_<kind>).
+    const nestedCtes = kinds
+      .filter((inner) => inner.nestedIn)
+      .map((inner) => {
+        const column = quote(inner.fields[inner.nestedIn!.field]?.column ?? '');
+        const item = itemOf(inner, 'n');
+        return `${kindName('n', inner.path)} as materialized (
+        select n.${column} as id, json_agg(${item.json} order by n.position, n.id) as j
+        from ${kindName('r', inner.path)} n ${item.joins} where n.${column} is not null group by n.${column})`;
+      });
+    const lists = kinds.map((r) => {
+      const filters: string[] = [];
       // Rows that belong to another row are listed under it, not here.
-      if (r.nestedIn) where.push(`c.${quote(r.fields[r.nestedIn.field]?.column ?? '')} is null`);
+      if (r.nestedIn) filters.push(`c.${quote(r.fields[r.nestedIn.field]?.column ?? '')} is null`);
       if (r.path === CATEGORY_FILTERED) {
-        where.push(`(${category} is null or exists (select 1 from ${quote(CATEGORY_LINKS[r.path]!.table)} fl
+        filters.push(`(${category} is null or exists (select 1 from ${quote(CATEGORY_LINKS[r.path]!.table)} fl
           join categories fk on fk.id = fl.category_id
           where fl.${quote(CATEGORY_LINKS[r.path]!.column)} = c.id and fk.code = lower(${category})))`);
       }
-      return `coalesce((select json_agg(json_build_object(${pairsOf(r, 'c').join(', ')}) order by c.position, c.id)
-        from ${rowsOf(r, 'c.*')} c${where.length > 0 ? ` where ${where.join(' and ')}` : ''}), '[]'::json) as ${quote(r.path)}`;
+      const item = itemOf(r, 'c');
+      return `coalesce((select json_agg(${item.json} order by c.position, c.id)
+        from ${kindName('r', r.path)} c ${item.joins}${filters.length > 0 ? ` where ${filters.join(' and ')}` : ''}), '[]'::json) as ${quote(r.path)}`;
     });
     const head = this.portfolioTranslatable.map(
-      (name) => `${localized('pf.translations', `pf.${quote(name)}`, name)} as ${quote(name)}`,
+      (name) => `${resolved('pt', `pf.${quote(name)}`, name)} as ${quote(name)}`,
     );
     const lower = `lower(${lang})`;
     const primary = `split_part(lower(${lang}), '-', 1)`;
-    // MATERIALIZED: each CTE is computed once. Inlined, every reference to the chain (two per
-    // translatable field of every child kind) would repeat the language negotiation's subplans.
+    // MATERIALIZED: each CTE is computed once, whatever refers to it.
     return `with recursive pf as materialized (
         select p.id, p.slug, p.title, p.summary, p.default_language, p.translations, p.updated_at, p.public_version
         from portfolios p where ${where} and ${visible}
       ),
+      ${rowCtes.join(',\n      ')},
       tags as materialized (
         select t.tag, min(array[t.src, t.rn, t.ord]) as ord from (${tagSources.join('\n union all ')}) t group by t.tag
       ),
@@ -359,19 +445,29 @@ export class PublicReadRepository {
         select coalesce(array_agg(x.code order by x.k), '{}'::text[]) as codes
         from (select w.code, min(w.key) as k from walk w group by w.code) x
       ),
+      -- The chain once, as an array (OFFSET 0 keeps it from being inlined into each column).
       ch as materialized (
-        select l.language, ${chainColumns('x.c')}
-        from lang l, d, sd, lateral (select ${chainArray('l.language', 'l.dl')} as c) x
+        select l.language, x.c as chain, ${chainColumns('x.c')}
+        from lang l, d, sd, lateral (select ${chainArray('l.language', 'l.dl')} as c offset 0) x
       ),
       cch as materialized (
         select ${chainColumns('x.c')}
-        from lang l, d, sd, lateral (select ${chainArray('l.language', 'sd.code')} as c) x
-      )
+        from lang l, d, sd, lateral (select ${chainArray('l.language', 'sd.code')} as c offset 0) x
+      ),
+      t_pf as materialized (${resolvedTranslations('pf')}),
+      ${translationCtes.join(',\n      ')},
+      kat as materialized (
+        select k.id, k.code, k.type_code, ${localized('k.translations', 'k.name', 'name', 'cch')} as name
+        from categories k cross join cch where k.id in (${usedCategories.join(' union all ')})
+      ),
+      ${[...categoryCtes, ...linkedCtes, ...nestedCtes].join(',\n      ')}
       select pf.id, pf.slug, ${head.join(', ')}, ch.language, pf.default_language as "defaultLanguage",
         (select json_agg(t.tag order by t.tag <> pf.default_language, t.tag collate "C") from tags t) as "availableLanguages",
         pf.updated_at as "updatedAt", pf.public_version::text as version,
-        ${categoriesOf('portfolios', 'pf.id')} as categories,
+        coalesce((select json_agg(${categoryRef} order by l.position, k.id)
+          from ${quote(portfolioLink.table)} l join kat k on k.id = l.category_id
+          where l.${quote(portfolioLink.column)} = pf.id), '[]'::json) as categories,
         ${lists.join(',\n        ')}${this.media ? `,\n        ${this.media('pf.id', MEDIA_CHAIN)} as media` : ''}
-      from pf cross join ch cross join cch`;
+      from pf cross join ch left join t_pf pt on pt.id = pf.id`;
   }
 }
