@@ -18,6 +18,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+# The web console (web/console, built by Vite into dist/web) and its build script.
+COPY web ./web
+COPY scripts/build-console.ts ./scripts/build-console.ts
+COPY scripts/lib/console ./scripts/lib/console
 # dist/ keeps only what the server and CLI run: the incremental-build state stays behind.
 RUN npm run build && rm -f dist/.tsbuildinfo
 
@@ -29,7 +33,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 # ---- runtime ------------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# NODE_OPTIONS: the V8 options `npm start` gives the server (package.json): a young generation of
+# 1 MB semi-spaces, what V8 picks by itself on a 512 MB-1 GB machine, whatever the host's memory
+# (docs/ARCHITECTURE.md, "Footprint"). `docker run -e NODE_OPTIONS=` gives V8 its own choice back.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=1 \
     HOST=0.0.0.0 \
     PORT=3000 \
     DATA_DIR=/data
@@ -39,8 +47,9 @@ WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json SECURITY.md ./
-# Static files read at start: the security dashboard (web/admin, served at /admin).
-COPY web ./web
+# Static files read at start: the security dashboard (web/admin, served at /admin). The console
+# is in dist/web, built above.
+COPY web/admin ./web/admin
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

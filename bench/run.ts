@@ -6,12 +6,18 @@
  *   BENCH_DATABASE_URL=postgres://... npm run bench     # adds the PostgreSQL variants
  *   BENCH_STARTUP_RUNS=3                                 # runs per start-up/RSS measurement (median)
  *   BENCH_ONLY=process npm run bench                     # only the process-level rows (RSS, start-up, CLI)
+ *   BENCH_ONLY=http npm run bench                        # only the HTTP variants
+ *   BENCH_VARIANTS=authed npm run bench                  # only the HTTP variants whose name contains one of
+ *                                                        # these comma-separated words (and their baselines)
+ *   BENCH_COMPARE_UNPREPARED=1                           # adds the authenticated reads on a server whose
+ *                                                        # queries are all unprepared (the cost before)
  *
  * The portfolio read is of realistic size (bench/server.ts): 3 languages, 12 projects, 6
- * sections, 10 experiences, 40 skills, 10 links, 20 media. The process-level rows start
- * `node dist/server.js` as the Dockerfile does, so they need a built dist/ (`npm run build`).
+ * sections, 10 experiences, 40 skills, 10 links, 20 media. The process-level rows start the server
+ * as `npm start` and the Dockerfile do (START_COMMAND below), so they need a built dist/
+ * (`npm run build`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,8 +38,19 @@ const durationS = Number(process.env['BENCH_DURATION'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
 const startupRuns = Number(process.env['BENCH_STARTUP_RUNS'] ?? 3);
 const pgUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'];
-/** BENCH_ONLY=process skips the HTTP variants (minutes) and measures only the process-level rows. */
+/** BENCH_ONLY=process skips the HTTP variants (minutes); BENCH_ONLY=http skips the process-level rows. */
 const only = process.env['BENCH_ONLY'];
+/** BENCH_VARIANTS=a,b: only the HTTP variants whose name contains a or b, with their baselines. */
+const variantFilter = (process.env['BENCH_VARIANTS'] ?? '')
+  .split(',')
+  .map((w) => w.trim())
+  .filter((w) => w.length > 0);
+const selected = (all: Variant[]): Variant[] => {
+  if (variantFilter.length === 0) return all;
+  const picked = all.filter((v) => variantFilter.some((w) => v.name.includes(w)));
+  const baselines = new Set(picked.map((v) => v.baseline).filter((b) => b !== undefined));
+  return all.filter((v) => picked.includes(v) || baselines.has(v.name));
+};
 const root = path.resolve(import.meta.dirname, '..');
 /** The bench servers' secret (bench/server.ts): the key ring in the shared database is encrypted with it. */
 const BENCH_JWT_SECRET = 'bench-only-jwt-secret-shared-by-every-bench-server';
@@ -50,7 +67,7 @@ interface Goal {
   met: boolean | null;
 }
 const goals: Goal[] = [];
-const ratioGoal = (name: string, ratio: number | null, min: number) =>
+const addRatioGoal = (name: string, ratio: number | null, min: number) =>
   goals.push({
     name,
     value: ratio === null ? '?' : `${ratio.toFixed(2)}x`,
@@ -77,13 +94,16 @@ for (const target of only === 'process' ? [] : targets) {
   const publicMissLang = `GET /api/public/portfolios/:slug?lang=es, cache miss (${target.label})`;
   const publicRead304 = `GET /api/public/portfolios/:slug If-None-Match 304 (${target.label})`;
   const authed = `GET /api/portfolios/:id authed (${target.label})`;
+  const authedList = `GET /api/portfolios/:id/projects authed (${target.label})`;
+  const authedUnprepared = `GET /api/portfolios/:id authed, unprepared (${target.label})`;
+  const authedListUnprepared = `GET /api/portfolios/:id/projects authed, unprepared (${target.label})`;
   const publicUrl = `${base}/api/public/portfolios/${server.slug}`;
   const missUrl = `${missBase}/api/public/portfolios/${uncached.slug}`;
   // The tag of the identity representation (autocannon sends no Accept-Encoding), read just before
   // the 304 variant runs: the payload's signed links, and so its tag, change every UPLOAD_URL_TTL/2.
   const currentEtag = async () =>
     (await fetch(publicUrl, { headers: { 'accept-encoding': 'identity' } })).headers.get('etag') ?? '"none"';
-  const mine: Variant[] = [
+  const mine: Variant[] = selected([
     { name: live, url: `${base}/health/live` },
     { name: publicHit, baseline: live, url: publicUrl },
     { name: publicHitLang, baseline: live, url: `${publicUrl}?lang=es` },
@@ -96,7 +116,29 @@ for (const target of only === 'process' ? [] : targets) {
       url: `${base}/api/portfolios/${server.portfolioId}`,
       headers: { authorization: `Bearer ${server.accessToken}` },
     },
-  ];
+    {
+      name: authedList,
+      baseline: live,
+      url: `${base}/api/portfolios/${server.portfolioId}/projects`,
+      headers: { authorization: `Bearer ${server.accessToken}` },
+    },
+  ]);
+  // The same owner reads on a server whose every query is parsed and planned per call.
+  const unprepared =
+    process.env['BENCH_COMPARE_UNPREPARED'] === '1' && mine.some((v) => v.name === authed || v.name === authedList)
+      ? await startBenchServer({ ...target.env, BENCH_UNPREPARED: '1' })
+      : null;
+  if (unprepared) {
+    const auth = { authorization: `Bearer ${unprepared.accessToken}` };
+    const at = `http://127.0.0.1:${unprepared.port}/api/portfolios/${unprepared.portfolioId}`;
+    // Each right after its prepared counterpart, so both see the same moment of a noisy machine.
+    const after = (name: string, v: Variant) => {
+      const i = mine.findIndex((x) => x.name === name);
+      mine.splice(i < 0 ? mine.length : i + 1, 0, v);
+    };
+    after(authed, { name: authedUnprepared, baseline: live, url: at, headers: auth });
+    after(authedList, { name: authedListUnprepared, baseline: live, url: `${at}/projects`, headers: auth });
+  }
   try {
     for (const v of mine) {
       if (v.name === publicRead304) v.headers = { 'if-none-match': await currentEtag() };
@@ -106,16 +148,20 @@ for (const target of only === 'process' ? [] : targets) {
   } finally {
     await server.stop();
     await uncached.stop();
+    await unprepared?.stop();
   }
   variants.push(...mine);
   const rated = withRatios(results, variants);
   const ratio = (name: string) => rated.find((r) => r.name === name)?.ratio ?? null;
-  ratioGoal(`public read, cache hit (${target.label})`, ratio(publicHit), 0.6);
-  ratioGoal(`public read ?lang=es, cache hit (${target.label})`, ratio(publicHitLang), 0.6);
-  ratioGoal(`public read, cache miss (${target.label})`, ratio(publicMiss), 0.25);
-  ratioGoal(`public read ?lang=es, cache miss (${target.label})`, ratio(publicMissLang), 0.25);
-  ratioGoal(`public read, If-None-Match 304 (${target.label})`, ratio(publicRead304), 0.7);
-  ratioGoal(`authenticated GET /api/portfolios/:id (${target.label})`, ratio(authed), 0.5);
+  const ratioGoal = (goal: string, name: string, min: number) => {
+    if (mine.some((v) => v.name === name)) addRatioGoal(goal, ratio(name), min);
+  };
+  ratioGoal(`public read, cache hit (${target.label})`, publicHit, 0.6);
+  ratioGoal(`public read ?lang=es, cache hit (${target.label})`, publicHitLang, 0.6);
+  ratioGoal(`public read, cache miss (${target.label})`, publicMiss, 0.25);
+  ratioGoal(`public read ?lang=es, cache miss (${target.label})`, publicMissLang, 0.25);
+  ratioGoal(`public read, If-None-Match 304 (${target.label})`, publicRead304, 0.7);
+  ratioGoal(`authenticated GET /api/portfolios/:id (${target.label})`, authed, 0.5);
 }
 
 if (only !== 'process') {
@@ -128,21 +174,37 @@ if (only !== 'process') {
 // ---- process level: idle RSS, start-up, CLI ------------------------------------------------------
 
 /**
- * V8 sizes its young generation from the machine's memory (Node passes it the total or cgroup
- * limit): semi-spaces of 16 MB on this benchmark machine, 1 MB on a 512 MB-1 GB VPS. The row with
- * this flag shows what the same process keeps on such a machine; the goal is judged without it.
+ * The server's command line as users run it: the node options `npm start` puts before
+ * `dist/server.js` (package.json; the Dockerfile sets the same in NODE_OPTIONS, checked by
+ * test/supply-chain/config-files.test.ts). Every server row below starts exactly that.
  */
-const SMALL_MACHINE_V8 = '--max-semi-space-size=1';
+const START_NODE_ARGS = (() => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  // The `node [options] dist/server.js` step of the start script (`a && b && node ...`).
+  const words = (pkg.scripts['start'] ?? '')
+    .split('&&')
+    .map((step) => step.trim().split(/\s+/))
+    .find((w) => w[0] === 'node' && w[w.length - 1] === 'dist/server.js');
+  if (!words) throw new Error('package.json: the start script does not run `node ... dist/server.js`');
+  return words.slice(1, -1);
+})();
+const START_COMMAND = ['node', ...START_NODE_ARGS, 'dist/server.js'].join(' ');
+/**
+ * Without them, V8 sizes its young generation from this machine's memory (Node passes it the
+ * total or cgroup limit): 16 MB semi-spaces on a large benchmark machine, 1 MB on a 512 MB-1 GB
+ * VPS. One reference row shows what the flag saves here.
+ */
+const V8_DEFAULT_ARGS: string[] = [];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /**
- * Starts `node dist/server.js` on a fresh DATA_DIR; returns ready time and whole-process RSS after
- * idling. `nodeArgs` go before the script (V8 options).
+ * Starts the server (START_COMMAND) on a fresh DATA_DIR; returns ready time and whole-process RSS
+ * after idling. `nodeArgs` go before the script (V8 options).
  */
 async function serverProcess(
   extraEnv: Record<string, string>,
-  nodeArgs: string[] = [],
+  nodeArgs: string[] = START_NODE_ARGS,
 ): Promise<{ readyMs: number; rss: number }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-bench-proc-'));
   const port = await freePort();
@@ -167,12 +229,14 @@ async function serverProcess(
 }
 
 const processRows: string[][] = [];
-if (!existsSync(path.join(root, 'dist/server.js'))) {
+if (only === 'http') {
+  // BENCH_ONLY=http: the HTTP variants alone.
+} else if (!existsSync(path.join(root, 'dist/server.js'))) {
   process.stderr.write('dist/server.js is missing: run `npm run build` for the process-level rows\n');
 } else {
   const embedded: { readyMs: number; rss: number }[] = [];
   const postgres: { readyMs: number; rss: number }[] = [];
-  const postgresSmallMachine: { readyMs: number; rss: number }[] = [];
+  const postgresV8Default: { readyMs: number; rss: number }[] = [];
   const cli: number[] = [];
   for (let i = 0; i < startupRuns; i++) {
     process.stderr.write(`process run ${i + 1}/${startupRuns}...\n`);
@@ -180,7 +244,7 @@ if (!existsSync(path.join(root, 'dist/server.js'))) {
     if (pgUrl) {
       const env = { DATABASE_URL: pgUrl, JWT_SECRET: BENCH_JWT_SECRET };
       postgres.push(await serverProcess(env));
-      postgresSmallMachine.push(await serverProcess(env, [SMALL_MACHINE_V8]));
+      postgresV8Default.push(await serverProcess(env, V8_DEFAULT_ARGS));
     }
     cli.push(
       await timeToExit(process.execPath, ['dist/cli/main.js', '--help'], { cwd: root, env: { ...process.env } }),
@@ -188,7 +252,7 @@ if (!existsSync(path.join(root, 'dist/server.js'))) {
   }
   const embeddedRss = median(embedded.map((r) => r.rss));
   const readyMs = median(embedded.map((r) => r.readyMs));
-  processRows.push(['idle RSS after start, embedded (PGlite)', `${embeddedRss.toFixed(0)} MB`]);
+  processRows.push([`idle RSS after start, embedded (PGlite), \`${START_COMMAND}\``, `${embeddedRss.toFixed(0)} MB`]);
   goals.push({
     name: 'idle RSS after start, embedded',
     value: `${embeddedRss.toFixed(0)} MB`,
@@ -197,13 +261,13 @@ if (!existsSync(path.join(root, 'dist/server.js'))) {
   });
   if (pgUrl) {
     const pgRss = median(postgres.map((r) => r.rss));
-    processRows.push(['idle RSS after start, PostgreSQL', `${pgRss.toFixed(0)} MB`]);
+    processRows.push([`idle RSS after start, PostgreSQL, \`${START_COMMAND}\``, `${pgRss.toFixed(0)} MB`]);
     processRows.push([
-      `idle RSS after start, PostgreSQL, ${SMALL_MACHINE_V8} (V8's own young generation on a 1 GB machine)`,
-      `${median(postgresSmallMachine.map((r) => r.rss)).toFixed(0)} MB`,
+      "idle RSS after start, PostgreSQL, `node dist/server.js` (V8's young generation for this machine's memory)",
+      `${median(postgresV8Default.map((r) => r.rss)).toFixed(0)} MB`,
     ]);
     processRows.push([
-      'node dist/server.js -> /health/ready, PostgreSQL',
+      `${START_COMMAND} -> /health/ready, PostgreSQL`,
       `${(median(postgres.map((r) => r.readyMs)) / 1000).toFixed(2)} s`,
     ]);
     goals.push({
@@ -214,7 +278,7 @@ if (!existsSync(path.join(root, 'dist/server.js'))) {
     });
   }
   processRows.push([
-    'node dist/server.js -> /health/ready, fresh DATA_DIR (embedded)',
+    `${START_COMMAND} -> /health/ready, fresh DATA_DIR (embedded)`,
     `${(readyMs / 1000).toFixed(2)} s`,
   ]);
   processRows.push(['node dist/cli/main.js --help -> exit', `${(median(cli) / 1000).toFixed(2)} s`]);

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config/index.js';
 import { loadEnvFile } from './config/env-file.js';
 import { securityTxtExpiryWarning } from './http/security-txt.js';
 import { closePlatform, openPlatform } from './platform/bootstrap.js';
+import { useOptimizingWasmCompiler } from './platform/db/pglite.js';
 
 /** Process entry: read config, build the app, listen, drain on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // The embedded database's WASM, compiled for a process that lives long (platform/db/pglite.ts).
+  if (!config.DATABASE_URL) useOptimizingWasmCompiler();
   const deps = await openPlatform(config);
   const app = await buildApp(deps);
   const expiryWarning = securityTxtExpiryWarning(config);

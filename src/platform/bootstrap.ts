@@ -3,7 +3,7 @@ import type { AppDeps } from '../app.js';
 import type { Config } from '../config/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { openDb, type Db } from './db/index.js';
-import { migrate } from './db/migrate.js';
+import { freshDatabaseSteps, migrate } from './db/migrate.js';
 import { loadOrCreateSecret } from './secrets/index.js';
 
 /**
@@ -11,7 +11,9 @@ import { loadOrCreateSecret } from './secrets/index.js';
  * configured) and applies pending migrations. Shared by the server and the CLI.
  */
 export async function openPlatform(config: Config, clock: Clock = systemClock): Promise<AppDeps> {
-  const db = await openDatabase(config);
+  // A new embedded database is migrated by the child that creates it (platform/db/pglite.ts);
+  // migrate() then finds nothing to do. Everywhere else it applies what is pending.
+  const db = await openDatabase(config, { migrateNew: true });
   try {
     await migrate(db);
     // Loaded here, not at import: CLI commands that only open the database never load the KV
@@ -26,11 +28,13 @@ export async function openPlatform(config: Config, clock: Clock = systemClock): 
   }
 }
 
-export function openDatabase(config: Config): Promise<Db> {
+/** `migrateNew`: a new embedded database is created with every migration applied. */
+export function openDatabase(config: Config, options: { migrateNew?: boolean } = {}): Promise<Db> {
   return openDb({
     url: config.DATABASE_URL,
     dataDir: path.join(config.DATA_DIR, 'pgdata'),
     poolSize: config.DATABASE_POOL_SIZE,
+    ...(options.migrateNew ? { firstBoot: freshDatabaseSteps() } : {}),
   });
 }
 

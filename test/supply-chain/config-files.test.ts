@@ -272,6 +272,29 @@ describe('Dockerfile', () => {
     expect(text).toContain('RUN npm run build');
   });
 
+  it('runs the server with the V8 options of `npm start` (NODE_OPTIONS), which the bench measures', async () => {
+    // docs/ARCHITECTURE.md, "Footprint": a young generation of 1 MB semi-spaces on any host.
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string> };
+    const start = (pkg.scripts['start'] ?? '')
+      .split('&&')
+      .map((step) => step.trim().split(/\s+/))
+      .find((w) => w[0] === 'node' && w[w.length - 1] === 'dist/server.js');
+    expect(start, 'npm start runs node [options] dist/server.js').toBeDefined();
+    const startArgs = start?.slice(1, -1) ?? [];
+    expect(startArgs).toContain('--max-semi-space-size=1');
+    const text = (await readFile('Dockerfile', 'utf8'))
+      .split('\n')
+      .filter((l) => !l.trimStart().startsWith('#'))
+      .join('\n')
+      .replace(/\\\n/g, ' ');
+    const runtime = text.slice(text.lastIndexOf('\nFROM '));
+    const nodeOptions = /\bNODE_OPTIONS=("[^"]*"|\S+)/.exec(runtime)?.[1]?.replace(/^"|"$/g, '');
+    expect(nodeOptions?.split(/\s+/)).toEqual(startArgs);
+    // bench/run.ts reads the start script the same way for its process rows.
+    const bench = await readFile('bench/run.ts', 'utf8');
+    expect(bench).toContain("pkg.scripts['start']");
+  });
+
   it('copies only files that exist and that .dockerignore lets into the build context', async () => {
     const text = await readFile('Dockerfile', 'utf8');
     const ignored = (await readFile('.dockerignore', 'utf8'))

@@ -1,14 +1,28 @@
+import { createHash } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { lazyModule } from '../lazy.js';
+import type { MigrationStep } from './migrate.js';
 import { openPgliteClient } from './pglite.js';
 
 /** Only the driver the configuration asks for is loaded: PGlite (./pglite.ts) when embedded, pg otherwise. */
 const loadPg = lazyModule(async (): Promise<(typeof import('pg'))['default']> => (await import('pg')).default);
 
+export interface QueryOptions {
+  /**
+   * A hot read whose text never changes (a constant of a repository, never SQL built from a
+   * request): the database keeps its plan instead of parsing and planning it on every call. On
+   * PostgreSQL a named prepared statement of each pooled connection; on PGlite `PREPARE` once and
+   * `EXECUTE` after, when every parameter is a uuid, a safe integer, a boolean or null (anything
+   * else runs unprepared). Only outside a transaction: a transaction's queries ignore it. See
+   * docs/ARCHITECTURE.md ("Prepared reads").
+   */
+  prepared?: boolean;
+}
+
 /** Anything that runs SQL: the database itself or an open transaction. */
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -58,14 +72,16 @@ export interface DbOptions {
   poolSize?: number;
   /** PostgreSQL schema to use as search_path (tests isolate each file in its own schema). */
   schema?: string;
+  /** PGlite only: applied by the child that creates a new data directory (src/platform/db/pglite.ts). */
+  firstBoot?: readonly MigrationStep[];
 }
 
 export async function openDb(options: DbOptions): Promise<Db> {
-  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir);
+  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir, options.firstBoot ?? []);
 }
 
-async function openPglite(dataDir: string): Promise<Db> {
-  return pgliteDb(await openPgliteClient(dataDir));
+async function openPglite(dataDir: string, firstBoot: readonly MigrationStep[]): Promise<Db> {
+  return pgliteDb(await openPgliteClient(dataDir, { firstBoot }));
 }
 
 /**
@@ -82,9 +98,13 @@ export function pgliteDb(client: PGlite): Db {
       await q.exec(sql);
     },
   });
+  const prepared = pglitePrepared(client);
   return {
     kind: 'pglite',
     ...wrap(client),
+    // Outside a transaction only: PGlite is one session, so a statement prepared there serves
+    // every later call; a transaction's statements run as usual.
+    query: (sql, params, options) => (options?.prepared ? prepared(sql, params ?? []) : run(client, sql, params)),
     transaction: async (fn) => {
       let hooks: (() => void)[] = [];
       const result = await client.transaction((tx) => {
@@ -115,6 +135,21 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
   pool.on('error', () => undefined);
   const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) =>
     (await q.query(sql, params as unknown[] | undefined)).rows as T[];
+  /**
+   * Outside a transaction: pg prepares a named statement once per pooled connection and then
+   * only binds and executes it. A statement the server no longer accepts (its result type
+   * changed under it) is answered unprepared rather than failing.
+   */
+  const runPrepared = async <T>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
+    try {
+      return (await pool.query({ name: statementName(sql), text: sql, values: params as unknown[] | undefined }))
+        .rows as T[];
+    } catch (err) {
+      const code = pgErrorCode(err);
+      if (code === undefined || !STALE_STATEMENT.has(code)) throw err;
+      return run<T>(pool, sql, params);
+    }
+  };
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     query: (sql, params) => run(q, sql, params),
     exec: async (sql) => {
@@ -125,6 +160,7 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
   return {
     kind: 'postgres',
     ...wrap(pool),
+    query: (sql, params, options) => (options?.prepared ? runPrepared(sql, params) : run(pool, sql, params)),
     transaction: async (fn) => {
       const client = await pool.connect();
       try {
@@ -146,6 +182,74 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
       await pool.query('select 1');
     },
     close: () => pool.end(),
+  };
+}
+
+/** The name of a prepared statement: one per statement text, the same on every connection and node. */
+export function statementName(sql: string): string {
+  return `q_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+}
+
+const UUID_LITERAL = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * A word: letters, digits, `-` and `_` (slugs, language tags, category codes). Nothing in it can
+ * end the quoted literal or escape from it (no quote, no backslash, no `$`, no space).
+ */
+const WORD_LITERAL = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/**
+ * A parameter as an SQL literal, only when its text cannot be anything but that literal: a uuid
+ * or a word (letters, digits, dashes and underscores), a safe integer, a boolean, null.
+ * undefined for anything else (the statement then runs with bound parameters): no quoting or
+ * escaping rule is relied on.
+ */
+export function safeLiteral(value: unknown): string | undefined {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : undefined;
+  if (typeof value === 'string' && (UUID_LITERAL.test(value) || WORD_LITERAL.test(value))) return `'${value}'`;
+  return undefined;
+}
+
+/** SQLSTATEs after which a prepared statement is dropped and the call runs unprepared. */
+const STALE_STATEMENT = new Set([
+  '26000', // invalid_sql_statement_name: the session no longer has it
+  '0A000', // feature_not_supported: "cached plan must not change result type" after a schema change
+]);
+
+/**
+ * PGlite's prepared reads: `PREPARE` once per statement text on the one session, then `EXECUTE`
+ * with the parameters as literals (PGlite's query API has no named statements). Planning is most
+ * of a small read's cost in PGlite; an executed prepared statement reuses its generic plan.
+ */
+function pglitePrepared(client: PGlite) {
+  const statements = new Map<string, Promise<string>>();
+  const unprepared = async <T>(sql: string, params: readonly unknown[]) =>
+    (await client.query<T>(sql, params as unknown[])).rows;
+  return async <T>(sql: string, params: readonly unknown[]): Promise<T[]> => {
+    const literals = params.map(safeLiteral);
+    if (literals.some((l) => l === undefined)) return unprepared<T>(sql, params);
+    let name = statements.get(sql);
+    if (!name) {
+      const wanted = statementName(sql);
+      name = client.exec(`prepare ${wanted} as ${sql}`).then(() => wanted);
+      statements.set(sql, name);
+      name.catch(() => statements.delete(sql));
+    }
+    const statement = await name;
+    try {
+      const [result] = await client.exec(
+        literals.length > 0 ? `execute ${statement}(${literals.join(', ')})` : `execute ${statement}`,
+      );
+      return (result?.rows ?? []) as T[];
+    } catch (err) {
+      const code = pgErrorCode(err);
+      if (code === undefined || !STALE_STATEMENT.has(code)) throw err;
+      statements.delete(sql);
+      await client.exec(`deallocate ${statement}`).catch(() => undefined);
+      return unprepared<T>(sql, params);
+    }
   };
 }
 

@@ -357,7 +357,12 @@ export class TrustedDeviceRepository {
   }
 
   /** Every live device of the user, but `exceptId` when given (the caller's own device). */
-  async revokeAllDevices(userId: string, now: Date, tx: Queryable = this.db, exceptId: string | null = null): Promise<number> {
+  async revokeAllDevices(
+    userId: string,
+    now: Date,
+    tx: Queryable = this.db,
+    exceptId: string | null = null,
+  ): Promise<number> {
     return (
       await tx.query(
         `update trusted_devices set revoked_at = $2

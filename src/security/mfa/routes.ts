@@ -281,7 +281,8 @@ export const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const userId = actorOf(request).userId;
-      const keep = request.query.keepCurrent === true ? await app.mfa.currentDeviceId(userId, deviceTokenOf(request)) : null;
+      const keep =
+        request.query.keepCurrent === true ? await app.mfa.currentDeviceId(userId, deviceTokenOf(request)) : null;
       return { revoked: await app.mfa.revokeAllDevices(userId, contextOf(request), 'user', keep) };
     },
   );
