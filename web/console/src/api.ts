@@ -9,7 +9,7 @@ export interface Problem {
   detail: string;
   /** Field-level problems (VALIDATION_FAILED): JSON pointer paths such as `/newPassword`. */
   errors: { path: string; message: string }[];
-  /** Seconds from the Retry-After header (429, 503), when the server sent one. */
+  /** Seconds from the Retry-After header (429, 503) or the body's `retryAfter`, when the server sent one. */
   retryAfter: number | null;
 }
 
@@ -35,7 +35,14 @@ function asProblem(status: number, body: unknown, retryAfter: string | null): Pr
           : [];
       })
     : [];
-  const seconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : null;
+  // Retry-After when the server sent it, else the problem body's `retryAfter` (the same seconds).
+  const fromBody = b['retryAfter'];
+  const seconds =
+    retryAfter !== null && /^\d+$/.test(retryAfter)
+      ? Number(retryAfter)
+      : typeof fromBody === 'number' && Number.isInteger(fromBody) && fromBody >= 0
+        ? fromBody
+        : null;
   return {
     status,
     code: typeof b['code'] === 'string' ? b['code'] : status >= 500 ? 'SERVER_ERROR' : 'UNKNOWN',

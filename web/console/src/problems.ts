@@ -13,6 +13,12 @@ const KNOWN = new Set([
   'INVITATION_REVOKED',
   'CLIENT_BLOCKED',
   'NETWORK',
+  'MFA_CODE_INVALID',
+  'MFA_TOKEN_INVALID',
+  'PASSKEY_INVALID',
+  'PASSKEY_CHALLENGE_INVALID',
+  'PASSKEY_CANCELLED',
+  'LOGIN_UNAVAILABLE',
 ]);
 
 export function problemMessage(t: Translate, problem: Problem): string {

@@ -14,6 +14,7 @@ export const es: Messages = {
     new_password: 'Nueva contraseña',
     name: 'Nombre',
     auth_code: 'Código de autenticación',
+    remember_device: 'Recordar este dispositivo',
     backup_code: 'Código de respaldo',
     required: 'Rellena este campo.',
   },
@@ -26,6 +27,8 @@ export const es: Messages = {
     unlock: 'Desbloquear mi cuenta',
     not_me: 'No fui yo: proteger mi cuenta',
     working: 'Procesando…',
+    use_passkey: 'Usar mi llave de acceso',
+    passkey_sign_in: 'Iniciar sesión con una llave de acceso',
   },
   link: {
     sign_in: 'Ir a iniciar sesión',
@@ -57,6 +60,14 @@ export const es: Messages = {
     ACCOUNT_LOCKED:
       'Los inicios de sesión de esta cuenta están en pausa durante %{seconds} segundos tras demasiados intentos fallidos. Enviamos a su titular un enlace para desbloquearla.',
     INVALID_CREDENTIALS: 'El correo o la contraseña no son correctos.',
+    MFA_CODE_INVALID: 'Este código no es válido. Revísalo e inténtalo de nuevo.',
+    MFA_TOKEN_INVALID:
+      'Este inicio de sesión tardó demasiado o tuvo demasiados códigos erróneos. Vuelve a iniciar sesión.',
+    PASSKEY_INVALID: 'No se pudo verificar esta llave de acceso. Inténtalo de nuevo o inicia sesión con tu contraseña.',
+    PASSKEY_CHALLENGE_INVALID: 'La solicitud de la llave de acceso caducó. Inténtalo de nuevo.',
+    PASSKEY_CANCELLED:
+      'No se usó ninguna llave de acceso: se canceló la solicitud o no hay una llave para este sitio en este dispositivo.',
+    LOGIN_UNAVAILABLE: 'El inicio de sesión no está disponible por un momento. Inténtalo de nuevo en breve.',
     INVITATION_INVALID: 'Este enlace de invitación no es válido. Comprueba que abriste el enlace completo del correo.',
     INVITATION_USED: 'Esta invitación ya se usó. Si ya creaste tu cuenta, inicia sesión.',
     INVITATION_EXPIRED: 'Esta invitación ha caducado. Pide una nueva al administrador.',
@@ -105,6 +116,26 @@ export const es: Messages = {
     title: 'Iniciar sesión',
     intro: 'Inicia sesión en la consola con tu correo y tu contraseña.',
     done: 'Has iniciado sesión.',
+    passkey_title: 'O usa una llave de acceso',
+    passkey_intro: 'Una llave de acceso en este dispositivo o en tu teléfono te permite entrar sin contraseña.',
+    factor_title: 'Confirma que eres tú',
+    factor_intro_totp: 'Escribe el código de autenticación de 6 dígitos de tu aplicación de autenticación.',
+    factor_intro_backup_code: 'Escribe uno de tus códigos de respaldo. Cada código sirve una vez.',
+    factor_intro_passkey: 'Usa la llave de acceso que configuraste para esta cuenta.',
+    other_ways: 'Otras formas de confirmar',
+    switch_totp: 'Usar un código de autenticación',
+    switch_backup_code: 'Usar un código de respaldo',
+    switch_passkey: 'Usar una llave de acceso',
+    start_over: 'Empezar de nuevo con otra cuenta',
+    change_title: 'Elige una nueva contraseña',
+    change_intro: 'Debes cambiar tu contraseña antes de continuar. Elige una nueva.',
+    enroll_title: 'Configura un segundo factor',
+    enroll_by:
+      'Tu cuenta debe tener un segundo factor (una aplicación de autenticación o una llave de acceso) antes del %{date}.',
+    enroll_overdue:
+      'Tu cuenta debe tener un segundo factor (una aplicación de autenticación o una llave de acceso) antes de poder hacer cualquier otra cosa.',
+    enroll_now: 'Tu cuenta debe tener un segundo factor (una aplicación de autenticación o una llave de acceso).',
+    enroll_where: 'Configúralo desde Mi cuenta, en los segundos factores de tu cuenta.',
   },
   account: {
     title: 'Mi cuenta',
