@@ -18,6 +18,7 @@ import { freePort } from '../../test/helpers/spawn.js';
 import { expectNoSeriousA11yViolations } from '../../test/support/browser/axe.js';
 import { watchContext, type PageWatch } from '../../test/support/browser/csp.js';
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../test/support/browser/launch.js';
+import { addVirtualAuthenticator } from '../../test/support/browser/webauthn.js';
 import { enrollTotp, oathCode } from '../../test/support/mfa/helpers.js';
 
 const LOCKOUT_THRESHOLD = 3;
@@ -75,22 +76,6 @@ describe.skipIf(SKIP_BROWSER_TESTS)('console sign-in in headless Chromium', () =
     });
     watch = await watchContext(context);
     return context.newPage();
-  }
-
-  /** A virtual authenticator for the page's context (resident keys, user verification). */
-  async function addAuthenticator(page: Page): Promise<void> {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
   }
 
   function expectCleanRun(): void {
@@ -243,7 +228,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('console sign-in in headless Chromium', () =
   it('a passkey through the virtual authenticator: passwordless sign-in, and as the second factor after the password', async () => {
     const user = await createUser(t.app);
     const page = await newPage();
-    await addAuthenticator(page);
+    await addVirtualAuthenticator(page);
     await page.goto(`${base}/account/sign-in`);
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     expect(await page.evaluate(`(${REGISTER_PASSKEY})(${JSON.stringify({ ...user, name: 'Laptop' })})`)).toBe(201);

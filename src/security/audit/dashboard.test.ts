@@ -7,25 +7,20 @@
  * Needs /usr/bin/chromium (`apt-get install -y chromium`). Without it the test is skipped with the
  * reason, except in CI (CI=true), where a missing browser is a failure.
  */
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { IN_CI } from '../../../test/helpers/services.js';
+import { launchChromium, SKIP_BROWSER_TESTS } from '../../../test/support/browser/launch.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** The little of the DOM the page-side callbacks use (this project compiles without the DOM lib). */
 interface PageDocument {
   getElementById(id: string): { textContent: string | null } | null;
   querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
 }
-const haveChromium = existsSync(CHROMIUM);
-const SKIP_REASON = `browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`;
-if (!haveChromium && !IN_CI) process.stderr.write(`${SKIP_REASON}\n`);
 
-describe.skipIf(!haveChromium && !IN_CI)('dashboard in headless Chromium', () => {
+describe.skipIf(SKIP_BROWSER_TESTS)('dashboard in headless Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
@@ -33,23 +28,28 @@ describe.skipIf(!haveChromium && !IN_CI)('dashboard in headless Chromium', () =>
   let user: TestUser;
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`CI=true but ${SKIP_REASON}`);
     t = await buildTestApp({ RATE_LIMIT_ENABLED: 'false' });
     admin = await createUser(t.app, { role: 'admin' });
     user = await createUser(t.app);
     // Some history to show: failed logins, and an event carrying markup that must stay inert.
     for (let i = 0; i < 3; i++) {
-      await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: admin.email, password: 'definitely-wrong-1' } });
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email: admin.email, password: 'definitely-wrong-1' },
+      });
     }
-    await t.app.audit.record({ action: 'test.markup', actor: 'system', outcome: 'success', target: { type: 'note', id: '<img src=x onerror=alert(1)>' } });
+    await t.app.audit.record({
+      action: 'test.markup',
+      actor: 'system',
+      outcome: 'success',
+      target: { type: 'note', id: '<img src=x onerror=alert(1)>' },
+    });
     await t.app.audit.flush();
     await t.app.audit.checkpoint();
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -86,7 +86,9 @@ describe.skipIf(!haveChromium && !IN_CI)('dashboard in headless Chromium', () =>
     expect(await page.getAttribute('#integrity-status', 'data-ok')).toBe('true');
     expect(await page.textContent('#integrity-status')).toMatch(/^Intact: Audit chain intact/);
     expect(await page.textContent('#integrity-checkpoint')).toMatch(/^seq \d+ at /);
-    const rows = await page.$$eval('#events-body tr', (trs) => trs.map((tr) => tr.querySelector('td.action')?.textContent ?? ''));
+    const rows = await page.$$eval('#events-body tr', (trs) =>
+      trs.map((tr) => tr.querySelector('td.action')?.textContent ?? ''),
+    );
     expect(rows.length).toBeGreaterThan(3);
     expect(rows).toContain('auth.login.failed');
     // Charts: one bar per hour, and the failed logins counted.
@@ -98,7 +100,11 @@ describe.skipIf(!haveChromium && !IN_CI)('dashboard in headless Chromium', () =>
 
     await page.fill('#filter-action', 'auth.login.failed');
     await page.click('#filter-apply');
-    await page.waitForFunction(() => Array.from((globalThis as unknown as { document: PageDocument }).document.querySelectorAll('#events-body td.action')).every((td) => td.textContent === 'auth.login.failed'));
+    await page.waitForFunction(() =>
+      Array.from(
+        (globalThis as unknown as { document: PageDocument }).document.querySelectorAll('#events-body td.action'),
+      ).every((td) => td.textContent === 'auth.login.failed'),
+    );
     expect(await page.$$eval('#events-body tr', (trs) => trs.length)).toBeGreaterThanOrEqual(3);
 
     expect(problems).toEqual([]);
@@ -112,13 +118,21 @@ describe.skipIf(!haveChromium && !IN_CI)('dashboard in headless Chromium', () =>
     await page.fill('#login-email', user.email);
     await page.fill('#login-password', user.password);
     await page.click('#login-submit');
-    await page.waitForFunction(() => ((globalThis as unknown as { document: PageDocument }).document.getElementById('login-error')?.textContent ?? '') !== '');
+    await page.waitForFunction(
+      () =>
+        ((globalThis as unknown as { document: PageDocument }).document.getElementById('login-error')?.textContent ??
+          '') !== '',
+    );
     expect(await page.textContent('#login-error')).toMatch(/may not read the audit log/);
     expect(await page.isVisible('#dashboard')).toBe(false);
     await page.fill('#login-email', admin.email);
     await page.fill('#login-password', 'not-the-password');
     await page.click('#login-submit');
-    await page.waitForFunction(() => /incorrect/.test((globalThis as unknown as { document: PageDocument }).document.getElementById('login-error')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /incorrect/.test(
+        (globalThis as unknown as { document: PageDocument }).document.getElementById('login-error')?.textContent ?? '',
+      ),
+    );
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);

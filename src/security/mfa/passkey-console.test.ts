@@ -7,18 +7,13 @@
  *
  * Needs /usr/bin/chromium; skipped with the reason without it, except in CI (CI=true).
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { IN_CI } from '../../../test/helpers/services.js';
 import { freePort } from '../../../test/helpers/spawn.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const SKIP_REASON = `passkey console test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`;
-if (!haveChromium && !IN_CI) process.stderr.write(`${SKIP_REASON}\n`);
+import { launchChromium, SKIP_BROWSER_TESTS } from '../../../test/support/browser/launch.js';
+import { addVirtualAuthenticator } from '../../../test/support/browser/webauthn.js';
 
 interface Answer {
   status: number;
@@ -69,22 +64,18 @@ type Helpers = {
 };
 // Functions passed to page.evaluate run in the page: each reads the helpers off its own globalThis.
 
-describe.skipIf(!haveChromium && !IN_CI)('passkeys from the console (Chromium, AUTH_COOKIES off)', () => {
+describe.skipIf(SKIP_BROWSER_TESTS)('passkeys from the console (Chromium, AUTH_COOKIES off)', () => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`CI=true but ${SKIP_REASON}`);
     const port = await freePort();
     base = `http://localhost:${port}`;
     t = await buildTestApp({ PUBLIC_URL: base, WEBAUTHN_RP_ID: 'localhost' });
     expect(t.config.AUTH_COOKIES).toBe(false);
     await t.app.listen({ host: '127.0.0.1', port });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -98,18 +89,7 @@ describe.skipIf(!haveChromium && !IN_CI)('passkeys from the console (Chromium, A
     const page = await context.newPage();
     expect((await page.goto(`${base}/health/live`))?.status()).toBe(200);
     await page.evaluate(PAGE_HELPERS);
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await addVirtualAuthenticator(page);
     return page;
   }
 

@@ -11,19 +11,14 @@
  * Needs /usr/bin/chromium (`apt-get install -y chromium`); skipped with the reason without it,
  * except in CI (CI=true), where a missing browser is a failure.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { IN_CI } from '../../../test/helpers/services.js';
 import { freePort } from '../../../test/helpers/spawn.js';
+import { launchChromium, SKIP_BROWSER_TESTS } from '../../../test/support/browser/launch.js';
+import { addVirtualAuthenticator } from '../../../test/support/browser/webauthn.js';
 import { claimsOf } from '../../../test/support/mfa/helpers.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const SKIP_REASON = `passkey browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`;
-if (!haveChromium && !IN_CI) process.stderr.write(`${SKIP_REASON}\n`);
 
 interface Answer {
   status: number;
@@ -49,28 +44,17 @@ window.getPasskey = async (options) => {
 };
 `;
 
-describe.skipIf(!haveChromium && !IN_CI)('passkeys with a virtual authenticator in Chromium', () => {
+describe.skipIf(SKIP_BROWSER_TESTS)('passkeys with a virtual authenticator in Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`CI=true but ${SKIP_REASON}`);
     const port = await freePort();
     base = `http://localhost:${port}`;
     t = await buildTestApp({ PUBLIC_URL: base, WEBAUTHN_RP_ID: 'localhost' });
     await t.app.listen({ host: '127.0.0.1', port });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -84,18 +68,7 @@ describe.skipIf(!haveChromium && !IN_CI)('passkeys with a virtual authenticator 
     const res = await page.goto(`${base}/health/live`);
     expect(res?.status()).toBe(200);
     await page.evaluate(PAGE_HELPERS);
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const { cdp, authenticatorId } = await addVirtualAuthenticator(page);
     return { page, cdp, authenticatorId };
   }
 
