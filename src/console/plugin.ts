@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { addVary, encode, negotiateEncoding, type Coding } from '../http/http-cache.js';
+import { addVary, negotiateEncoding, PreparedBody } from '../http/http-cache.js';
 import { consoleErrors } from './errors.js';
 import { compressible, defaultConsoleDir, loadConsoleBuild, type ConsoleFile } from './files.js';
 
@@ -55,28 +55,27 @@ export function consolePluginFrom(dir: string) {
     async (app: FastifyInstance) => {
       const { build, reason } = await loadConsoleBuild(dir);
       if (!build) app.log.warn({ reason }, 'web console not built: its pages answer 503 CONSOLE_NOT_BUILT');
-      /** Compressed forms, made on first request and kept (the files never change while running). */
-      const encoded = new Map<string, Promise<Buffer>>();
-      const encodedBody = (key: string, file: ConsoleFile, coding: Coding): Promise<Buffer> => {
-        const cacheKey = `${coding}:${key}`;
-        let body = encoded.get(cacheKey);
-        if (!body) {
-          body = encode(file.body, coding);
-          encoded.set(cacheKey, body);
-        }
-        return body;
-      };
+      /**
+       * Each file's compressed forms, made on first request and kept (PreparedBody, as the public
+       * read does; the files never change while the server runs).
+       */
+      const prepared = new Map<string, PreparedBody>();
       const send = async (request: FastifyRequest, reply: FastifyReply, key: string, file: ConsoleFile) => {
         addVary(reply, 'Accept-Encoding');
+        let body = prepared.get(key);
+        if (!body) {
+          body = new PreparedBody(file.body);
+          prepared.set(key, body);
+        }
         const coding =
-          compressible(file.type) && file.body.length > 1024
+          compressible(file.type) && body.compressible
             ? negotiateEncoding(request.headers['accept-encoding'])
             : 'identity';
         if (coding === 'identity') return reply.type(file.type).send(file.body);
         return reply
           .type(file.type)
           .header('content-encoding', coding)
-          .send(await encodedBody(key, file, coding));
+          .send(await body.body(coding));
       };
       const index: ConsoleFile | null = build ? { body: build.index, type: 'text/html; charset=utf-8' } : null;
 
