@@ -54,7 +54,10 @@ function equalStrings(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function refererOrigin(referer: string | undefined): string | undefined {
+/** Where a request says it comes from: its Origin, else the origin of its Referer. */
+function requestOrigin(request: FastifyRequest): string | undefined {
+  const { origin, referer } = request.headers;
+  if (origin !== undefined) return origin;
   if (!referer) return undefined;
   try {
     return new URL(referer).origin;
@@ -105,7 +108,7 @@ export function installBrowserCookies(app: FastifyInstance): void {
    */
   app.decorate('assertCsrf', (request: FastifyRequest): void => {
     if (SAFE_METHODS.has(request.method)) return;
-    const origin = request.headers.origin ?? refererOrigin(request.headers.referer);
+    const origin = requestOrigin(request);
     const header = request.headers[CSRF_HEADER];
     const cookieValue = request.cookies[COOKIE_CSRF];
     const ok =
@@ -132,7 +135,7 @@ export function installBrowserCookies(app: FastifyInstance): void {
         { path: `headers/${AUTH_MODE_HEADER}`, message: `must be "${AUTH_MODE_BROWSER}"` },
       ]);
     }
-    const origin = request.headers.origin ?? refererOrigin(request.headers.referer);
+    const origin = requestOrigin(request);
     if (origin !== app.publicUrl.origin) throw csrfFailed();
     request.browserMode = true;
   });
