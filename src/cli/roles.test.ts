@@ -48,28 +48,22 @@ describe('roles cli', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/Unknown permission: root:all/);
 
-    const notEnabled = await cli([
-      'roles',
-      'create',
-      'translator-es',
-      '--permissions',
-      'content:read_any,content:write_any',
-      '--languages',
-      'es',
-    ]);
+    const createTranslator = () =>
+      cli([
+        'roles',
+        'create',
+        'translator-es',
+        '--permissions',
+        'content:read_any,content:write_any',
+        '--languages',
+        'es',
+      ]);
+    const notEnabled = await createTranslator();
     expect(notEnabled.code).not.toBe(0);
     expect(notEnabled.stderr).toMatch(/"es" is not an enabled language/);
     expect((await cli(['languages', 'add', 'es'])).code).toBe(0);
 
-    const made = await cli([
-      'roles',
-      'create',
-      'translator-es',
-      '--permissions',
-      'content:read_any,content:write_any',
-      '--languages',
-      'es',
-    ]);
+    const made = await createTranslator();
     expect(made.stderr).toBe('');
     expect(made.stdout).toMatch(/Created role translator-es/);
     expect((await cli(['roles', 'grant', 'tr@example.test', 'translator-es'])).stdout).toMatch(
