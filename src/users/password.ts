@@ -16,8 +16,32 @@ export const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
+export type Argon2Options = { readonly [K in keyof typeof ARGON2_OPTIONS]: number };
+
+/** The parameters new hashes use: ARGON2_OPTIONS, unless a test run replaced them (below). */
+let active: Argon2Options = ARGON2_OPTIONS;
+
+/**
+ * Test runs only: new hashes use `options` instead of ARGON2_OPTIONS until the returned function
+ * restores them. A test suite computes thousands of hashes; at 19 MiB each they are a large part
+ * of its time. test/setup.ts installs cheap ones; test files that measure or assert the real cost
+ * restore ARGON2_OPTIONS. Nothing in src/ calls it (src/users/password.test.ts checks), and it
+ * throws unless the process is a vitest worker with NODE_ENV=test, so a production process
+ * (`npm start`, NODE_ENV=production) can never hash with weaker parameters.
+ */
+export function useTestArgon2Options(options: Argon2Options): () => void {
+  if (process.env['VITEST'] !== 'true' || process.env['NODE_ENV'] !== 'test') {
+    throw new Error('useTestArgon2Options is for test runs only (vitest, NODE_ENV=test)');
+  }
+  const previous = active;
+  active = options;
+  return () => {
+    active = previous;
+  };
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+  return hash(password, active);
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
@@ -30,7 +54,7 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 
 export function needsRehash(passwordHash: string): boolean {
   return !passwordHash.startsWith(
-    `$argon2id$v=19$m=${ARGON2_OPTIONS.memoryCost},t=${ARGON2_OPTIONS.timeCost},p=${ARGON2_OPTIONS.parallelism}$`,
+    `$argon2id$v=19$m=${active.memoryCost},t=${active.timeCost},p=${active.parallelism}$`,
   );
 }
 
@@ -38,10 +62,13 @@ export function needsRehash(passwordHash: string): boolean {
  * A hash of a random password, computed once. Logins for unknown emails verify against it so
  * they cost the same time as a wrong password: a fast path would reveal which emails exist.
  */
-let dummyHash: Promise<string> | undefined;
+let dummyHash: { options: Argon2Options; hash: Promise<string> } | undefined;
 export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(crypto.randomUUID() + crypto.randomUUID());
-  return dummyHash;
+  // Made again when the parameters changed: the dummy costs what a real user's hash costs.
+  if (dummyHash?.options !== active) {
+    dummyHash = { options: active, hash: hashPassword(crypto.randomUUID() + crypto.randomUUID()) };
+  }
+  return dummyHash.hash;
 }
 
 /**

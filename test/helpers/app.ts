@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/platform/clock.js';
 import { openDb, type Db } from '../../src/platform/db/index.js';
 import { migrate } from '../../src/platform/db/migrate.js';
 import { openKv } from '../../src/platform/kv/index.js';
+import { openMigratedPglite } from './pglite-template.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
 
 export interface TestApp {
@@ -23,16 +24,19 @@ export interface TestApp {
 export type DbKind = 'pglite' | 'postgres';
 
 /**
- * Opens an isolated, unmigrated database: in-memory PGlite, or a fresh schema of
- * TEST_DATABASE_URL, so test files can run in parallel against one PostgreSQL without seeing each
- * other's rows. `kind` defaults to PostgreSQL when the run has one.
+ * Opens an isolated database: in-memory PGlite, or a fresh schema of TEST_DATABASE_URL, so test
+ * files can run in parallel against one PostgreSQL without seeing each other's rows. `kind`
+ * defaults to PostgreSQL when the run has one. Unmigrated (tests of the migrations start from
+ * zero) unless `migrated`: then every migration is applied (PGlite: a copy of the run's migrated
+ * template, test/helpers/pglite-template.ts).
  */
 export async function openTestDb(
   kind: DbKind = TEST_DATABASE_URL ? 'postgres' : 'pglite',
   poolSize = 5,
+  options: { migrated?: boolean } = {},
 ): Promise<{ db: Db; drop: () => Promise<void> }> {
   if (kind === 'pglite') {
-    const db = await openDb({ dataDir: 'memory://' });
+    const db = options.migrated ? await openMigratedPglite() : await openDb({ dataDir: 'memory://' });
     return { db, drop: () => db.close() };
   }
   if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
@@ -43,6 +47,7 @@ export async function openTestDb(
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const db = await openDb({ url, dataDir: 'unused', schema, poolSize });
+  if (options.migrated) await migrate(db);
   return {
     db,
     drop: async () => {
@@ -79,8 +84,7 @@ export async function buildTestApp(
     ...env,
   });
   const clock = new ManualClock(new Date());
-  const { db, drop } = await openTestDb();
-  await migrate(db);
+  const { db, drop } = await openTestDb(undefined, undefined, { migrated: true });
   const kv = await openKv({ url: config.REDIS_URL, prefix: config.KV_PREFIX, now: () => clock.now().getTime() });
   const deps: AppDeps = { config, db, kv, clock, secrets: { jwt: randomBytes(32).toString('hex') } };
   const app = await buildApp(deps, {

@@ -8,10 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/platform/clock.js';
-import { openDb, type Db } from '../../src/platform/db/index.js';
+import type { Db } from '../../src/platform/db/index.js';
 import { migrate } from '../../src/platform/db/migrate.js';
 import { createAuditService, type AuditService } from '../../src/security/audit/service.js';
 import { openTestDb, type DbKind } from './app.js';
+import { openMigratedPglite } from './pglite-template.js';
 import { TEST_DATABASE_URL } from './services.js';
 
 export type { DbKind } from './app.js';
@@ -29,7 +30,7 @@ let sharedPglite: Promise<Db> | undefined;
 export async function freshDb(kind: DbKind, poolSize = 10): Promise<{ db: Db; drop: () => Promise<void> }> {
   const schema = `a_${randomBytes(6).toString('hex')}`;
   if (kind === 'pglite') {
-    sharedPglite ??= openDb({ dataDir: 'memory://' });
+    sharedPglite ??= openMigratedPglite();
     const db = await sharedPglite;
     await db.exec(`create schema ${schema}; set search_path to ${schema}`);
     await migrate(db);

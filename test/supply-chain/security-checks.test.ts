@@ -40,7 +40,7 @@ describe('the whole `npm run security` on this tree', () => {
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'scripts/security.ts'], {
       cwd: REPO_ROOT,
       env: { ...process.env, SECURITY_TXT_EXPIRES: '', NODE_ENV: 'development' },
-      timeout: 120_000,
+      timeout: 240_000,
     }).catch((err: { stdout?: string; stderr?: string }) => {
       throw new Error(`npm run security failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
     });
@@ -49,7 +49,7 @@ describe('the whole `npm run security` on this tree', () => {
     }
     expect(stdout).not.toContain('FINDING');
     expect(stdout).toMatch(/security: no findings/);
-  }, 120_000);
+  }, 240_000);
 
   it('--only runs a subset and refuses unknown names', async () => {
     const { stdout } = await exec(

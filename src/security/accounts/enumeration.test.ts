@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { createUser, strongPassword, uniqueEmail, type TestUser } from '../../../test/helpers/factories.js';
 import { compareTimings, mailsTo } from '../../../test/support/accounts/helpers.js';
+import { useRealArgon2 } from '../../../test/helpers/argon2.js';
 
 /** Medians may differ by this factor at most: a real existence oracle (argon2, a mail, a transaction) is far above it or needs the flush we exclude. */
 const MAX_RATIO = 2;
@@ -15,6 +16,8 @@ const ROUNDS = 25;
 
 let t: TestApp;
 let user: TestUser;
+// The timings compared here are the production argon2 work (the suite's is cheap: test/setup.ts).
+useRealArgon2();
 beforeAll(async () => {
   // Required verification; a high lockout threshold so many timing samples never lock.
   t = await buildTestApp({ EMAIL_VERIFICATION: 'required', LOCKOUT_THRESHOLD: '100', MAIL_POLL_INTERVAL: '0' });
