@@ -16,7 +16,7 @@ export interface Variant {
   baseline?: string;
   url: string;
   headers?: Record<string, string>;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   body?: string;
   /** The status every answer should have (e.g. 304 for a conditional read); any 2xx by default. */
   expectStatus?: number;
@@ -106,6 +106,8 @@ export interface BenchServer {
   slug: string;
   portfolioId: string;
   accessToken: string;
+  email: string;
+  password: string;
   database: string;
   stop(): Promise<void>;
 }

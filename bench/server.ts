@@ -187,7 +187,10 @@ async function seedRealisticPortfolio(portfolioSlug: string): Promise<{ portfoli
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
-process.stdout.write(`${JSON.stringify({ port, slug, portfolioId, accessToken, database: deps.db.kind })}\n`);
+// email/password: the login benchmark (bench/monitoring.ts) signs in as this user.
+process.stdout.write(
+  `${JSON.stringify({ port, slug, portfolioId, accessToken, email, password, database: deps.db.kind })}\n`,
+);
 
 process.on('SIGTERM', () => {
   void app

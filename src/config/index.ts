@@ -68,6 +68,12 @@ export function consistencyProblems(config: Config): ConfigProblem[] {
   } catch (err) {
     problems.push({ key: 'HOST', reason: `${(err as Error).message}: set PUBLIC_URL` });
   }
+  if (config.ALERT_WEBHOOK_URL !== undefined && config.ALERT_WEBHOOK_SECRET === undefined) {
+    problems.push({
+      key: 'ALERT_WEBHOOK_SECRET',
+      reason: 'must be set with ALERT_WEBHOOK_URL: receivers verify every alert by its signature (docs/MONITORING.md)',
+    });
+  }
   const rpId = config.WEBAUTHN_RP_ID;
   const origins = config.WEBAUTHN_ORIGIN ?? (publicUrl === undefined ? [] : [new URL(publicUrl).origin]);
   if (rpId !== undefined) {

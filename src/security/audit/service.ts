@@ -11,13 +11,13 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.js';
 import { keysetPage, type Page } from '../../http/cursor.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Db, Queryable } from '../../platform/db/index.js';
+import { afterCommit, type Db, type Queryable } from '../../platform/db/index.js';
 import { ACCOUNT_EVENT_PREFIXES, REPORT_FAMILIES } from './actions.js';
 import { verifyBundle, writeBundle, type BundleHeader } from './bundle.js';
 import { GENESIS_HASH, type ChainedEvent, type PreEncodedRow } from './canonical.js';
 import { CheckpointFiles, checkpointDir } from './checkpoint-files.js';
 import { auditErrors } from './errors.js';
-import { cleanEvent, type AuditEventInput, type RequestContext } from './event.js';
+import { cleanEvent, type AuditEventInput, type CleanEvent, type RequestContext } from './event.js';
 import { resolveSigningKey } from './keys.js';
 import { AuditCheckpointRepository, AuditRepository, type EventFilter } from './repository.js';
 import { RejectedRequests } from './rejected.js';
@@ -68,6 +68,7 @@ export class AuditService {
   readonly files: CheckpointFiles;
   readonly keys: TrustedKeys;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly observers: ((event: CleanEvent) => void)[] = [];
   private readonly rejected: RejectedRequests;
   private rejectTimer: NodeJS.Timeout | undefined;
 
@@ -102,6 +103,26 @@ export class AuditService {
     const clean = cleanEvent(event, this.o.clock.now());
     await this.repo.insertInbox(clean, tx ?? this.o.db);
     this.sealer.nudge();
+    if (this.observers.length > 0) {
+      afterCommit(tx ?? this.o.db, () => {
+        for (const observe of this.observers) observe(clean);
+      });
+    }
+  }
+
+  /**
+   * Calls `observe` with each event this node records, once its transaction commits (never for one
+   * that rolls back): the security counters on /metrics (src/security/monitoring/). It runs on the
+   * request path, so it must be cheap; one that throws does not stop the others or the request.
+   */
+  onRecorded(observe: (event: CleanEvent) => void): void {
+    this.observers.push((event) => {
+      try {
+        observe(event);
+      } catch (err) {
+        this.o.log?.warn({ err }, 'audit: an observer failed');
+      }
+    });
   }
 
   /** The request-derived fields of an event: client IP, user agent, request id. */
