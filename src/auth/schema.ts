@@ -85,4 +85,6 @@ export const LoginResponse = Type.Object({
   enrollBy: Type.Optional(Type.String({ format: 'date-time' })),
   passwordChangeRequired: Type.Optional(Type.Boolean()),
   deviceToken: Type.Optional(Type.String()),
+  /** This sign-in cancelled the account's pending erasure (docs/PRIVACY.md). */
+  accountDeletionCancelled: Type.Optional(Type.Boolean()),
 });

@@ -52,13 +52,16 @@ declare module 'fastify' {
   }
 }
 
-/** Runs after every completed sign-in (password, MFA verify, passkey), once its session exists. */
+/**
+ * Runs after every completed sign-in (password, MFA verify, passkey), once its session exists. It
+ * may return fields to add to the sign-in answer (e.g. `accountDeletionCancelled`).
+ */
 export type LoginCompletedListener = (ctx: {
   request: FastifyRequest;
   userId: string;
   sessionId: string;
   amr: readonly string[];
-}) => Promise<void>;
+}) => Promise<void | Record<string, unknown>>;
 
 export class AuthService {
   /** The checks after the password matched, in their declared order (./gates.ts). */
@@ -170,7 +173,8 @@ export class AuthService {
       ...this.app.audit.contextOf(request),
     });
     for (const listener of this.completedListeners) {
-      await listener({ request, userId, sessionId: pair.sessionId, amr });
+      const added = await listener({ request, userId, sessionId: pair.sessionId, amr });
+      if (added) extra = { ...extra, ...added };
     }
     return { ...(extra ?? {}), ...bodyOf(pair) };
   }

@@ -23,6 +23,7 @@ import { backupFileName, metadataNameOf, writeMetadataFile, METADATA_FORMAT, typ
 import { silentProgress, type ProgressSink } from './progress.js';
 import { HOW_TO_CONFIGURE, openS3, requireS3, type BackupSettings } from './settings.js';
 import { Meter, ParallelGzip, Rechunk, chain, hasEndMarker, headerLine } from './streams.js';
+import type { ErasureLedger } from '../security/privacy/erasure/ledger.js';
 
 /** One hook for audit events (`backup.create.completed`, ...): the CLI writes them to the audit log. */
 export type BackupAudit = (event: {
@@ -37,6 +38,11 @@ export interface BackupContext {
   clock: Clock;
   progress?: ProgressSink;
   audit?: BackupAudit;
+  /**
+   * The erasure ledger (DATA_DIR/audit/erasures/, outside the backups): restore and drill erase
+   * again everyone erased after the backup started (src/security/privacy/erasure/reapply.ts).
+   */
+  erasureLedger?: ErasureLedger;
 }
 
 export interface CreateOptions {
@@ -54,22 +60,33 @@ export interface CreateResult {
 
 const TOOL_VERSION = (() => {
   try {
-    const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { name?: string; version?: string };
+    const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as {
+      name?: string;
+      version?: string;
+    };
     return { name: pkg.name ?? 'portfolio-backend', version: pkg.version ?? '0.0.0' };
   } catch {
     return { name: 'portfolio-backend', version: '0.0.0' };
   }
 })();
 
-export async function createBackup(target: DbTarget, ctx: BackupContext, options: CreateOptions = {}): Promise<CreateResult> {
+export async function createBackup(
+  target: DbTarget,
+  ctx: BackupContext,
+  options: CreateOptions = {},
+): Promise<CreateResult> {
   const { settings } = ctx;
   const encrypted = !options.unencrypted;
   if (!encrypted && settings.production) {
-    throw backupErrors.unencryptedRefused('--unencrypted is refused with NODE_ENV=production: production backups are always encrypted');
+    throw backupErrors.unencryptedRefused(
+      '--unencrypted is refused with NODE_ENV=production: production backups are always encrypted',
+    );
   }
   const keys = encrypted ? await settings.encryptionKeys() : { passphrase: undefined, publicKeys: [] };
   if (encrypted && !hasEncryptionKey(keys)) {
-    throw backupErrors.notConfigured(`No backup encryption key is configured: ${HOW_TO_CONFIGURE} (or pass --unencrypted in development)`);
+    throw backupErrors.notConfigured(
+      `No backup encryption key is configured: ${HOW_TO_CONFIGURE} (or pass --unencrypted in development)`,
+    );
   }
   if (options.uploadS3) requireS3(settings); // S3 misconfiguration is reported before any work
 
@@ -111,7 +128,8 @@ export async function createBackup(target: DbTarget, ctx: BackupContext, options
     await dump.done;
     const tables = await dump.tables;
     bar.done();
-    if (!hasEndMarker(plain.tail)) throw backupErrors.dumpFailed('The dump ended without its end marker; nothing was kept');
+    if (!hasEndMarker(plain.tail))
+      throw backupErrors.dumpFailed('The dump ended without its end marker; nothing was kept');
     const fh = await open(temp, 'r+');
     try {
       await fh.sync();
@@ -142,7 +160,12 @@ export async function createBackup(target: DbTarget, ctx: BackupContext, options
       tool: { ...TOOL_VERSION, dumper: dump.dumper, node: process.version },
       compression: { algorithm: 'gzip', level: settings.compressionLevel },
       encryption: encrypted
-        ? { format: 'openpgp', cipher: CIPHER, passphrase: Boolean(keys.passphrase), recipients: fingerprints(keys.publicKeys) }
+        ? {
+            format: 'openpgp',
+            cipher: CIPHER,
+            passphrase: Boolean(keys.passphrase),
+            recipients: fingerprints(keys.publicKeys),
+          }
         : { format: 'none' },
       tables,
     };
@@ -155,7 +178,14 @@ export async function createBackup(target: DbTarget, ctx: BackupContext, options
       action: 'backup.create.completed',
       outcome: 'success',
       target: file,
-      metadata: { reason: metadata.reason, sizeBytes: final.bytes, sha256: metadata.sha256, encrypted, s3: Boolean(s3), durationMs: metadata.durationMs },
+      metadata: {
+        reason: metadata.reason,
+        sizeBytes: final.bytes,
+        sha256: metadata.sha256,
+        encrypted,
+        s3: Boolean(s3),
+        durationMs: metadata.durationMs,
+      },
     });
     return { file: finalPath, metadataFile, metadata, s3 };
   } catch (err) {
@@ -172,7 +202,11 @@ async function* withHeader(header: string, stream: Readable): AsyncGenerator<Buf
 }
 
 /** Data first, metadata second: an S3 listing never shows metadata for a backup that is not there. */
-export async function uploadBackup(settings: BackupSettings, file: string, metadataFile: string): Promise<{ data: string; metadata: string }> {
+export async function uploadBackup(
+  settings: BackupSettings,
+  file: string,
+  metadataFile: string,
+): Promise<{ data: string; metadata: string }> {
   const store = await openS3(settings);
   const name = path.basename(file);
   try {
@@ -181,7 +215,10 @@ export async function uploadBackup(settings: BackupSettings, file: string, metad
     await store.put(path.basename(metadataFile), createReadStream(metadataFile), { contentType: 'application/json' });
     return { data: store.describe(name), metadata: store.describe(path.basename(metadataFile)) };
   } catch (err) {
-    throw backupErrors.s3(`Backup ${name} is complete locally, but the upload to ${store.location} failed: ${messageOf(err)}`, err);
+    throw backupErrors.s3(
+      `Backup ${name} is complete locally, but the upload to ${store.location} failed: ${messageOf(err)}`,
+      err,
+    );
   } finally {
     await store.close();
   }

@@ -12,9 +12,15 @@ import { checksumsOf, withPgClient, type DbTarget } from './db.js';
 import { createScratchDatabase, dropScratchDatabase, queryOf } from './repository.js';
 import { backupErrors, messageOf } from './errors.js';
 import { writeMetadataFile, type DrillRecord, type TableChecksum } from './metadata.js';
-import { checkCompatible, loadDump } from './restore.js';
+import { checkCompatible, erasuresFor, loadDump } from './restore.js';
 import { silentProgress } from './progress.js';
 import { verifyFile } from './verify.js';
+
+/** Runs a script of several statements on the scratch database. */
+async function execScript(target: DbTarget, script: string): Promise<void> {
+  if (target.kind === 'pglite') await target.pg.exec(script);
+  else await withPgClient(target.url, (c) => c.query(script));
+}
 
 export interface DrillResult {
   record: DrillRecord;
@@ -81,6 +87,9 @@ export async function drillFile(file: string, ctx: BackupContext, server: string
     await loadDump(checked, scratch.target, keys, ctx);
     const rtoMs = Date.now() - started;
     mismatches = compareTables(metadata.tables, await checksumsOf(scratch.target));
+    // Then, as a restore would before the database is used: the erasures newer than the backup.
+    const erasures = await erasuresFor(checked, ctx);
+    if (erasures.sql) await execScript(scratch.target, `BEGIN;\n${erasures.sql}COMMIT;\n`);
     record = {
       at: ctx.clock.now().toISOString(),
       ok: mismatches.length === 0,
@@ -88,6 +97,7 @@ export async function drillFile(file: string, ctx: BackupContext, server: string
       target: scratch.label,
       tables: metadata.tables.length,
       rows: metadata.tables.reduce((a, t) => a + t.rows, 0),
+      erasuresReapplied: erasures.subjects,
       ...(mismatches.length > 0 ? { detail: mismatches.slice(0, 5).join('; ') } : {}),
     };
   } catch (err) {

@@ -26,6 +26,8 @@ export interface DrillRecord {
   target: string;
   tables: number;
   rows: number;
+  /** Accounts erased again from the erasure ledger after the load (docs/PRIVACY.md "Backups"). */
+  erasuresReapplied?: number;
   detail?: string;
 }
 
@@ -69,13 +71,18 @@ export function parseBackupName(file: string): ParsedName | null {
   const m = NAME.exec(file);
   if (!m?.[1] || !m[2]) return null;
   const t = m[2];
-  const time = new Date(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`);
+  const time = new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`,
+  );
   if (Number.isNaN(time.getTime())) return null;
   return { database: m[1], time, encrypted: Boolean(m[3]), base: `backup_${m[1]}_${t}` };
 }
 
 export function stamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export function safeDbName(name: string): string {

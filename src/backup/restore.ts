@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrations } from '../platform/db/migrations/index.js';
+import { reapplyPlan, type ReapplyPlan } from '../security/privacy/erasure/reapply.js';
 import { createBackup, type BackupContext, type CreateResult } from './create.js';
 import { connInfo, describeTarget, pgBinary, withPgClient, type DbTarget } from './db.js';
 import { backupErrors, messageOf } from './errors.js';
@@ -51,6 +52,22 @@ export interface RestoreResult {
   plan: RestorePlan;
   safety: CreateResult;
   ms: number;
+  /** Accounts erased again from the erasure ledger (erased after the backup started). */
+  erasuresReapplied: number;
+}
+
+/**
+ * The erasure ledger's entries newer than the backup, as SQL (docs/PRIVACY.md "Backups"). A ledger
+ * with lines that do not parse is refused: restoring could bring back someone it no longer names.
+ */
+export async function erasuresFor(checked: VerifyReport, ctx: BackupContext): Promise<ReapplyPlan> {
+  if (!ctx.erasureLedger) return { sql: '', subjects: 0, unreadable: 0 };
+  const plan = await reapplyPlan(ctx.erasureLedger, checked.metadata);
+  if (plan.unreadable > 0)
+    throw backupErrors.refused(
+      `Nothing was restored: the erasure ledger ${ctx.erasureLedger.file} has ${plan.unreadable} unreadable line(s); repair it first (docs/PRIVACY.md)`,
+    );
+  return plan;
 }
 
 export interface RestoreOptions {
@@ -100,13 +117,15 @@ export async function restoreBackup(
   const plan = await planRestore(file, target, ctx);
   if (options.dryRun) return { plan, dryRun: true };
   if (options.confirm && !(await options.confirm(plan))) return { plan, cancelled: true };
+  const erasures = await erasuresFor(plan.backup, ctx);
   const safety = await createBackup(target, ctx, { reason: 'pre-restore' }).catch((err: unknown) => {
     throw backupErrors.refused(`Nothing was restored: the pre-restore safety backup failed: ${messageOf(err)}`);
   });
   const started = Date.now();
   const keys = await ctx.settings.decryptionKeys();
   try {
-    await loadDump(plan.backup, target, keys, ctx);
+    // The erasures newer than the backup run in the load's transaction: it commits erased.
+    await loadDump(plan.backup, target, keys, ctx, erasures.sql);
   } catch (err) {
     await ctx.audit?.({
       action: 'backup.restore.failed',
@@ -126,9 +145,10 @@ export async function restoreBackup(
       safetyBackup: path.basename(safety.file),
       ms,
       sha256: plan.backup.metadata.sha256,
+      erasuresReapplied: erasures.subjects,
     },
   });
-  return { plan, safety, ms };
+  return { plan, safety, ms, erasuresReapplied: erasures.subjects };
 }
 
 /** Decrypts, decompresses and loads a verified backup into the target, all or nothing. */
@@ -137,13 +157,15 @@ export async function loadDump(
   target: DbTarget,
   keys: Awaited<ReturnType<BackupContext['settings']['decryptionKeys']>>,
   ctx: BackupContext,
+  /** Run after the dump, in its transaction, before the commit (the erasures to apply again). */
+  finalSql = '',
 ): Promise<void> {
   const plain = await openPlaintext(checked, keys, ctx.progress ?? silentProgress, 'restore');
-  if (target.kind === 'pglite') await loadIntoPglite(target.pg, plain, path.basename(checked.file));
-  else await loadIntoPostgres(target.url, ctx.settings.pgBinDir, plain, path.basename(checked.file));
+  if (target.kind === 'pglite') await loadIntoPglite(target.pg, plain, path.basename(checked.file), finalSql);
+  else await loadIntoPostgres(target.url, ctx.settings.pgBinDir, plain, path.basename(checked.file), finalSql);
 }
 
-async function loadIntoPglite(pg: PGlite, plain: Plaintext, name: string): Promise<void> {
+async function loadIntoPglite(pg: PGlite, plain: Plaintext, name: string, finalSql: string): Promise<void> {
   const [sp] = (await pg.query<{ search_path: string }>('show search_path')).rows;
   await pg.exec('BEGIN');
   let committed = false;
@@ -169,6 +191,7 @@ async function loadIntoPglite(pg: PGlite, plain: Plaintext, name: string): Promi
     batcher.push(decoder.end());
     await run(batcher.end());
     plain.check();
+    await run(finalSql);
     await pg.exec('COMMIT');
     committed = true;
   } finally {
@@ -187,6 +210,7 @@ async function loadIntoPostgres(
   binDir: string | undefined,
   plain: Plaintext,
   name: string,
+  finalSql: string,
 ): Promise<void> {
   const bin = pgBinary(binDir, 'psql');
   const { arg, env } = connInfo(url);
@@ -229,6 +253,7 @@ async function loadIntoPostgres(
       throw wrongKey(name, err);
     }
     plain.check();
+    if (finalSql) await write(finalSql);
     await write('COMMIT;\n');
     stdin.end();
     const code = await exited;

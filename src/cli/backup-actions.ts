@@ -23,6 +23,7 @@ import { backupSettings, openS3, type BackupSettings } from '../backup/settings.
 import { loadConfig, type Config } from '../config/index.js';
 import { systemClock } from '../platform/clock.js';
 import type { Db } from '../platform/db/index.js';
+import { ErasureLedger, erasureLedgerDir } from '../security/privacy/erasure/ledger.js';
 
 interface Opened {
   config: Config;
@@ -128,7 +129,14 @@ async function open(options: { needDb: boolean; targetUrl?: string | undefined }
     const db = await openDb({ url: config.DATABASE_URL, dataDir: 'unused', poolSize: 2 });
     return { db, close: () => db.close() };
   };
-  const ctx: BackupContext = { settings, clock: systemClock, progress, audit: auditTo(auditDb, config) };
+  const ctx: BackupContext = {
+    settings,
+    clock: systemClock,
+    progress,
+    audit: auditTo(auditDb, config),
+    // Outside the backups, beside the audit checkpoints: restore and drill erase again from it.
+    erasureLedger: new ErasureLedger(erasureLedgerDir(config.DATA_DIR)),
+  };
   return {
     config,
     settings,
@@ -288,6 +296,7 @@ export async function backupRestore(
       if ('cancelled' in r) throw backupErrors.refused('Restore cancelled, nothing was changed');
       out(`Restored ${r.plan.backup.metadata.file} into ${r.plan.target.description} in ${seconds(r.ms)}:`);
       for (const l of lines) out(l);
+      out(`Erased again from the erasure ledger (erased after the backup started): ${r.erasuresReapplied} account(s).`);
       out(`Safety backup of the previous state: ${r.safety.file}`);
     } finally {
       await located.cleanup();

@@ -5,6 +5,7 @@ import { ROLES } from '../users/policy.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backup.js';
 import { registerLanguageCommands } from './languages.js';
+import { registerPrivacyCommands } from './privacy.js';
 import { registerSettingsCommands } from './settings.js';
 import { CliError } from './errors.js';
 
@@ -174,6 +175,7 @@ export function buildCli(): Command {
   registerAuditCommands(program);
   registerBackupCommands(program);
   registerLanguageCommands(program);
+  registerPrivacyCommands(program);
   registerSettingsCommands(program);
 
   for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {

@@ -4,13 +4,14 @@ import type { Queryable } from '../platform/db/index.js';
 export interface SettingRow {
   key: string;
   value: unknown;
+  updatedAt: Date;
 }
 
 export class SettingsRepository {
   constructor(private readonly db: Queryable) {}
 
   async list(tx: Queryable = this.db): Promise<SettingRow[]> {
-    return tx.query<SettingRow>(`select key, value from site_settings order by key`);
+    return tx.query<SettingRow>(`select key, value, updated_at as "updatedAt" from site_settings order by key`);
   }
 
   /** Serialises changes, so each audit event's "before" is what the change replaced. */

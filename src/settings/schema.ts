@@ -29,8 +29,23 @@ export const PublicCacheMaxAge = Type.Integer({
   description: 'Cache-Control max-age of public reads, in seconds (0: always revalidate)',
 });
 
+/** The privacy notice served at /privacy when PRIVACY_NOTICE_FILE is not set (plain text, escaped; docs/PRIVACY.md). */
+export const PrivacyNoticeText = Type.String({
+  minLength: 1,
+  maxLength: 50_000,
+  pattern: '\\S',
+  description:
+    'The privacy notice (plain text; blank lines separate paragraphs) served at /privacy; changing it is a new version contact senders accept. PRIVACY_NOTICE_FILE wins when set',
+});
+
 /** The settings, their defaults and the environment variable that pins each (if any). */
-export const SETTING_KEYS = ['siteName', 'contactRecipient', 'defaultLanguage', 'publicCacheMaxAge'] as const;
+export const SETTING_KEYS = [
+  'siteName',
+  'contactRecipient',
+  'defaultLanguage',
+  'publicCacheMaxAge',
+  'privacyNotice',
+] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 export const SettingsPatch = Type.Object(
@@ -39,6 +54,7 @@ export const SettingsPatch = Type.Object(
     contactRecipient: Type.Optional(Type.Union([ContactRecipient, Type.Null()])),
     defaultLanguage: Type.Optional(LanguageCodeInput),
     publicCacheMaxAge: Type.Optional(Type.Union([PublicCacheMaxAge, Type.Null()])),
+    privacyNotice: Type.Optional(Type.Union([PrivacyNoticeText, Type.Null()])),
   },
   {
     additionalProperties: false,
@@ -73,6 +89,7 @@ export const SettingsView = Type.Object(
     contactRecipient: Entry(Type.Union([Type.String(), Type.Null()])),
     defaultLanguage: Entry(Type.String()),
     publicCacheMaxAge: Entry(Type.Integer()),
+    privacyNotice: Entry(Type.Union([Type.String(), Type.Null()])),
   },
   { additionalProperties: false, title: 'Settings' },
 );

@@ -26,6 +26,7 @@ import { settingsErrors } from './errors.js';
 import { SettingsRepository } from './repository.js';
 import {
   ContactRecipient,
+  PrivacyNoticeText,
   PublicCacheMaxAge,
   SiteName,
   type SettingKey,
@@ -46,6 +47,7 @@ interface Stored {
   siteName?: string;
   contactRecipient?: string;
   publicCacheMaxAge?: number;
+  privacyNotice?: string;
 }
 
 /** The environment variable that pins a setting when it is set. */
@@ -58,6 +60,7 @@ const CHECKS: Record<StoredKey, { Check(value: unknown): boolean }> = {
   siteName: Compile(SiteName),
   contactRecipient: Compile(ContactRecipient),
   publicCacheMaxAge: Compile(PublicCacheMaxAge),
+  privacyNotice: Compile(PrivacyNoticeText),
 };
 
 export type LanguagesPort = Pick<LanguageService, 'defaultLanguage' | 'setDefault'>;
@@ -76,6 +79,7 @@ export class SettingsService {
   /** Set by the plugin: tells the other nodes (KV channel) after a local change. */
   announce: () => Promise<void> = async () => undefined;
   private stored: Stored = {};
+  private noticeSavedAt: Date | null = null;
   private loads = 0;
 
   constructor(private readonly o: SettingsServiceOptions) {
@@ -105,6 +109,12 @@ export class SettingsService {
     return this.stored.publicCacheMaxAge ?? this.o.config.PUBLIC_CACHE_MAX_AGE;
   }
 
+  /** The privacy notice saved by an admin and when (src/security/privacy/notice); null: none. */
+  privacyNotice(): { text: string; updatedAt: Date } | null {
+    const text = this.stored.privacyNotice;
+    return text === undefined ? null : { text, updatedAt: this.noticeSavedAt ?? new Date(0) };
+  }
+
   // ---- loading ---------------------------------------------------------------------------------
 
   /** Reads the saved values into memory. Of two loads racing, the one started last wins. */
@@ -113,12 +123,16 @@ export class SettingsService {
     const rows = await this.repo.list();
     if (seq !== this.loads) return;
     const next: Stored = {};
+    let noticeSavedAt: Date | null = null;
     for (const row of rows) {
       const check = CHECKS[row.key as StoredKey] as (typeof CHECKS)[StoredKey] | undefined;
-      if (check?.Check(row.value)) Object.assign(next, { [row.key]: row.value });
-      else this.o.log?.warn({ key: row.key }, 'site setting ignored: unknown key or invalid value');
+      if (check?.Check(row.value)) {
+        Object.assign(next, { [row.key]: row.value });
+        if (row.key === 'privacyNotice') noticeSavedAt = new Date(row.updatedAt);
+      } else this.o.log?.warn({ key: row.key }, 'site setting ignored: unknown key or invalid value');
     }
     this.stored = next;
+    this.noticeSavedAt = noticeSavedAt;
   }
 
   // ---- admin -----------------------------------------------------------------------------------
@@ -144,6 +158,7 @@ export class SettingsService {
         default: null,
       },
       publicCacheMaxAge: entry('publicCacheMaxAge', stored.publicCacheMaxAge, this.configDefaultMaxAge()),
+      privacyNotice: entry<string | null>('privacyNotice', stored.privacyNotice, null),
     };
   }
 
@@ -164,7 +179,7 @@ export class SettingsService {
       await this.repo.lock(tx);
       const before = await this.view(tx);
       const changes: Record<string, { before: unknown; after: unknown }> = {};
-      for (const key of ['siteName', 'contactRecipient', 'publicCacheMaxAge'] as const) {
+      for (const key of ['siteName', 'contactRecipient', 'publicCacheMaxAge', 'privacyNotice'] as const) {
         if (!(key in values)) continue;
         const value = values[key];
         if (value === null || value === undefined) await this.repo.remove(key, tx);

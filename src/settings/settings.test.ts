@@ -55,6 +55,7 @@ describe('who may call what', () => {
       contactRecipient: { value: null, source: 'default', env: null, default: null },
       defaultLanguage: { value: 'en', source: 'database', env: null, default: null },
       publicCacheMaxAge: { value: 60, source: 'default', env: 'PUBLIC_CACHE_MAX_AGE', default: 60 },
+      privacyNotice: { value: null, source: 'default', env: null, default: null },
     });
   });
 

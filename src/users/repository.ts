@@ -336,14 +336,17 @@ export class RolesRepository {
     return rows.map((r) => r.name);
   }
 
-  /** Enabled accounts holding `permission` through a role not limited to languages. */
+  /**
+   * Enabled accounts holding `permission` through a role not limited to languages. An account
+   * with a pending erasure does not count (docs/PRIVACY.md: it will be gone).
+   */
   async countHolders(permission: string, tx: Queryable = this.db): Promise<number> {
     const rows = await tx.query<{ n: number }>(
       `select count(distinct u.id)::int as n from users u
          join user_roles ur on ur.user_id = u.id
          join roles r on r.name = ur.role and r.languages is null
          join role_permissions rp on rp.role = ur.role and rp.permission = $1
-       where not u.disabled`,
+       where not u.disabled and u.deletion_due_at is null`,
       [permission],
     );
     return rows[0]?.n ?? 0;

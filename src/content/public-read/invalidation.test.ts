@@ -347,6 +347,21 @@ describe('every kind of write reaches both nodes', () => {
     );
   });
 
+  it("the owner's account erased by the erasure job (its own request keeps the portfolio public until then)", async () => {
+    const other = await createUser(t.app);
+    const p = await createPortfolio(t.app, other, { published: true, visibility: 'public' });
+    await t.app.privacyErasure.request(other.id, { actorId: other.id, context: {} }, false);
+    // Due now (the clock of these tests never moves): the grace period is not what is tested here.
+    await t.deps.db.query(`update users set deletion_due_at = $2 where id = $1`, [other.id, t.clock.now()]);
+    await expectSeenEverywhere(
+      `/api/public/portfolios/${p.slug}`,
+      async () => {
+        expect((await t.app.privacyErasure.tick()).erased).toEqual([other.id]);
+      },
+      gone,
+    );
+  });
+
   it('a medium quarantined (integrity failure) and a medium deleted disappear from the cached payload', async () => {
     const p = await published();
     const url = `/api/public/portfolios/${p.slug}`;

@@ -10,6 +10,11 @@
  *   one plain mailbox (it becomes Reply-To), and the mailer cleans every header again;
  * - size: every field has a maximum length (schema; larger bodies are 400 or 413);
  * - drafts: only published, public portfolios have a form; any other slug is the same 404.
+ *
+ * Consent: when the site has a privacy notice (a port filled by src/security/privacy/notice), a
+ * message must name its current version (`privacyNoticeVersion`, else 400
+ * PRIVACY_NOTICE_NOT_ACCEPTED); the message is kept in `contact_messages` with the version
+ * accepted and when, in the transaction that queues its mail (docs/PRIVACY.md).
  */
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
@@ -17,6 +22,7 @@ import type { Kv } from '../../platform/kv/index.js';
 import type { Mailer } from '../../platform/mail/index.js';
 import { isMailboxAddress } from '../../platform/mail/headers.js';
 import { httpErrors } from '../../http/errors.js';
+import { newId } from '../../platform/ids.js';
 import { accountErrors } from './errors.js';
 import { ContactRepository, type ContactTarget } from './repository.js';
 
@@ -27,7 +33,11 @@ export interface ContactInput {
   email: string;
   message: string;
   website?: string | undefined;
+  privacyNoticeVersion?: string | undefined;
 }
+
+/** The privacy notice in force: its version, or null when the site has none. */
+export type NoticePort = () => Promise<{ version: string } | null>;
 
 export type ContactOutcome =
   { kind: 'sent'; target: ContactTarget; mailId: string } | { kind: 'honeypot'; target: ContactTarget };
@@ -45,6 +55,7 @@ function cleanMessage(text: string): string {
 
 export class ContactService {
   private readonly repo: ContactRepository;
+  private notice: NoticePort = async () => null;
 
   constructor(
     private readonly o: {
@@ -58,6 +69,11 @@ export class ContactService {
     },
   ) {
     this.repo = new ContactRepository(o.db);
+  }
+
+  /** Filled by the privacy notice module: messages must then accept its current version. */
+  useNotice(port: NoticePort): void {
+    this.notice = port;
   }
 
   /**
@@ -80,6 +96,12 @@ export class ContactService {
     if (!isMailboxAddress(email))
       throw accountErrors.invalidField('/email', 'must be one email address like name@example.com');
 
+    // Consent before anything else is decided (a bot's honeypot message is refused the same way).
+    const notice = await this.notice();
+    if (notice !== null && input.privacyNoticeVersion !== notice.version) {
+      throw accountErrors.privacyNoticeNotAccepted(notice.version);
+    }
+
     if ((input.website ?? '').trim() !== '') {
       const outcome: ContactOutcome = { kind: 'honeypot', target };
       await record(outcome);
@@ -97,6 +119,22 @@ export class ContactService {
         message,
       });
       const mailId = await this.o.mail.enqueue(mail, tx);
+      const now = this.o.clock.now();
+      await this.repo.insertMessage(
+        {
+          id: newId(),
+          portfolioId: target.portfolioId,
+          recipientId: target.ownerId,
+          senderName: name,
+          senderEmail: email,
+          message,
+          mailId,
+          noticeVersion: notice?.version ?? null,
+          noticeAcceptedAt: notice === null ? null : now,
+          createdAt: now,
+        },
+        tx,
+      );
       const outcome: ContactOutcome = { kind: 'sent', target, mailId };
       await record(outcome, tx);
       return outcome;

@@ -20,6 +20,20 @@ export const accountErrors = {
         headers: { 'retry-after': String(retryAfterSeconds) },
       },
     ),
+  /** A privacy notice is configured and the message did not accept its current version (docs/PRIVACY.md). */
+  privacyNoticeNotAccepted: (version: string) =>
+    new AppError(
+      400,
+      'PRIVACY_NOTICE_NOT_ACCEPTED',
+      'Privacy notice not accepted',
+      `Read the privacy notice (/privacy) and send privacyNoticeVersion "${version}" to accept it`,
+      {
+        extensions: {
+          privacyNoticeVersion: version,
+          errors: [{ path: '/privacyNoticeVersion', message: `must be the current version, ${version}` }],
+        },
+      },
+    ),
   invalidField: (path: string, message: string) =>
     httpErrors.validation(`${path.slice(1)}: ${message}`, [{ path, message }]),
 };

@@ -197,4 +197,39 @@ export class ContactRepository {
     );
     return rows[0];
   }
+
+  /** The message as the owner received it, with the privacy notice version accepted (null: none configured). */
+  async insertMessage(
+    m: {
+      id: string;
+      portfolioId: string;
+      recipientId: string;
+      senderName: string;
+      senderEmail: string;
+      message: string;
+      mailId: string;
+      noticeVersion: string | null;
+      noticeAcceptedAt: Date | null;
+      createdAt: Date;
+    },
+    tx: Queryable = this.db,
+  ): Promise<void> {
+    await tx.query(
+      `insert into contact_messages (id, portfolio_id, recipient_id, sender_name, sender_email, message, mail_id,
+         notice_version, notice_accepted_at, created_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        m.id,
+        m.portfolioId,
+        m.recipientId,
+        m.senderName,
+        m.senderEmail,
+        m.message,
+        m.mailId,
+        m.noticeVersion,
+        m.noticeAcceptedAt,
+        m.createdAt,
+      ],
+    );
+  }
 }

@@ -33,6 +33,15 @@ export const ContactBody = Type.Object(
         description: 'Leave empty: a field hidden from people, filled only by bots',
       }),
     ),
+    privacyNoticeVersion: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: NO_CONTROL,
+        description:
+          'The version of the privacy notice the sender accepted (GET /api/public/privacy); required when the site has one (400 PRIVACY_NOTICE_NOT_ACCEPTED)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

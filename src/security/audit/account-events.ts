@@ -69,6 +69,9 @@ function viewOf(e: ChainedEvent, userId: string) {
   };
 }
 
+/** One event as its account's owner sees it (the account page, and data exports: docs/PRIVACY.md). */
+export const accountEventView = viewOf;
+
 export const accountEventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/account/events',

@@ -34,6 +34,11 @@ export class UploadService {
     return this.o.settings;
   }
 
+  /** Where media bytes live (local directory or S3): account erasure deletes an account's objects here. */
+  get store(): UploadServiceOptions['store'] {
+    return this.o.store;
+  }
+
   /** Waits for background work started by requests (integrity quarantines); for tests and shutdown. */
   settled(): Promise<void> {
     return this.delivery.settled();
