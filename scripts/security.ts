@@ -6,6 +6,8 @@
  *   licenses      production dependencies against security/licenses.json
  *   audit         npm audit --omit=dev --audit-level=high, when the registry answers
  *   security-txt  the served security.txt parses by RFC 9116 and has not expired
+ *   asvs          security/asvs.json (OWASP ASVS 5.0 mapping): every named test exists, docs/ASVS.md
+ *                 is generated from it; prints the coverage per chapter
  *
  * Every finding is one line; the exit code is 1 when there is any. `-- --only a,b` runs a subset
  * (the security-scan workflow uses it per job). The checks live in scripts/lib/supply-chain/ so tests
@@ -30,6 +32,8 @@ const CHECKS: Record<string, () => Promise<CheckResult>> = {
     loadEnvFile(`${REPO_ROOT}/.env`);
     return checkSecurityTxt({ env: process.env, now: new Date() });
   },
+  // Loaded on demand: it parses test sources with the TypeScript compiler, which the other checks do not need.
+  asvs: async () => (await import('./lib/asvs/check.js')).checkAsvs({ root: REPO_ROOT }),
 };
 
 function selected(argv: string[]): string[] {
