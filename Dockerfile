@@ -47,9 +47,6 @@ WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json SECURITY.md ./
-# Static files read at start: the security dashboard (web/admin, served at /admin). The console
-# is in dist/web, built above.
-COPY web/admin ./web/admin
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

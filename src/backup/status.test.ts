@@ -8,28 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
+import { createUser } from '../../test/helpers/factories.js';
 import { loadConfig } from '../config/index.js';
-import { METADATA_FORMAT, backupFileName, metadataNameOf, type BackupMetadata } from './metadata.js';
+import { fakeBackup } from '../../test/support/backup/rpo.js';
 import { rpoStatus } from './status.js';
-
-async function fakeBackup(dir: string, at: Date, drillOk: boolean | undefined): Promise<void> {
-  const file = backupFileName('app', at, true);
-  const body = Buffer.from('not really encrypted, the health check does not read it');
-  await writeFile(path.join(dir, file), body);
-  const meta: Partial<BackupMetadata> = {
-    format: METADATA_FORMAT,
-    id: '00000000-0000-4000-8000-000000000000',
-    file,
-    completedAt: at.toISOString(),
-    sha256: 'x',
-    dumpSha256: 'y',
-    sizes: { dump: 1, compressed: 1, encrypted: body.length },
-    tables: [],
-    encryption: { format: 'openpgp', cipher: 'AES-256', passphrase: true, recipients: [] },
-    ...(drillOk === undefined ? {} : { drill: { at: at.toISOString(), ok: drillOk, rtoMs: 1000, target: 'x', tables: 0, rows: 0 } }),
-  };
-  await writeFile(path.join(dir, metadataNameOf(file)), JSON.stringify(meta));
-}
 
 let dir: string;
 beforeAll(async () => {
@@ -46,12 +28,21 @@ describe('rpoStatus', () => {
   it('none without a verified backup, even with a fresh unverified one', async () => {
     await fakeBackup(dir, new Date('2026-05-10T02:00:00Z'), undefined);
     await fakeBackup(dir, new Date('2026-05-09T02:00:00Z'), false);
-    expect(await rpoStatus(config(), now, { fresh: true })).toEqual({ status: 'none', newestVerifiedAt: null, ageHours: null, rpoHours: 24 });
+    expect(await rpoStatus(config(), now, { fresh: true })).toEqual({
+      status: 'none',
+      newestVerifiedAt: null,
+      ageHours: null,
+      rpoHours: 24,
+    });
   });
 
   it('stale when the newest verified backup is older than the RPO', async () => {
     await fakeBackup(dir, new Date('2026-05-08T02:00:00Z'), true);
-    expect(await rpoStatus(config(), now, { fresh: true })).toMatchObject({ status: 'stale', newestVerifiedAt: '2026-05-08T02:00:00.000Z', ageHours: 58 });
+    expect(await rpoStatus(config(), now, { fresh: true })).toMatchObject({
+      status: 'stale',
+      newestVerifiedAt: '2026-05-08T02:00:00.000Z',
+      ageHours: 58,
+    });
   });
 
   it('ok once a backup within the RPO passed a drill', async () => {
@@ -72,9 +63,79 @@ describe('/health/ready', () => {
       t = await buildTestApp({ BACKUP_DIR: empty });
       const res = await t.app.inject({ method: 'GET', url: '/health/ready' });
       expect(res.statusCode).toBe(200);
-      expect(res.json().checks.backup).toEqual({ status: 'none', newestVerifiedAt: null, ageHours: null, rpoHours: 24 });
+      expect(res.json().checks.backup).toEqual({
+        status: 'none',
+        newestVerifiedAt: null,
+        ageHours: null,
+        rpoHours: 24,
+      });
     } finally {
       await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('GET /api/admin/backups/status (the console Security screen)', () => {
+  let t: TestApp;
+  let backups: string;
+  beforeAll(async () => {
+    backups = await mkdtemp(path.join(os.tmpdir(), 'pf-rpo-admin-'));
+    t = await buildTestApp({ BACKUP_DIR: backups, BACKUP_RPO_HOURS: '24' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await rm(backups, { recursive: true, force: true });
+  });
+
+  it('shows an admin the newest verified backup and the RPO state', async () => {
+    const now = t.clock.now();
+    const verifiedAt = new Date(now.getTime() - 3 * 3_600_000);
+    await fakeBackup(backups, verifiedAt, true);
+    // Newer but never drilled: it does not count.
+    await fakeBackup(backups, new Date(now.getTime() - 3_600_000), undefined);
+    const admin = await createUser(t.app, { role: 'admin' });
+    const res = await t.app.inject({ method: 'GET', url: '/api/admin/backups/status', headers: admin.auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      status: 'ok',
+      newestVerifiedAt: verifiedAt.toISOString(),
+      ageHours: 3,
+      rpoHours: 24,
+    });
+    expect(res.headers['cache-control']).toMatch(/no-store/);
+  });
+
+  it('refuses anyone without security:manage: an editor and a plain user get 403, no token 401', async () => {
+    for (const role of ['editor', 'user'] as const) {
+      const who = await createUser(t.app, { role });
+      const res = await t.app.inject({ method: 'GET', url: '/api/admin/backups/status', headers: who.auth });
+      expect(res.statusCode, role).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'FORBIDDEN' });
+      expect(res.body).not.toMatch(/rpoHours|newestVerifiedAt/);
+    }
+    const anonymous = await t.app.inject({ method: 'GET', url: '/api/admin/backups/status' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+});
+
+describe('GET /api/admin/backups/status when the backups cannot be listed', () => {
+  it('answers 503 BACKUP_STATUS_UNAVAILABLE problem+json with Retry-After, never a 500', async () => {
+    const parent = await mkdtemp(path.join(os.tmpdir(), 'pf-rpo-broken-'));
+    // BACKUP_DIR is a file: listing it fails with ENOTDIR.
+    const notADir = path.join(parent, 'file');
+    await writeFile(notADir, 'x');
+    const t = await buildTestApp({ BACKUP_DIR: notADir });
+    try {
+      const admin = await createUser(t.app, { role: 'admin' });
+      const res = await t.app.inject({ method: 'GET', url: '/api/admin/backups/status', headers: admin.auth });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.headers['retry-after']).toBe('60');
+      expect(res.json()).toMatchObject({ code: 'BACKUP_STATUS_UNAVAILABLE' });
+    } finally {
+      await t.close();
+      await rm(parent, { recursive: true, force: true });
     }
   });
 });

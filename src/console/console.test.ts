@@ -29,6 +29,9 @@ const PAGES = [
   '/account/security/passkeys',
   '/reset-password?token=abc',
   '/account/',
+  '/admin',
+  '/admin/portfolios',
+  '/admin/portfolios/0190a5f0-0000-7000-8000-000000000000',
 ];
 
 const EXPECTED_CSP = [
@@ -168,10 +171,16 @@ describe('the console served', () => {
     }
   });
 
-  it('leaves the /admin dashboard as it is', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/admin' });
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('/admin/app.js');
+  it('serves the admin at /admin; the old audit dashboard is gone (its Audit log screen is /admin/audit)', async () => {
+    const index = await readFile(path.join(CONSOLE_OUT, 'index.html'), 'utf8');
+    const admin = await t.app.inject({ method: 'GET', url: '/admin' });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.body).toBe(index);
+    for (const url of ['/admin/audit', '/admin/legacy-audit']) {
+      const page = await t.app.inject({ method: 'GET', url });
+      expect(page.statusCode, url).toBe(200);
+      expect(page.body, url).toBe(index);
+    }
   });
 
   it('is registered in FEATURE_PLUGINS', () => {

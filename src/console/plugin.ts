@@ -1,6 +1,6 @@
 /**
  * The web console (web/console, docs/CONSOLE.md), served by this server: the pages behind every
- * mailed link, sign-in and "my account". One single-page app; its paths answer index.html
+ * mailed link, sign-in, "my account" and the admin (/admin). One single-page app; its paths answer index.html
  * (no-store) and its hashed files are cached for a year (immutable). Read once at start from
  * dist/web; a fixed list from the Vite manifest, so no request path reaches the file system.
  * Without a build (tsx dev before `npm run build`) each path answers 503 CONSOLE_NOT_BUILT.
@@ -37,6 +37,8 @@ export const CONSOLE_PAGES = [
   '/was-this-you',
   '/account',
   '/account/*',
+  '/admin',
+  '/admin/*',
 ] as const;
 
 export const INDEX_CACHE = 'no-store';

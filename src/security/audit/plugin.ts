@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { accountEventsRoutes } from './account-events.js';
-import { dashboardRoutes } from './dashboard.js';
 import { installRequestHook } from './hook.js';
 import { auditRoutes } from './routes.js';
 import { createAuditService, type AuditService } from './service.js';
@@ -31,14 +30,13 @@ export const auditPlugin = fp(
 );
 
 /**
- * The admin API under /api/admin/audit, the dashboard at /admin, and every signed-in user's own
- * security events (`GET /api/account/events`, its own encapsulated plugin: no audit:read hook).
+ * The admin API under /api/admin/audit (its screen is the console's Audit log, /admin/audit) and
+ * every signed-in user's own security events (`GET /api/account/events`, its own encapsulated plugin: no audit:read hook).
  */
 export const auditRoutesPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(auditRoutes);
     await app.register(accountEventsRoutes);
-    await app.register(dashboardRoutes);
   },
   { name: 'audit-routes', dependencies: ['audit', 'authenticate'] },
 );

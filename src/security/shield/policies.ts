@@ -30,7 +30,19 @@ export interface Policy {
   windowsTag: string;
   cost: number;
   failClosed: boolean;
+  /** GET/HEAD route patterns (as the router matched them) this policy does not count. */
+  exceptRoutes: ReadonlySet<string>;
 }
+
+/**
+ * The console's fingerprinted files (src/console/plugin.ts): one first page load fetches about
+ * nine of them, so counted by `global` a user clicking around ran into 429 on JS and CSS. They
+ * are cached immutable and served from memory, so they leave the per-client budget. Matched on
+ * the route pattern the router chose, never the raw URL: `/assets/../api/...`, `/assets%2f..`
+ * or a query cannot reach another route through the exemption (the `:file` parameter is one
+ * segment; anything else is another route, or none, and counted).
+ */
+export const UNMETERED_ASSET_ROUTES: readonly string[] = ['/assets/:file'];
 
 function windowLabel(window: number): string {
   if (window === 60) return 'minute';
@@ -51,6 +63,7 @@ export function builtinPolicySpecs(config: Config): PolicySpec[] {
       path: '*',
       key: 'ip',
       limits: perMinuteHour(config.RATE_LIMIT_PER_MINUTE, config.RATE_LIMIT_PER_HOUR),
+      exceptRoutes: UNMETERED_ASSET_ROUTES,
     },
     {
       name: 'login',
@@ -164,6 +177,7 @@ export function compilePolicies(config: Config): Policy[] {
       windowsTag: limits.map((l) => l.window).join(','),
       cost,
       failClosed: spec.failClosed ?? failClosed.has(spec.name),
+      exceptRoutes: new Set(spec.exceptRoutes ?? []),
     });
   }
   return policies;
@@ -178,6 +192,8 @@ export function matchPolicies(policies: readonly Policy[], method: string, route
   const m = method === 'HEAD' ? 'GET' : method;
   return policies.filter((p) => {
     if (p.methods && !p.methods.has(m)) return false;
+    // The one exemption: only a request the router matched to an excepted pattern, and only reads.
+    if (routeUrl !== null && m === 'GET' && p.exceptRoutes.has(routeUrl)) return false;
     if (p.path === '*') return true;
     if (routeUrl === null) return false;
     return p.prefix ? routeUrl.startsWith(p.path) : routeUrl === p.path;

@@ -41,6 +41,11 @@ export interface PolicySpec {
   cost?: number;
   /** When Redis is unreachable, refuse (503) instead of limiting per node in memory. */
   failClosed?: boolean;
+  /**
+   * Built-in only (not in FIELDS, so operators cannot set it; an override keeps it): GET/HEAD
+   * routes, by the pattern the router matched, this policy does not count (policies.ts).
+   */
+  exceptRoutes?: readonly string[];
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;

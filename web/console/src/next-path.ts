@@ -1,6 +1,6 @@
 /**
  * Where to go after signing in: the console page the user came from (`?next=`), never anything
- * else. Only a same-origin path under /account qualifies; a full URL, a protocol-relative
+ * else. Only a same-origin path under /account or /admin qualifies; a full URL, a protocol-relative
  * `//host`, a backslash trick (`/\host`), control characters or the sign-in page itself all fall
  * back to /account, so a crafted sign-in link cannot send a fresh session to another site.
  */
@@ -10,7 +10,7 @@ const PATH_CHARS = /^[\w.~/-]+$/;
 
 function isConsolePath(path: string): boolean {
   return (
-    (path === '/account' || path.startsWith('/account/')) &&
+    (path === '/account' || path.startsWith('/account/') || path === '/admin' || path.startsWith('/admin/')) &&
     PATH_CHARS.test(path) &&
     !path.startsWith('/account/sign-in')
   );

@@ -34,7 +34,7 @@ export function initialLocale(): Locale {
 }
 
 // The console's own keys; ra-core's `ra.*` keys join when the admin screens arrive.
-const provider = polyglotI18nProvider(
+export const i18nProvider = polyglotI18nProvider(
   (locale) => messages[isLocale(locale) ? locale : 'en'] as unknown as TranslationMessages,
   initialLocale(),
   [
@@ -55,13 +55,13 @@ const I18nContext = createContext<I18nValue | null>(null);
 
 export function I18nProvider({ children }: { children: ReactNode }) {
   const [locale, setLocaleState] = useState<Locale>(() =>
-    isLocale(provider.getLocale()) ? (provider.getLocale() as Locale) : 'en',
+    isLocale(i18nProvider.getLocale()) ? (i18nProvider.getLocale() as Locale) : 'en',
   );
   useEffect(() => {
     document.documentElement.lang = locale;
   }, [locale]);
   const setLocale = useCallback((next: Locale) => {
-    void Promise.resolve(provider.changeLocale(next)).then(() => {
+    void Promise.resolve(i18nProvider.changeLocale(next)).then(() => {
       try {
         window.localStorage.setItem(STORAGE_KEY, next);
       } catch {
@@ -72,7 +72,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   }, []);
   // `locale` is a dependency so that every string re-renders in the new language.
   const value = useMemo<I18nValue>(
-    () => ({ locale, setLocale, t: (key, options) => provider.translate(key, { _: key, ...options }) }),
+    () => ({ locale, setLocale, t: (key, options) => i18nProvider.translate(key, { _: key, ...options }) }),
     [locale, setLocale],
   );
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

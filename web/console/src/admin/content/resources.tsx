@@ -1,0 +1,27 @@
+/** The content screens: portfolios (with everything in them) and the five kinds' forms. */
+import { CHILD_KINDS } from '../dataProvider';
+import type { AdminResource } from '../types';
+import { childCreate, childEdit } from './children';
+import { PortfolioCreate, PortfolioEdit, PortfolioList } from './portfolios';
+
+/** Content is for editors and admins (content:*_any); the `user` role's own-content permissions do not open it. */
+export const CONTENT_PERMISSIONS = ['content:read_any', 'content:write_any'] as const;
+
+export const contentResources: readonly AdminResource[] = [
+  {
+    name: 'portfolios',
+    labelKey: 'admin.nav.portfolios',
+    permissions: CONTENT_PERMISSIONS,
+    list: PortfolioList,
+    create: PortfolioCreate,
+    edit: PortfolioEdit,
+  },
+  ...CHILD_KINDS.map((kind): AdminResource => ({
+    name: kind,
+    labelKey: `admin.kind.${kind}`,
+    permissions: CONTENT_PERMISSIONS,
+    create: childCreate(kind),
+    edit: childEdit(kind),
+    nav: false,
+  })),
+];
