@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { authPlugin, authRoutesPlugin } from './auth/plugin.js';
+import { backupRoutes } from './backup/routes.js';
 import type { Config } from './config/index.js';
 import { PublicUrl } from './config/public-url.js';
 import type { TrustProxy } from './config/schema.js';
@@ -32,7 +33,13 @@ import { accountsPlugin } from './security/accounts/plugin.js';
 import { invitationsPlugin } from './security/invitations/plugin.js';
 import { auditPlugin, auditRoutesPlugin } from './security/audit/plugin.js';
 import { mfaPlugin } from './security/mfa/plugin.js';
+import { privacyExportPlugin } from './security/privacy/export/plugin.js';
+import { erasurePlugin } from './security/privacy/erasure/plugin.js';
+import { retentionPlugin } from './security/privacy/retention/plugin.js';
+import { privacyNoticePlugin } from './security/privacy/notice/plugin.js';
 import { settingsPlugin } from './settings/plugin.js';
+import { alertsPlugin } from './security/monitoring/alerts/plugin.js';
+import { monitoringPlugin } from './security/monitoring/plugin.js';
 import { shieldPlugin } from './security/shield/plugin.js';
 import { shieldRoutes } from './security/shield/routes.js';
 import { uploadsPlugin } from './security/uploads/plugin.js';
@@ -132,6 +139,7 @@ export const FEATURE_PLUGINS = [
   tokensPlugin,
   shieldPlugin,
   routesPlugin('health', ['deps', 'shield'], healthRoutes),
+  monitoringPlugin,
   securityTxtPlugin,
   authenticatePlugin,
   authPlugin,
@@ -143,6 +151,8 @@ export const FEATURE_PLUGINS = [
   routesPlugin('user-admin-routes', ['users', 'authenticate', 'audit'], adminUserRoutes),
   invitationsPlugin,
   routesPlugin('shield-routes', ['shield', 'authenticate'], shieldRoutes),
+  routesPlugin('backup-routes', ['deps', 'shield', 'authenticate'], backupRoutes),
+  alertsPlugin,
   contentPlugin,
   contentSchedulePlugin,
   contentPreviewPlugin,
@@ -151,6 +161,10 @@ export const FEATURE_PLUGINS = [
   categoriesPlugin,
   settingsPlugin,
   uploadsPlugin,
+  privacyExportPlugin,
+  privacyNoticePlugin,
+  erasurePlugin,
+  retentionPlugin,
   consolePlugin,
 ];
 

@@ -17,9 +17,13 @@ import { auditSchema } from './sections/audit.js';
 import { authSchema } from './sections/auth.js';
 import { backupSchema } from './sections/backup.js';
 import { contentSchema } from './sections/content.js';
+import { siemSchema } from './sections/siem.js';
 import { httpSchema } from './sections/http.js';
 import { mailSchema } from './sections/mail.js';
 import { mfaSchema } from './sections/mfa.js';
+import { monitoringSchema } from './sections/monitoring.js';
+import { privacySchema } from './sections/privacy.js';
+import { privacyExportSchema } from './sections/privacy-export.js';
 import { shieldSchema } from './sections/shield.js';
 import { s3Schema } from './sections/s3.js';
 import { securityTxtSchema } from './sections/security-txt.js';
@@ -44,9 +48,13 @@ export const sections: readonly SchemaSection[] = [
   mailSchema,
   accountSchema,
   contentSchema,
+  siemSchema,
   uploadSchema,
   mfaSchema,
+  privacyExportSchema,
+  privacySchema,
   securityTxtSchema,
+  monitoringSchema,
 ];
 
 export const schema = {
@@ -61,9 +69,13 @@ export const schema = {
   ...mailSchema,
   ...accountSchema,
   ...contentSchema,
+  ...siemSchema,
   ...uploadSchema,
   ...mfaSchema,
+  ...privacyExportSchema,
+  ...privacySchema,
   ...securityTxtSchema,
+  ...monitoringSchema,
 } satisfies SchemaSection;
 
 export type Schema = typeof schema;

@@ -76,6 +76,7 @@ const DECORATED_BY: Record<string, string> = {
   mail: 'mail',
   tokens: 'tokens',
   shield: 'shield',
+  metrics: 'shield',
   authenticate: 'authenticate',
   requireRecentAuth: 'authenticate',
   setAuthCookies: 'authenticate',
@@ -93,6 +94,12 @@ const DECORATED_BY: Record<string, string> = {
   categories: 'categories',
   invitations: 'invitations',
   settings: 'settings',
+  privacyExport: 'privacy-export',
+  privacyNotice: 'privacy-notice',
+  privacyErasure: 'privacy-erasure',
+  privacyRetention: 'privacy-retention',
+  alerts: 'alerts',
+  detection: 'alerts',
 };
 
 const folder = (dir: string) =>
@@ -108,6 +115,7 @@ const SOURCES: Record<string, string[]> = {
   tokens: ['src/security/tokens/plugin.ts'],
   shield: folder('src/security/shield').filter((f) => !f.endsWith('routes.ts')),
   health: ['src/http/health.ts'],
+  monitoring: folder('src/security/monitoring'),
   'security-txt': ['src/http/security-txt.ts'],
   authenticate: [
     'src/security/tokens/authenticate.ts',
@@ -115,17 +123,15 @@ const SOURCES: Record<string, string[]> = {
     'src/security/tokens/events.ts',
   ],
   auth: ['src/auth/plugin.ts', 'src/auth/service.ts', 'src/auth/gates.ts'],
-  'audit-routes': [
-    'src/security/audit/routes.ts',
-    'src/security/audit/dashboard.ts',
-    'src/security/audit/account-events.ts',
-  ],
+  'audit-routes': ['src/security/audit/routes.ts', 'src/security/audit/account-events.ts'],
   accounts: folder('src/security/accounts'),
   mfa: folder('src/security/mfa'),
   'auth-routes': ['src/auth/routes.ts', 'src/auth/login.ts', 'src/auth/events.ts'],
   'token-routes': ['src/security/tokens/routes.ts', 'src/security/tokens/events.ts'],
   'user-admin-routes': ['src/users/routes.ts', 'src/users/roles-routes.ts'],
   'shield-routes': ['src/security/shield/routes.ts'],
+  'backup-routes': ['src/backup/routes.ts'],
+  alerts: [...folder('src/security/monitoring/alerts'), ...folder('src/security/monitoring/detection')],
   content: folder('src/content'),
   'content-schedule': folder('src/content/schedule'),
   'content-preview': folder('src/content/preview'),
@@ -136,6 +142,10 @@ const SOURCES: Record<string, string[]> = {
   invitations: folder('src/security/invitations'),
   settings: folder('src/settings'),
   console: folder('src/console'),
+  'privacy-export': folder('src/security/privacy/export'),
+  'privacy-notice': folder('src/security/privacy/notice'),
+  'privacy-erasure': folder('src/security/privacy/erasure'),
+  'privacy-retention': folder('src/security/privacy/retention'),
 };
 
 describe('declared dependencies', () => {
@@ -168,7 +178,7 @@ describe('declared dependencies', () => {
       seen.add(name);
       return (byName.get(name) ?? []).some((d) => reaches(d, target, seen));
     };
-    const withoutRoutes = new Set(['users', 'audit', 'mail', 'tokens', 'shield']);
+    const withoutRoutes = new Set(['users', 'audit', 'mail', 'tokens', 'shield', 'privacy-retention']);
     const notAfterShield = [...byName.keys()].filter((n) => !withoutRoutes.has(n) && !reaches(n, 'shield'));
     expect(notAfterShield).toEqual([]);
   });

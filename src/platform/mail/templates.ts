@@ -25,6 +25,8 @@ export const MAIL_LINK_PATHS = {
   suspiciousLogin: '/was-this-you',
   forgotPassword: '/forgot-password',
   acceptInvite: '/accept-invite',
+  cancelAccountDeletion: '/cancel-account-deletion',
+  account: '/account',
 } as const;
 
 /** PUBLIC_URL + path (+ `?token=`), keeping any path prefix of PUBLIC_URL. */
@@ -215,6 +217,20 @@ export function createTemplates(ctx: TemplateContext) {
       };
     },
 
+    privacyExportReady(d: { to: MailAddress; at: Date; deleteAt: Date; forOther: boolean }): OutgoingMail {
+      return render(ctx, 'privacy_export_ready', d.to, `Your ${ctx.appName} data export is ready`, {
+        greeting: hello(d.to),
+        paragraphs: [
+          d.forOther
+            ? `The data export of an account that you requested on ${when(d.at)} is ready.`
+            : `The export of your data that you requested on ${when(d.at)} is ready.`,
+          `Sign in to download it. It can be downloaded once, until ${when(d.deleteAt)}; then it is deleted.`,
+          { link: link(MAIL_LINK_PATHS.account), label: 'Open my account' },
+          notYou,
+        ],
+      });
+    },
+
     mfaResetNotice(d: { to: MailAddress; at: Date }): OutgoingMail {
       return render(ctx, 'mfa_reset_notice', d.to, `Two-step sign-in was reset on your ${ctx.appName} account`, {
         greeting: hello(d.to),
@@ -222,6 +238,68 @@ export function createTemplates(ctx: TemplateContext) {
           `Two-step sign-in (authenticator apps, security keys and backup codes) was turned off on your account on ${when(d.at)}.`,
           notYou,
           { link: link(MAIL_LINK_PATHS.forgotPassword), label: 'Reset my password' },
+        ],
+      });
+    },
+
+    accountDeletionScheduled(d: {
+      to: MailAddress;
+      token?: string | undefined;
+      dueAt: Date;
+      byAdmin: boolean;
+    }): OutgoingMail {
+      return render(ctx, 'account_deletion_scheduled', d.to, `Your ${ctx.appName} account will be erased`, {
+        greeting: hello(d.to),
+        paragraphs: [
+          d.byAdmin
+            ? `An administrator scheduled the erasure of your account for ${when(d.dueAt)}. The account is disabled until then. Your portfolios, media and sign-in data will then be deleted for good.`
+            : `You asked us to erase your account. It will be erased on ${when(d.dueAt)}: your portfolios, media and sign-in data will then be deleted for good. Every session was signed out.`,
+          ...(d.token
+            ? [
+                'Changed your mind? Until then, this link (or simply signing in) cancels the erasure:',
+                { link: link(MAIL_LINK_PATHS.cancelAccountDeletion, d.token), label: 'Keep my account' },
+              ]
+            : ['If you think this is a mistake, contact the administrator before that date.']),
+        ],
+      });
+    },
+
+    accountDeletionCancelled(d: { to: MailAddress; at: Date; how: 'link' | 'sign_in' | 'admin' }): OutgoingMail {
+      const how =
+        d.how === 'link' ? 'with the link we mailed' : d.how === 'sign_in' ? 'by signing in' : 'by an administrator';
+      return render(
+        ctx,
+        'account_deletion_cancelled',
+        d.to,
+        `The erasure of your ${ctx.appName} account was cancelled`,
+        {
+          greeting: hello(d.to),
+          paragraphs: [
+            `The erasure of your account was cancelled on ${when(d.at)} ${how}. Your account stays as it is.`,
+            notYou,
+            { link: link(MAIL_LINK_PATHS.forgotPassword), label: 'Reset my password' },
+          ],
+        },
+      );
+    },
+
+    /** An operator alert (src/security/monitoring/alerts/): to ALERT_EMAILS, once per dedup window. */
+    operatorAlert(d: {
+      to: MailAddress;
+      id: string;
+      rule: string;
+      severity: string;
+      summary: string;
+      firstSeen: Date;
+      link: string;
+    }): OutgoingMail {
+      return render(ctx, 'operator_alert', d.to, `[${d.severity}] ${ctx.appName} security alert: ${d.rule}`, {
+        greeting: 'Hello,',
+        paragraphs: [
+          `The detection rule "${headerText(d.rule, 60)}" raised a ${d.severity} alert on ${when(d.firstSeen)}.`,
+          headerText(d.summary, 500),
+          `Alert id: ${d.id}. Repeats within its dedup window are counted on the alert, not mailed again. docs/MONITORING.md says what to do for each rule.`,
+          { link: d.link, label: 'Open the alert' },
         ],
       });
     },

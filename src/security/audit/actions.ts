@@ -86,6 +86,28 @@ export const AUDIT_ACTIONS = {
   /** Preview links (src/content/preview/): target the link, metadata.portfolioId and expiresAt. */
   previewLinkCreated: 'content.preview.created',
   previewLinkRevoked: 'content.preview.revoked',
+  /**
+   * Data exports (src/security/privacy/export/, docs/PRIVACY.md): target the subject (user),
+   * metadata.exportId; a refused download link targets the export (metadata.reason).
+   */
+  privacyExportRequested: 'privacy.export.requested',
+  privacyExportReady: 'privacy.export.ready',
+  privacyExportFailed: 'privacy.export.failed',
+  privacyExportDownloaded: 'privacy.export.downloaded',
+  privacyExportLinkRefused: 'privacy.export.link_refused',
+  /**
+   * Erasure (src/security/privacy/erasure/, docs/PRIVACY.md): target the user (ids only, no
+   * personal data); metadata.dueAt, by (self or admin), how a cancel came (link, sign_in, admin),
+   * and the counts an erasure removed.
+   */
+  privacyErasureRequested: 'privacy.erasure.requested',
+  privacyErasureCancelled: 'privacy.erasure.cancelled',
+  privacyErasureCompleted: 'privacy.erasure.completed',
+  privacyErasureReapplied: 'privacy.erasure.reapplied',
+  /** Operator alerts (src/security/monitoring/alerts/): an admin acknowledged one (metadata.rule, severity). */
+  alertAcknowledged: 'monitoring.alert.acknowledged',
+  /** A retention pass deleted rows (metadata: counts per rule). */
+  privacyRetentionApplied: 'privacy.retention.applied',
 } as const;
 
 /** Prefixes counted as one family in the report (e.g. every `token.revoked.*`). */

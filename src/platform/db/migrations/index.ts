@@ -14,6 +14,10 @@ import { m0012 } from './0012_ordering_schedule_preview.js';
 import { m0013 } from './0013_settings.js';
 import { m0014 } from './0014_categories_relations.js';
 import { m0015 } from './0015_media_everywhere.js';
+import { m0016 } from './0016_privacy_export_consent.js';
+import { m0017 } from './0017_erasure.js';
+import { m0018 } from './0018_monitoring_alerts.js';
+import { m0019 } from './0019_siem_cursor.js';
 
 /** Every migration, in order. A new one is a new file here; applied ones are never edited. */
 export const migrations: readonly Migration[] = [
@@ -32,4 +36,8 @@ export const migrations: readonly Migration[] = [
   m0013,
   m0014,
   m0015,
+  m0016,
+  m0017,
+  m0018,
+  m0019,
 ];
