@@ -16,7 +16,7 @@
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
 import type { Kv } from '../../platform/kv/index.js';
-import { KvLease } from '../../platform/kv/lease.js';
+import { LeaderJob } from '../../platform/kv/leader-job.js';
 import type { AuditEventInput } from '../../security/audit/event.js';
 import { AUDIT_ACTIONS } from '../../security/audit/actions.js';
 import type { PublicReadChanges } from '../public-read/changes.js';
@@ -52,63 +52,41 @@ export class ScheduleJob {
   /** The job's SQL (public so tests can count what a pass does). */
   readonly repo: ScheduleRepository;
   readonly intervalMs: number;
-  private readonly lease: KvLease | null;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<TickResult> | null = null;
-  private kvDown = false;
+  private readonly job: LeaderJob<TickResult>;
 
   constructor(private readonly o: ScheduleJobDeps) {
     this.repo = new ScheduleRepository(o.db);
     this.intervalMs = o.intervalMs ?? SCHEDULE_POLL_MS;
-    // The lease outlives one interval (a pass a little late keeps it) but not two.
-    this.lease = o.kv ? new KvLease(o.kv, SCHEDULE_LEASE_KEY, 2 * (this.intervalMs || SCHEDULE_POLL_MS)) : null;
+    // A KV that cannot answer does not stop publishing: the database lock keeps passes to one at a time.
+    this.job = new LeaderJob({
+      label: 'content schedule',
+      kv: o.kv,
+      leaseKey: SCHEDULE_LEASE_KEY,
+      intervalMs: this.intervalMs,
+      leaseMs: 2 * (this.intervalMs || SCHEDULE_POLL_MS),
+      withoutLease: 'falling back to the database lock',
+      pass: () => this.pass(),
+      log: o.log,
+    });
   }
 
   start(intervalMs = this.intervalMs): void {
-    if (intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      void this.tick().catch((err: unknown) => this.o.log?.warn({ err }, 'content schedule: pass failed'));
-    }, intervalMs);
-    this.timer.unref();
+    this.job.start(intervalMs);
   }
 
   /** Stops the timer, waits for a running pass, and gives the lease back to the other nodes. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.lease?.release().catch(() => undefined);
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass; a pass already running on this node is joined rather than doubled. */
   tick(): Promise<TickResult> {
-    this.running ??= this.pass().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  /**
-   * Whether this node leads now. A KV that cannot answer does not stop publishing: the node tries
-   * the pass, and the database lock keeps it to one at a time (warned once per outage).
-   */
-  private async leads(): Promise<boolean> {
-    if (!this.lease) return true;
-    try {
-      const held = await this.lease.acquire();
-      this.kvDown = false;
-      return held;
-    } catch (err) {
-      if (!this.kvDown)
-        this.o.log?.warn({ err }, 'content schedule: leader lease unavailable, falling back to the database lock');
-      this.kvDown = true;
-      return true;
-    }
+    return this.job.tick();
   }
 
   private async pass(): Promise<TickResult> {
     const applied: AppliedSchedule[] = [];
-    if (!(await this.leads())) return { leader: false, applied };
+    if (!(await this.job.leads())) return { leader: false, applied };
     for (let i = 0; i < MAX_BATCHES; i++) {
       const batch = await this.o.db.transaction(async (tx) => {
         if (!(await this.repo.tryLeaderLock(tx))) return null;

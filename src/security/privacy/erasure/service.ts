@@ -22,7 +22,7 @@ import type { BlobStore } from '../../../platform/blob/index.js';
 import type { Clock } from '../../../platform/clock.js';
 import type { Db, Queryable } from '../../../platform/db/index.js';
 import type { Kv } from '../../../platform/kv/index.js';
-import { KvLease } from '../../../platform/kv/lease.js';
+import { LeaderJob } from '../../../platform/kv/leader-job.js';
 import type { Mailer } from '../../../platform/mail/index.js';
 import { UsersRepository } from '../../../users/repository.js';
 import type { OneTimeTokens } from '../../accounts/one-time-tokens.js';
@@ -82,16 +82,23 @@ export interface PassResult {
 export class ErasureService {
   readonly repo: ErasureRepository;
   private readonly users: UsersRepository;
-  private readonly lease: KvLease | null;
   private archiveStore: BlobStore | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<PassResult> | null = null;
-  private kvDown = false;
+  private readonly job: LeaderJob<PassResult>;
 
   constructor(private readonly o: ErasureDeps) {
     this.repo = new ErasureRepository(o.db);
     this.users = new UsersRepository(o.db);
-    this.lease = o.kv ? new KvLease(o.kv, ERASURE_LEASE_KEY, 2 * (o.intervalMs || 60_000)) : null;
+    // Erasures are idempotent: without the KV every node may run them, nothing breaks.
+    this.job = new LeaderJob({
+      label: 'erasure',
+      kv: o.kv,
+      leaseKey: ERASURE_LEASE_KEY,
+      intervalMs: o.intervalMs,
+      leaseMs: 2 * (o.intervalMs || 60_000),
+      withoutLease: 'running anyway',
+      pass: () => this.pass(),
+      log: o.log,
+    });
   }
 
   /** The export module's archive store when it is not the upload store (the default). */
@@ -231,45 +238,21 @@ export class ErasureService {
   // ---- the job -------------------------------------------------------------------------------
 
   start(intervalMs = this.o.intervalMs): void {
-    if (intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      void this.tick().catch((err: unknown) => this.o.log?.warn({ err }, 'erasure: pass failed'));
-    }, intervalMs);
-    this.timer.unref();
+    this.job.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.lease?.release().catch(() => undefined);
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass; a pass already running on this node is joined rather than doubled. */
   tick(): Promise<PassResult> {
-    this.running ??= this.pass().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  private async leads(): Promise<boolean> {
-    if (!this.lease) return true;
-    try {
-      const held = await this.lease.acquire();
-      this.kvDown = false;
-      return held;
-    } catch (err) {
-      // Erasures are idempotent: without the KV every node may run them, nothing breaks.
-      if (!this.kvDown) this.o.log?.warn({ err }, 'erasure: leader lease unavailable, running anyway');
-      this.kvDown = true;
-      return true;
-    }
+    return this.job.tick();
   }
 
   private async pass(): Promise<PassResult> {
     const result: PassResult = { leader: false, erased: [], failed: [] };
-    if (!(await this.leads())) return result;
+    if (!(await this.job.leads())) return result;
     result.leader = true;
     const ids = await this.repo.claimDue(this.o.clock.now(), BATCH);
     for (const id of ids) {

@@ -22,7 +22,7 @@ import type { Db, Queryable } from '../../../platform/db/index.js';
 import { BlobNotFoundError, type BlobStore } from '../../../platform/blob/index.js';
 import { newId } from '../../../platform/ids.js';
 import type { Kv } from '../../../platform/kv/index.js';
-import { KvLease } from '../../../platform/kv/lease.js';
+import { LeaderJob } from '../../../platform/kv/leader-job.js';
 import type { Mailer } from '../../../platform/mail/index.js';
 import type { UsersService } from '../../../users/service.js';
 import { AUDIT_ACTIONS } from '../../audit/actions.js';
@@ -83,14 +83,20 @@ export interface Requester {
 
 export class ExportService {
   readonly repo: ExportRepository;
-  private readonly lease: KvLease | null;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | null = null;
-  private kvDown = false;
+  private readonly job: LeaderJob<number>;
 
   constructor(private readonly o: ExportServiceOptions) {
     this.repo = new ExportRepository(o.db);
-    this.lease = o.kv ? new KvLease(o.kv, EXPORT_LEASE_KEY, 2 * (o.intervalMs || 5000)) : null;
+    this.job = new LeaderJob({
+      label: 'privacy export',
+      kv: o.kv,
+      leaseKey: EXPORT_LEASE_KEY,
+      intervalMs: o.intervalMs,
+      leaseMs: 2 * (o.intervalMs || 5000),
+      withoutLease: 'using row claims only',
+      pass: () => this.pass(),
+      log: o.log,
+    });
   }
 
   // ---- requests --------------------------------------------------------------------------------
@@ -234,43 +240,20 @@ export class ExportService {
   // ---- the job ---------------------------------------------------------------------------------
 
   start(intervalMs = this.o.intervalMs): void {
-    if (intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      void this.tick().catch((err: unknown) => this.o.log?.warn({ err }, 'privacy export: pass failed'));
-    }, intervalMs);
-    this.timer.unref();
+    this.job.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.lease?.release().catch(() => undefined);
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass (joined if one is running on this node): the number of exports built. */
   tick(): Promise<number> {
-    this.running ??= this.pass().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  private async leads(): Promise<boolean> {
-    if (!this.lease) return true;
-    try {
-      const held = await this.lease.acquire();
-      this.kvDown = false;
-      return held;
-    } catch (err) {
-      if (!this.kvDown) this.o.log?.warn({ err }, 'privacy export: leader lease unavailable, using row claims only');
-      this.kvDown = true;
-      return true;
-    }
+    return this.job.tick();
   }
 
   private async pass(): Promise<number> {
-    if (!(await this.leads())) return 0;
+    if (!(await this.job.leads())) return 0;
     let built = 0;
     for (let i = 0; i < PER_PASS; i++) {
       const now = this.o.clock.now();
