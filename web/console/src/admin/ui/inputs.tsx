@@ -83,6 +83,47 @@ function Wrapper({
 const describedBy = (id: string, error: string | null, hint: string | undefined) =>
   [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(' ') || undefined;
 
+/**
+ * One text-like field on `useInput`: its id, the props every control takes (value, handlers,
+ * `aria-*` tying it to its label, hint and problem), and its `Wrapper`. Each input below only adds
+ * how it formats and parses, and its own element.
+ */
+function useField(
+  props: BaseProps,
+  options: { format?: (v: unknown) => string; parse: (v: string) => unknown; hint?: string; checked?: boolean },
+) {
+  const { t } = useI18n();
+  const id = inputId(props.source);
+  const checked = options.checked !== false;
+  const { field, fieldState } = useInput({
+    source: props.source,
+    id,
+    ...(checked ? { validate: validators(t, props.required, props.validate) } : {}),
+    format: options.format ?? asText,
+    parse: options.parse,
+  });
+  const error = errorText(t, fieldState.error?.message);
+  const hint = options.hint ?? props.hint;
+  const required = checked ? props.required : false;
+  const control = {
+    id,
+    name: field.name,
+    value: field.value as string,
+    onChange: field.onChange,
+    onBlur: field.onBlur,
+    ref: field.ref,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy(id, error, hint),
+    'aria-required': required || undefined,
+  };
+  const wrap = (children: ReactNode) => (
+    <Wrapper id={id} label={props.label} error={error} hint={hint} required={required} className={props.className}>
+      {children}
+    </Wrapper>
+  );
+  return { control, wrap };
+}
+
 export function TextInput(
   props: BaseProps & {
     type?: 'text' | 'url' | 'date' | 'email';
@@ -91,126 +132,39 @@ export function TextInput(
     autoComplete?: string;
   },
 ) {
-  const { t } = useI18n();
-  const id = inputId(props.source);
-  const { field, fieldState } = useInput({
-    source: props.source,
-    id,
-    validate: validators(t, props.required, props.validate),
-    format: asText,
+  const { control, wrap } = useField(props, {
     parse: (v: string) => (props.nullable && v.trim() === '' ? null : v),
   });
-  const error = errorText(t, fieldState.error?.message);
-  const common = {
-    id,
-    name: field.name,
-    value: field.value as string,
-    onChange: field.onChange,
-    onBlur: field.onBlur,
-    ref: field.ref,
-    lang: props.lang,
-    'aria-invalid': error ? true : undefined,
-    'aria-describedby': describedBy(id, error, props.hint),
-    'aria-required': props.required || undefined,
-  };
-  return (
-    <Wrapper
-      id={id}
-      label={props.label}
-      error={error}
-      hint={props.hint}
-      required={props.required}
-      className={props.className}
-    >
-      {props.multiline ? (
-        <textarea {...common} rows={4} />
-      ) : (
-        <input {...common} type={props.type ?? 'text'} autoComplete={props.autoComplete ?? 'off'} />
-      )}
-    </Wrapper>
+  const common = { ...control, lang: props.lang };
+  return wrap(
+    props.multiline ? (
+      <textarea {...common} rows={4} />
+    ) : (
+      <input {...common} type={props.type ?? 'text'} autoComplete={props.autoComplete ?? 'off'} />
+    ),
   );
 }
 
 export function NumberInput(props: BaseProps & { min?: number; max?: number }) {
-  const { t } = useI18n();
-  const id = inputId(props.source);
-  const { field, fieldState } = useInput({
-    source: props.source,
-    id,
-    validate: validators(t, props.required, props.validate),
-    format: asText,
-    parse: (v: string) => (v.trim() === '' ? null : Number(v)),
-  });
-  const error = errorText(t, fieldState.error?.message);
-  return (
-    <Wrapper
-      id={id}
-      label={props.label}
-      error={error}
-      hint={props.hint}
-      required={props.required}
-      className={props.className}
-    >
-      <input
-        id={id}
-        name={field.name}
-        type="number"
-        inputMode="numeric"
-        min={props.min}
-        max={props.max}
-        value={field.value as string}
-        onChange={field.onChange}
-        onBlur={field.onBlur}
-        ref={field.ref}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, error, props.hint)}
-        aria-required={props.required || undefined}
-      />
-    </Wrapper>
-  );
+  const { control, wrap } = useField(props, { parse: (v: string) => (v.trim() === '' ? null : Number(v)) });
+  return wrap(<input {...control} type="number" inputMode="numeric" min={props.min} max={props.max} />);
 }
 
 export function SelectInput(
   props: BaseProps & { choices: readonly { id: string; name: string }[]; emptyLabel?: string; nullable?: boolean },
 ) {
-  const { t } = useI18n();
-  const id = inputId(props.source);
-  const { field, fieldState } = useInput({
-    source: props.source,
-    id,
-    validate: validators(t, props.required, props.validate),
-    format: asText,
+  const { control, wrap } = useField(props, {
     parse: (v: string) => (v === '' ? (props.nullable ? null : undefined) : v),
   });
-  const error = errorText(t, fieldState.error?.message);
-  return (
-    <Wrapper
-      id={id}
-      label={props.label}
-      error={error}
-      hint={props.hint}
-      required={props.required}
-      className={props.className}
-    >
-      <select
-        id={id}
-        name={field.name}
-        value={field.value as string}
-        onChange={field.onChange}
-        onBlur={field.onBlur}
-        ref={field.ref}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, error, props.hint)}
-        aria-required={props.required || undefined}
-      >
-        {props.emptyLabel !== undefined ? <option value="">{props.emptyLabel}</option> : null}
-        {props.choices.map((c) => (
-          <option key={c.id} value={c.id}>
-            {c.name}
-          </option>
-        ))}
-      </select>
-    </Wrapper>
+  return wrap(
+    <select {...control}>
+      {props.emptyLabel !== undefined ? <option value="">{props.emptyLabel}</option> : null}
+      {props.choices.map((c) => (
+        <option key={c.id} value={c.id}>
+          {c.name}
+        </option>
+      ))}
+    </select>,
   );
 }
 
@@ -245,35 +199,13 @@ export function BooleanInput(props: Omit<BaseProps, 'required' | 'validate'>) {
 /** A list of short texts typed comma-separated (a project's skills). */
 export function TagsInput(props: BaseProps) {
   const { t } = useI18n();
-  const id = inputId(props.source);
-  const { field, fieldState } = useInput({
-    source: props.source,
-    id,
+  const { control, wrap } = useField(props, {
     format: (v: unknown) => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : ''),
     parse: (v: string) => v,
+    hint: props.hint ?? t('admin.hint.comma_separated'),
+    checked: false,
   });
-  const error = errorText(t, fieldState.error?.message);
-  return (
-    <Wrapper
-      id={id}
-      label={props.label}
-      error={error}
-      hint={props.hint ?? t('admin.hint.comma_separated')}
-      required={false}
-      className={props.className}
-    >
-      <input
-        id={id}
-        name={field.name}
-        value={field.value as string}
-        onChange={field.onChange}
-        onBlur={field.onBlur}
-        ref={field.ref}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, error, props.hint ?? t('admin.hint.comma_separated'))}
-      />
-    </Wrapper>
-  );
+  return wrap(<input {...control} />);
 }
 
 /** Comma-separated text → the array the API takes (before a save). */
