@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { rpoStatus, type RpoStatus } from '../backup/status.js';
+import { withTimeout } from '../platform/with-timeout.js';
 
 const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), kind: Type.String() });
 /** The rate limiter's store: "degraded" while it limits per node in memory because Redis is unreachable. */
@@ -104,13 +105,3 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]);
-}

@@ -13,27 +13,16 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 import { rpoStatus } from '../../backup/status.js';
 import { KvLease } from '../../platform/kv/lease.js';
+import { withTimeout } from '../../platform/with-timeout.js';
 import { HttpMetrics } from './http-metrics.js';
 import { MonitoringRepository } from './repository.js';
 import { SecurityCounters } from './security-counters.js';
 import { SiemRepository } from './siem/repository.js';
 import { SiemShipper } from './siem/shipper.js';
 
-/** A probe at scrape time: an answer, or undefined when the store does not answer in time. */
-async function within<T>(ms: number, fn: () => Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      fn(),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), ms);
-      }),
-    ]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
+/** A reading at scrape time: the answer, or undefined when the store fails or does not answer in time. */
+function within<T>(ms: number, fn: () => Promise<T>): Promise<T | undefined> {
+  return withTimeout(fn(), ms).catch(() => undefined);
 }
 
 const PROBE_MS = 2_000;
