@@ -14,14 +14,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
+import type { TestApp } from '../../test/helpers/app.js';
 import { createUser, strongPassword } from '../../test/helpers/factories.js';
-import { freePort } from '../../test/helpers/spawn.js';
 import { expectNoSeriousA11yViolations } from '../../test/support/browser/axe.js';
 import { watchContext, type PageWatch } from '../../test/support/browser/csp.js';
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../test/support/browser/launch.js';
 import { addVirtualAuthenticator } from '../../test/support/browser/webauthn.js';
 import { oathCode } from '../../test/support/mfa/helpers.js';
+import { localhostTestApp } from '../../test/support/browser/server.js';
 
 const FIREFOX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
@@ -42,12 +42,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
   let watch: PageWatch;
 
   beforeAll(async () => {
-    const port = await freePort();
-    // localhost: a secure context for the __Host- cookies and WebAuthn over plain http.
-    base = `http://localhost:${port}`;
-    t = await buildTestApp({ PUBLIC_URL: base, WEBAUTHN_RP_ID: 'localhost' });
+    ({ t, base } = await localhostTestApp({ WEBAUTHN_RP_ID: 'localhost' }));
     expect(t.config.AUTH_COOKIES).toBe(false);
-    await t.app.listen({ host: '127.0.0.1', port });
     browser = await launchChromium();
   }, 120_000);
 

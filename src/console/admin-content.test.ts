@@ -15,15 +15,15 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
+import type { TestApp } from '../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../test/helpers/factories.js';
-import { freePort } from '../../test/helpers/spawn.js';
 import { expectNoSeriousA11yViolations } from '../../test/support/browser/axe.js';
 import { watchContext, type PageWatch } from '../../test/support/browser/csp.js';
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../test/support/browser/launch.js';
 import { enableLanguages } from '../../test/support/languages/helpers.js';
 import { enrollTotp, oathCode } from '../../test/support/mfa/helpers.js';
 import { png, TEST_CLAMAV_URL } from '../../test/support/uploads/helpers.js';
+import { localhostTestApp } from '../../test/support/browser/server.js';
 
 describe.skipIf(SKIP_BROWSER_TESTS)('admin content screens in headless Chromium', () => {
   let t: TestApp;
@@ -33,18 +33,13 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin content screens in headless Chromium'
   let watch: PageWatch;
 
   beforeAll(async () => {
-    const port = await freePort();
-    // localhost: a secure context for the __Host- cookies over plain http.
-    base = `http://localhost:${port}`;
-    t = await buildTestApp({
-      PUBLIC_URL: base,
+    ({ t, base } = await localhostTestApp({
       // The real clamd when this run has one (the status then goes through scanning), else no scan.
       ...(TEST_CLAMAV_URL ? { CLAMAV_URL: TEST_CLAMAV_URL } : { UPLOAD_SCAN: 'off' }),
       UPLOAD_RETRY_INTERVAL: '0',
-    });
+    }));
     expect(t.config.AUTH_COOKIES).toBe(false);
     await enableLanguages(t.app, 'es');
-    await t.app.listen({ host: '127.0.0.1', port });
     browser = await launchChromium();
   }, 120_000);
 

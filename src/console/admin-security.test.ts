@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
+import type { TestApp } from '../../test/helpers/app.js';
+import { localhostTestApp } from '../../test/support/browser/server.js';
 import {
   createPortfolio,
   createUser,
@@ -26,7 +27,6 @@ import {
   uniqueEmail,
   type TestUser,
 } from '../../test/helpers/factories.js';
-import { freePort } from '../../test/helpers/spawn.js';
 import { mailsTo, tokenIn } from '../../test/support/accounts/helpers.js';
 import { fakeBackup } from '../../test/support/backup/rpo.js';
 import { expectNoSeriousA11yViolations } from '../../test/support/browser/axe.js';
@@ -80,20 +80,15 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin users and security screens in headles
 
   beforeAll(async () => {
     backups = await mkdtemp(path.join(os.tmpdir(), 'pf-admin-backups-'));
-    const port = await freePort();
-    // localhost: a secure context for the __Host- cookies over plain http.
-    base = `http://localhost:${port}`;
-    t = await buildTestApp({
-      PUBLIC_URL: base,
+    ({ t, base } = await localhostTestApp({
       BACKUP_DIR: backups,
       BACKUP_RPO_HOURS: '24',
       // Mails stay in the outbox (a sent one has its body, the link, erased): the test reads the invitation's.
       MAIL_POLL_INTERVAL: '0',
-    });
+    }));
     expect(t.config.AUTH_COOKIES).toBe(false);
     const created = await createUser(t.app, { role: 'admin' });
     admin = { ...created, secret: (await enrollTotp(t.app, t.clock, created)).secret };
-    await t.app.listen({ host: '127.0.0.1', port });
     browser = await launchChromium();
   }, 120_000);
 

@@ -12,14 +12,14 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
+import type { TestApp } from '../../test/helpers/app.js';
 import { createUser, strongPassword, type TestUser } from '../../test/helpers/factories.js';
-import { freePort } from '../../test/helpers/spawn.js';
 import { expectNoSeriousA11yViolations } from '../../test/support/browser/axe.js';
 import { watchContext, type PageWatch } from '../../test/support/browser/csp.js';
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../test/support/browser/launch.js';
 import { addVirtualAuthenticator } from '../../test/support/browser/webauthn.js';
 import { enrollTotp, oathCode } from '../../test/support/mfa/helpers.js';
+import { localhostTestApp } from '../../test/support/browser/server.js';
 
 const LOCKOUT_THRESHOLD = 3;
 
@@ -47,16 +47,11 @@ describe.skipIf(SKIP_BROWSER_TESTS)('console sign-in in headless Chromium', () =
   let watch: PageWatch;
 
   beforeAll(async () => {
-    const port = await freePort();
-    // localhost: a secure context for the __Host- cookies and WebAuthn over plain http.
-    base = `http://localhost:${port}`;
-    t = await buildTestApp({
-      PUBLIC_URL: base,
+    ({ t, base } = await localhostTestApp({
       WEBAUTHN_RP_ID: 'localhost',
       LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD),
-    });
+    }));
     expect(t.config.AUTH_COOKIES).toBe(false);
-    await t.app.listen({ host: '127.0.0.1', port });
     browser = await launchChromium();
   }, 120_000);
 

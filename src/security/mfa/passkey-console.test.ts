@@ -9,11 +9,11 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
+import type { TestApp } from '../../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { freePort } from '../../../test/helpers/spawn.js';
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../../test/support/browser/launch.js';
 import { addVirtualAuthenticator } from '../../../test/support/browser/webauthn.js';
+import { localhostTestApp } from '../../../test/support/browser/server.js';
 
 interface Answer {
   status: number;
@@ -70,11 +70,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('passkeys from the console (Chromium, AUTH_C
   let base: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    t = await buildTestApp({ PUBLIC_URL: base, WEBAUTHN_RP_ID: 'localhost' });
+    ({ t, base } = await localhostTestApp({ WEBAUTHN_RP_ID: 'localhost' }));
     expect(t.config.AUTH_COOKIES).toBe(false);
-    await t.app.listen({ host: '127.0.0.1', port });
     browser = await launchChromium();
   }, 120_000);
 

@@ -13,12 +13,12 @@
  */
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
+import type { TestApp } from '../../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../../test/helpers/factories.js';
-import { freePort } from '../../../test/helpers/spawn.js';
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../../test/support/browser/launch.js';
 import { addVirtualAuthenticator } from '../../../test/support/browser/webauthn.js';
 import { claimsOf } from '../../../test/support/mfa/helpers.js';
+import { localhostTestApp } from '../../../test/support/browser/server.js';
 
 interface Answer {
   status: number;
@@ -50,10 +50,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('passkeys with a virtual authenticator in Ch
   let base: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    t = await buildTestApp({ PUBLIC_URL: base, WEBAUTHN_RP_ID: 'localhost' });
-    await t.app.listen({ host: '127.0.0.1', port });
+    ({ t, base } = await localhostTestApp({ WEBAUTHN_RP_ID: 'localhost' }));
     browser = await launchChromium();
   }, 120_000);
 
