@@ -4,12 +4,20 @@
  * is listed as incomplete and is never valid. `backup verify` does the full check; this is the
  * cheap one that `list`, `prune`, `drill` and the health check use.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { dirNames } from '../platform/dir-names.js';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { BlobStore } from '../platform/blob/index.js';
 import { messageOf } from './errors.js';
-import { metadataNameOf, parseBackupName, parseMetadata, readMetadataFile, type BackupMetadata, type DrillRecord } from './metadata.js';
+import {
+  metadataNameOf,
+  parseBackupName,
+  parseMetadata,
+  readMetadataFile,
+  type BackupMetadata,
+  type DrillRecord,
+} from './metadata.js';
 
 export type Location = 'local' | 's3';
 
@@ -35,21 +43,22 @@ export interface CatalogEntry {
 
 const PARTIAL = /^\.(backup_.+\.sql\.gz(\.gpg)?)\.partial$/;
 
-function judge(name: string, size: number, metadata: BackupMetadata | undefined, metadataProblem: string | undefined): Pick<CatalogEntry, 'status' | 'valid' | 'problem'> {
+function judge(
+  name: string,
+  size: number,
+  metadata: BackupMetadata | undefined,
+  metadataProblem: string | undefined,
+): Pick<CatalogEntry, 'status' | 'valid' | 'problem'> {
   if (!metadata) return { status: 'incomplete', valid: false, problem: metadataProblem ?? 'no metadata' };
-  if (metadata.file !== name) return { status: 'invalid', valid: false, problem: `metadata describes ${metadata.file}` };
-  if (size !== metadata.sizes.encrypted) return { status: 'invalid', valid: false, problem: `size ${size} but metadata says ${metadata.sizes.encrypted}` };
+  if (metadata.file !== name)
+    return { status: 'invalid', valid: false, problem: `metadata describes ${metadata.file}` };
+  if (size !== metadata.sizes.encrypted)
+    return { status: 'invalid', valid: false, problem: `size ${size} but metadata says ${metadata.sizes.encrypted}` };
   return { status: 'valid', valid: true };
 }
 
 export async function listLocal(dir: string): Promise<CatalogEntry[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await dirNames(dir);
   const out: CatalogEntry[] = [];
   for (const n of names) {
     const partial = PARTIAL.exec(n);
@@ -141,7 +150,9 @@ export function merge(...lists: CatalogEntry[][]): CatalogEntry[] {
       continue;
     }
     const better = !seen.valid && e.valid ? e : seen;
-    const drill = [seen.drill, e.drill].filter((d): d is DrillRecord => Boolean(d)).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
+    const drill = [seen.drill, e.drill]
+      .filter((d): d is DrillRecord => Boolean(d))
+      .sort((a, b) => (a.at < b.at ? 1 : -1))[0];
     byName.set(e.name, {
       ...better,
       locations: [...new Set([...seen.locations, ...e.locations])],
@@ -150,7 +161,9 @@ export function merge(...lists: CatalogEntry[][]): CatalogEntry[] {
       drill,
     });
   }
-  return [...byName.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.name < b.name ? 1 : -1));
+  return [...byName.values()].sort(
+    (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.name < b.name ? 1 : -1),
+  );
 }
 
 export function isVerified(e: CatalogEntry): boolean {

@@ -3,7 +3,8 @@
  * Someone who can rewrite the audit tables cannot make these disappear with the same access; the
  * verifier reads them together with the copies in the database.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirNames } from '../../platform/dir-names.js';
 import path from 'node:path';
 import { isHash } from './canonical.js';
 import type { Checkpoint } from './signing.js';
@@ -19,7 +20,8 @@ function fileName(seq: number): string {
 export function parseCheckpoint(value: unknown): Checkpoint | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const c = value as Record<string, unknown>;
-  if (c['v'] !== 1 || typeof c['seq'] !== 'number' || !Number.isSafeInteger(c['seq']) || !isHash(c['hash'])) return undefined;
+  if (c['v'] !== 1 || typeof c['seq'] !== 'number' || !Number.isSafeInteger(c['seq']) || !isHash(c['hash']))
+    return undefined;
   if (typeof c['time'] !== 'string' || typeof c['kid'] !== 'string' || typeof c['sig'] !== 'string') return undefined;
   return { v: 1, seq: c['seq'], hash: c['hash'], time: c['time'], kid: c['kid'], sig: c['sig'] };
 }
@@ -43,13 +45,7 @@ export class CheckpointFiles {
    * signature so the verifier reports it as a bad signature instead of silently skipping it.
    */
   async readAll(): Promise<Checkpoint[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const names = await dirNames(this.dir);
     const out: Checkpoint[] = [];
     for (const name of names.filter((n) => /^\d{1,20}\.json$/.test(n)).sort()) {
       const raw = await readFile(path.join(this.dir, name), 'utf8');

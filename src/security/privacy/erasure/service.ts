@@ -16,7 +16,8 @@
  * 4. appends the erasure to the ledger outside the database (./ledger.ts), then notes that it did.
  * Every step is idempotent: a pass that dies anywhere is finished by the next one.
  */
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
+import { dirNames } from '../../../platform/dir-names.js';
 import path from 'node:path';
 import type { BlobStore } from '../../../platform/blob/index.js';
 import type { Clock } from '../../../platform/clock.js';
@@ -317,13 +318,7 @@ export class ErasureService {
   private async sweepOutboxFiles(emailCanonical: string): Promise<void> {
     const dir = this.o.outboxDir;
     if (!dir) return;
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
+    const names = await dirNames(dir);
     // The address as a whole word: bob@example.test is not in jimbob@example.test.
     const escaped = emailCanonical.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     // eslint-disable-next-line security/detect-non-literal-regexp -- the address is escaped above

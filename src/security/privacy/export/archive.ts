@@ -8,6 +8,7 @@
  * keys and credential ids, storage keys of files. The profile is an allow-list of fields.
  */
 import type { Readable } from 'node:stream';
+import type { StoredVariant } from '../../uploads/repository.js';
 import type { BlobStore } from '../../../platform/blob/index.js';
 import type { Db } from '../../../platform/db/index.js';
 import type { UsersService } from '../../../users/service.js';
@@ -62,15 +63,6 @@ const MEDIA_OMIT = new Set(['quarantine_key', 'variants']);
 
 function omit(row: Json, keys: ReadonlySet<string>): Json {
   return Object.fromEntries(Object.entries(row).filter(([k]) => !keys.has(k)));
-}
-
-interface StoredVariant {
-  key: string;
-  size: number;
-  sha256: string;
-  contentType: string;
-  width?: number | null;
-  height?: number | null;
 }
 
 const EXTENSIONS: Record<string, string> = {

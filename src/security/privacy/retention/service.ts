@@ -9,7 +9,8 @@
  * The file transport's mails (DATA_DIR/outbox/*.eml, no SMTP_URL) follow RETENTION_MAIL_DAYS by
  * their modification time.
  */
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
+import { dirNames } from '../../../platform/dir-names.js';
 import path from 'node:path';
 import type { Config } from '../../../config/index.js';
 import type { Clock } from '../../../platform/clock.js';
@@ -138,13 +139,7 @@ export class RetentionService {
   private async dueFiles(now: Date): Promise<string[]> {
     const dir = this.o.outboxDir;
     if (!dir) return [];
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const names = await dirNames(dir);
     const cutoff = this.cutoff('RETENTION_MAIL_DAYS', now).getTime();
     const out: string[] = [];
     for (const name of names.filter((n) => n.endsWith('.eml')).sort()) {
