@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { AppError, PROBLEM_CONTENT_TYPE, problemType, type ProblemBody } from './errors.js';
 
 /**
@@ -58,6 +59,19 @@ export function toAppError(err: FastifyError | AppError | Error): AppError {
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError(fe.statusCode, 'BAD_REQUEST', 'Bad request', 'The request could not be processed');
+  }
+  if (isDatabaseUnavailable(err)) {
+    // A restart or an outage of PostgreSQL: the client should come back, not report a bug.
+    return new AppError(
+      503,
+      'DATABASE_UNAVAILABLE',
+      'Service unavailable',
+      'The database is unavailable; try again shortly',
+      {
+        headers: { 'retry-after': '5' },
+        cause: err,
+      },
+    );
   }
   return new AppError(500, 'INTERNAL_ERROR', 'Internal server error', 'Something went wrong on our side', {
     cause: err,

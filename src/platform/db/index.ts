@@ -4,6 +4,9 @@ import type pg from 'pg';
 import { lazyModule } from '../lazy.js';
 import type { MigrationStep } from './migrate.js';
 import { openPgliteClient } from './pglite.js';
+import { classifyDatabaseError, DatabaseUnavailableError } from './unavailable.js';
+
+export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 
 /** Only the driver the configuration asks for is loaded: PGlite (./pglite.ts) when embedded, pg otherwise. */
 const loadPg = lazyModule(async (): Promise<(typeof import('pg'))['default']> => (await import('pg')).default);
@@ -142,8 +145,13 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
   });
   // An idle client that dies (server restart) must not crash the process.
   pool.on('error', () => undefined);
-  const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) =>
-    (await q.query(sql, params as unknown[] | undefined)).rows as T[];
+  const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<T[]> => {
+    try {
+      return (await q.query(sql, params as unknown[] | undefined)).rows as T[];
+    } catch (err) {
+      throw classifyDatabaseError(err);
+    }
+  };
   /**
    * Outside a transaction: pg prepares a named statement once per pooled connection and then
    * only binds and executes it. A statement the server no longer accepts (its result type
@@ -155,14 +163,14 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
         .rows as T[];
     } catch (err) {
       const code = pgErrorCode(err);
-      if (code === undefined || !STALE_STATEMENT.has(code)) throw err;
+      if (code === undefined || !STALE_STATEMENT.has(code)) throw classifyDatabaseError(err);
       return run<T>(pool, sql, params);
     }
   };
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     query: (sql, params) => run(q, sql, params),
     exec: async (sql) => {
-      await q.query(sql);
+      await run(q, sql);
     },
   });
   await run(pool, 'select 1');
@@ -171,24 +179,36 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
     ...wrap(pool),
     query: (sql, params, options) => (options?.prepared ? runPrepared(sql, params) : run(pool, sql, params)),
     transaction: async (fn) => {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => {
+        throw classifyDatabaseError(err);
+      });
+      // A checked-out client has no listener of the pool's: when its connection dies between two
+      // statements (a fast shutdown sends FATAL 57P01 to every backend), pg emits 'error' on it,
+      // and an 'error' nobody listens to kills the process. Keep it, fail the transaction with it,
+      // and hand the client back as broken so the pool opens a new one.
+      let broken: unknown;
+      const onError = (err: unknown) => {
+        broken ??= err;
+      };
+      client.on('error', onError);
       try {
         const handle = wrap(client);
         const hooks = collectHooks(handle);
-        await client.query('begin');
+        await run(client, 'begin');
         const result = await fn(handle);
-        await client.query('commit');
+        await run(client, 'commit');
         hooks.forEach(runHook);
         return result;
       } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
+        if (broken === undefined) await client.query('rollback').catch(() => undefined);
+        throw classifyDatabaseError(broken !== undefined && !(err instanceof DatabaseUnavailableError) ? broken : err);
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
       }
     },
     ping: async () => {
-      await pool.query('select 1');
+      await run(pool, 'select 1');
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => pool.end(),
@@ -255,7 +275,7 @@ function pglitePrepared(client: PGlite) {
       return (result?.rows ?? []) as T[];
     } catch (err) {
       const code = pgErrorCode(err);
-      if (code === undefined || !STALE_STATEMENT.has(code)) throw err;
+      if (code === undefined || !STALE_STATEMENT.has(code)) throw classifyDatabaseError(err);
       statements.delete(sql);
       await client.exec(`deallocate ${statement}`).catch(() => undefined);
       return unprepared<T>(sql, params);
