@@ -1,9 +1,11 @@
 import os from 'node:os';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The fault-injection scenarios kill their own services: `npm run test:faults` runs them.
+    exclude: [...configDefaults.exclude, 'test/faults/**'],
     environment: 'node',
     // Each test file builds its own app with its own database (PGlite in memory, or its own
     // PostgreSQL schema), so files can run in parallel without sharing state.

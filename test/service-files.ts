@@ -17,15 +17,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
-/** What vitest.config.ts includes. */
+/** What vitest.config.ts includes (it excludes test/faults). */
 const TEST_DIRS = ['src', 'test'];
+
 const SERVICE_VARIABLES = /\bTEST_(DATABASE|REDIS)_URL\b/;
 const IMPORTS = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
 
 async function testFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules') continue;
+    // node_modules is not ours; test/faults is not `npm test`'s (vitest.config.ts excludes it).
+    if (entry.name === 'node_modules' || (entry.name === 'faults' && path.basename(dir) === 'test')) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await testFiles(full)));
     else if (entry.name.endsWith('.test.ts')) out.push(full);

@@ -1,0 +1,222 @@
+/**
+ * The fault-injection harness: real services as separate processes a test can restart, kill -9
+ * and start again, and server processes of this project against them. Only loopback, only
+ * bounded load. `npm run test:faults` runs the scenarios (vitest.faults.config.ts); CI runs it
+ * after the PostgreSQL + Redis pass.
+ *
+ * PostgreSQL: a private cluster (initdb into a temporary folder, its own port and socket
+ * folder), so stopping it never touches the suite's shared server. initdb and postgres refuse to
+ * run as root: as root (CI) they run as the Debian `postgres` user.
+ */
+import { execFile, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, startTs, waitFor } from '../helpers/spawn.js';
+
+const run = promisify(execFile);
+
+function pgBin(name: string): string {
+  return path.join(process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin', name);
+}
+
+/** Runs a PostgreSQL binary as a user it accepts: `postgres` when we are root, else ourselves. */
+async function asPostgresUser(file: string, args: string[]): Promise<string> {
+  const asRoot = process.getuid?.() === 0;
+  const { stdout } = asRoot
+    ? await run('runuser', ['-u', 'postgres', '--', file, ...args], { timeout: 120_000 })
+    : await run(file, args, { timeout: 120_000 });
+  return stdout;
+}
+
+export class PrivatePostgres {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `postgres://app@127.0.0.1:${this.port}/app`;
+  }
+
+  static async start(): Promise<PrivatePostgres> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pf-faults-pg-'));
+    if (process.getuid?.() === 0) {
+      const { stdout } = await run('id', ['-u', 'postgres']);
+      const { stdout: gid } = await run('id', ['-g', 'postgres']);
+      await chown(dir, Number(stdout.trim()), Number(gid.trim()));
+    }
+    await chmod(dir, 0o700);
+    const pg = new PrivatePostgres(dir, await freePort());
+    await asPostgresUser(pgBin('initdb'), ['-D', path.join(dir, 'data'), '-U', 'app', '-A', 'trust', '--no-sync']);
+    await pg.startServer();
+    await asPostgresUser(pgBin('createdb'), ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'app', 'app']);
+    return pg;
+  }
+
+  private async startServer(): Promise<void> {
+    await asPostgresUser(pgBin('pg_ctl'), [
+      '-D',
+      path.join(this.dir, 'data'),
+      '-l',
+      path.join(this.dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`,
+      'start',
+    ]);
+  }
+
+  /** `pg_ctl restart -m fast`: every backend gets FATAL 57P01, the server is back when it returns. */
+  async restartFast(): Promise<void> {
+    await asPostgresUser(pgBin('pg_ctl'), ['-D', path.join(this.dir, 'data'), '-m', 'fast', '-w', '-t', '60', 'stop']);
+    await this.startServer();
+  }
+
+  /** kill -9 of the postmaster: the backends die with it; crash recovery on the next start. */
+  async kill9(): Promise<void> {
+    const pidFile = await readFile(path.join(this.dir, 'data', 'postmaster.pid'), 'utf8');
+    const pid = Number(pidFile.split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 20_000);
+    // Orphaned backends notice the postmaster is gone and exit; wait for the port to close.
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  async start(): Promise<void> {
+    await this.startServer();
+  }
+
+  async stop(): Promise<void> {
+    await asPostgresUser(pgBin('pg_ctl'), ['-D', path.join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(
+      () => undefined,
+    );
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface ServerNode {
+  name: string;
+  child: ChildProcess;
+  base: string;
+  dataDir: string;
+  log: string[];
+}
+
+/** The secrets every node of one deployment shares (each node would otherwise make its own). */
+export function clusterSecrets(): Record<string, string> {
+  return {
+    JWT_SECRET: 'f'.repeat(48),
+    AUDIT_SIGNING_KEY: 'A'.repeat(43),
+    MFA_ENCRYPTION_KEY: 'M'.repeat(43),
+    AUDIT_PII_KEY: 'P'.repeat(43),
+  };
+}
+
+/** Starts one server process (`src/server.ts` under tsx's loader) and waits for /health/ready. */
+export async function startNode(name: string, env: Record<string, string>): Promise<ServerNode> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `pf-faults-${name}-`));
+  const child = startTs('src/server.ts', { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...env });
+  const log: string[] = [];
+  const keep = (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.trim()) log.push(line);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const node = { name, child, base: `http://127.0.0.1:${port}`, dataDir, log };
+  await waitFor(async () => (await fetch(`${node.base}/health/ready`)).status === 200, 120_000).catch(
+    (err: unknown) => {
+      throw new Error(`${name} did not become ready: ${log.slice(-20).join('\n')}`, { cause: err });
+    },
+  );
+  return node;
+}
+
+export async function stopNode(node: ServerNode): Promise<number | null> {
+  if (node.child.exitCode !== null) return node.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => node.child.once('exit', (code) => resolve(code)));
+  node.child.kill('SIGTERM');
+  const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+  if (node.child.exitCode === null) node.child.kill('SIGKILL');
+  await rm(node.dataDir, { recursive: true, force: true });
+  return code;
+}
+
+export interface Outcome {
+  at: number;
+  node: string;
+  what: string;
+  status: number;
+  retryAfter: string | null;
+  body: string;
+  ms: number;
+}
+
+/** One request with a client-side deadline; a hang past it is recorded as status 0. */
+export async function timed(
+  node: ServerNode,
+  what: string,
+  url: string,
+  init: RequestInit,
+  deadlineMs: number,
+): Promise<Outcome> {
+  const started = Date.now();
+  try {
+    const res = await fetch(`${node.base}${url}`, { ...init, signal: AbortSignal.timeout(deadlineMs) });
+    const body = await res.text();
+    return {
+      at: started,
+      node: node.name,
+      what,
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      body,
+      ms: Date.now() - started,
+    };
+  } catch (err) {
+    const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+    return {
+      at: started,
+      node: node.name,
+      what,
+      status: refused ? -1 : 0,
+      retryAfter: null,
+      body: String(err),
+      ms: Date.now() - started,
+    };
+  }
+}
+
+/** Polls a node's readiness every 200 ms until stopped, and keeps what it saw. */
+export function watchReadiness(node: ServerNode): { stop: () => Promise<number[]> } {
+  const seen: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    // A probe like a load balancer's, from addresses of its own (the harness trusts 127.0.0.1 as
+    // the proxy): the API's rate limits are not what this watches.
+    for (let i = 0; running; i++) {
+      const probe = `198.18.${(i >> 8) & 255}.${i & 255}`;
+      const o = await timed(node, 'ready', '/health/ready', { headers: { 'x-forwarded-for': probe } }, 5_000);
+      if (seen.at(-1) !== o.status) seen.push(o.status);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
+}
