@@ -8,7 +8,8 @@
  * folder), so stopping it never touches the suite's shared server. initdb and postgres refuse to
  * run as root: as root (CI) they run as the Debian `postgres` user.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,55 @@ export class PrivatePostgres {
   }
 }
 
+/** A private redis-server in the foreground on its own port, so the test can kill -9 it. */
+export class PrivateRedis {
+  private child: ChildProcess | undefined;
+  private constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    return redis;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    await waitFor(() => portOpen(this.port), 10_000);
+  }
+
+  async kill9(): Promise<void> {
+    const child = this.child;
+    if (!child || exited(child)) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await gone;
+  }
+}
+
+/** Gone, by an exit or a signal (a process killed by a signal keeps `exitCode` null). */
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 export interface ServerNode {
   name: string;
   child: ChildProcess;
@@ -113,13 +163,19 @@ export interface ServerNode {
   log: string[];
 }
 
-/** The secrets every node of one deployment shares (each node would otherwise make its own). */
+/**
+ * What every node of one deployment shares: the secrets (each node would otherwise make its own),
+ * and the settings of the harness.
+ */
 export function clusterSecrets(): Record<string, string> {
   return {
     JWT_SECRET: 'f'.repeat(48),
     AUDIT_SIGNING_KEY: 'A'.repeat(43),
     MFA_ENCRYPTION_KEY: 'M'.repeat(43),
     AUDIT_PII_KEY: 'P'.repeat(43),
+    // Load shedding answers 503 when the event loop lags, which a shared test machine's load can
+    // cause on its own; the scenarios look at the faults they inject (shedding has its own tests).
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY: '0',
   };
 }
 
@@ -144,11 +200,13 @@ export async function startNode(name: string, env: Record<string, string>): Prom
 }
 
 export async function stopNode(node: ServerNode): Promise<number | null> {
-  if (node.child.exitCode !== null) return node.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => node.child.once('exit', (code) => resolve(code)));
+  if (exited(node.child)) return node.child.exitCode;
+  const exit = new Promise<number | null>((resolve) => node.child.once('exit', (code) => resolve(code)));
   node.child.kill('SIGTERM');
-  const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
-  if (node.child.exitCode === null) node.child.kill('SIGKILL');
+  const started = Date.now();
+  const code = await Promise.race([exit, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+  process.stderr.write(`[${node.name}] SIGTERM → exit ${code} after ${Date.now() - started} ms\n`);
+  if (!exited(node.child)) node.child.kill('SIGKILL');
   await rm(node.dataDir, { recursive: true, force: true });
   return code;
 }

@@ -35,6 +35,7 @@ interface Worker {
 describe('PostgreSQL restarted and killed under load', () => {
   let pg: PrivatePostgres;
   const nodes: ServerNode[] = [];
+  let stopLoad = () => undefined as void;
   let env: Record<string, string>;
 
   beforeAll(async () => {
@@ -51,6 +52,7 @@ describe('PostgreSQL restarted and killed under load', () => {
   }, 240_000);
 
   afterAll(async () => {
+    stopLoad();
     const codes = await Promise.all(nodes.map(stopNode));
     await pg?.stop();
     // A node that survived the faults also shuts down cleanly.
@@ -94,6 +96,9 @@ describe('PostgreSQL restarted and killed under load', () => {
     const outcomes: Outcome[] = [];
     const watchers = nodes.map(watchReadiness);
     let running = true;
+    stopLoad = () => {
+      running = false;
+    };
     const load = workers.map(async (w, wi) => {
       for (let i = 0; running; i++) {
         const node = nodes[(wi + i) % nodes.length] as ServerNode;
@@ -142,7 +147,9 @@ describe('PostgreSQL restarted and killed under load', () => {
     const byStatus = new Map<number, number>();
     for (const o of outcomes) byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
     const summary = JSON.stringify(Object.fromEntries(byStatus));
-    process.stderr.write(`postgres faults: responses by status ${summary}; readiness seen ${JSON.stringify(readiness)}\n`);
+    process.stderr.write(
+      `postgres faults: responses by status ${summary}; readiness seen ${JSON.stringify(readiness)}\n`,
+    );
     // No hang past the deadline (0), no refused connection (-1: a node died), no 5xx but 503.
     const bad = outcomes.filter((o) => o.status <= 0 || (o.status >= 500 && o.status !== 503));
     expect(
