@@ -243,14 +243,15 @@ export async function timed(
       ms: Date.now() - started,
     };
   } catch (err) {
-    const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const refused = cause?.code === 'ECONNREFUSED';
     return {
       at: started,
       node: node.name,
       what,
       status: refused ? -1 : 0,
       retryAfter: null,
-      body: String(err),
+      body: `${String(err)} (${cause?.code ?? ''} ${cause?.message ?? ''})`,
       ms: Date.now() - started,
     };
   }
