@@ -72,7 +72,13 @@ function accessRecorder(audit: AuditService) {
         actor: 'system',
         outcome: 'success',
         target: { type: 'user', id: change.userId },
-        metadata: { rolesBefore: change.rolesBefore, rolesAfter: change.rolesAfter, osUser: osUser() },
+        metadata: {
+          rolesBefore: change.rolesBefore,
+          rolesAfter: change.rolesAfter,
+          before: { permissions: change.permissionsBefore },
+          after: { permissions: change.permissionsAfter },
+          osUser: osUser(),
+        },
       },
       tx,
     );

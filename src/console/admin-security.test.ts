@@ -13,6 +13,7 @@
  *
  * One browser for the file, one context per user. Needs /usr/bin/chromium (test/support/browser).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,7 @@ import { watchContext, type PageWatch } from '../../test/support/browser/csp.js'
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../test/support/browser/launch.js';
 import { enrollTotp, oathCode } from '../../test/support/mfa/helpers.js';
 import { auditActions, png, upload } from '../../test/support/uploads/helpers.js';
+import { AUDIT_ACTIONS } from '../security/audit/actions.js';
 
 /** Runs in the page: every admin API of these screens, called with the page's own cookies and CSRF token. */
 const CALL_ADMIN_APIS = `async ({ userId, mediaId, client }) => {
@@ -69,6 +71,8 @@ const CALL_ADMIN_APIS = `async ({ userId, mediaId, client }) => {
   ];
 }`;
 
+const ONCALL = 'oncall@example.test';
+
 describe.skipIf(SKIP_BROWSER_TESTS)('admin users and security screens in headless Chromium', () => {
   let t: TestApp;
   let base: string;
@@ -85,6 +89,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin users and security screens in headles
       BACKUP_RPO_HOURS: '24',
       // Mails stay in the outbox (a sent one has its body, the link, erased): the test reads the invitation's.
       MAIL_POLL_INTERVAL: '0',
+      // The alerts test opens the link of an alert mail.
+      ALERT_EMAILS: ONCALL,
     }));
     expect(t.config.AUTH_COOKIES).toBe(false);
     const created = await createUser(t.app, { role: 'admin' });
@@ -415,6 +421,127 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin users and security screens in headles
     expect(blocked).toBe(true);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
   }, 60_000);
+
+  it('alerts: a raised alert is listed, its mailed link opens it with its events, ack changes its state; an editor gets neither', async () => {
+    // A rotated refresh token presented again: the detection consumer raises "refresh-token-reuse" and mails it.
+    const victim = randomUUID();
+    await t.app.audit.record({
+      action: AUDIT_ACTIONS.refreshReused,
+      actor: victim,
+      outcome: 'failure',
+      target: { type: 'user', id: victim },
+      metadata: {},
+    });
+    await t.app.audit.flush();
+    await t.app.detection.consumer.runOnce();
+    const [raised] = await t.deps.db.query<{ id: string; first_seq: string | number }>(
+      `select id, first_seq from alerts where rule = 'refresh-token-reuse' and dedup_key like $1`,
+      [`%${victim}%`],
+    );
+    expect(raised).toBeDefined();
+    const alertId = raised!.id;
+    const seq = Number(raised!.first_seq);
+    const mail = (await mailsTo(t.app, ONCALL, 'operator_alert')).find((m) => m.text.includes(alertId));
+    const linked = /https?:\/\/\S+\/admin\/alerts\/[0-9a-f-]{36}/.exec(mail?.text ?? '')?.[0];
+    expect(linked).toBe(`${base}/admin/alerts/${alertId}`);
+    const alertState = async () => (await t.app.alerts.repo.get(alertId))?.state;
+
+    // An editor (no security:manage): no Alerts in the nav, neither screen by address, 403 from the API.
+    const editor = await createUser(t.app, { role: 'editor' });
+    const editors = await newPage();
+    await signIn(editors, editor, '/admin');
+    await editors.getByRole('navigation', { name: /admin/i }).waitFor();
+    expect(
+      await editors
+        .getByRole('navigation', { name: /admin/i })
+        .getByRole('link', { name: 'Alerts', exact: true })
+        .count(),
+    ).toBe(0);
+    for (const address of ['/admin/alerts', new URL(linked!).pathname]) {
+      await editors.goto(`${base}${address}`);
+      await editors.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+      expect(await editors.getByText('refresh-token-reuse').count(), address).toBe(0);
+    }
+    const refused = await editors.evaluate<string[]>(`(async (id) => {
+      const csrf = decodeURIComponent((document.cookie.split('; ').find((c) => c.startsWith('__Host-csrf=')) || '').split('=')[1] || '');
+      const headers = { 'x-auth-mode': 'browser', 'x-csrf-token': csrf };
+      const call = async (method, path) => {
+        const res = await fetch(path, { method, headers, credentials: 'same-origin' });
+        return method + ' ' + path + ' ' + res.status + ' ' + (await res.json()).code;
+      };
+      return [
+        await call('GET', '/api/admin/alerts'),
+        await call('GET', '/api/admin/alerts/' + id),
+        await call('POST', '/api/admin/alerts/' + id + '/ack'),
+      ];
+    })(${JSON.stringify(alertId)})`);
+    expect(refused).toEqual([
+      'GET /api/admin/alerts 403 FORBIDDEN',
+      `GET /api/admin/alerts/${alertId} 403 FORBIDDEN`,
+      `POST /api/admin/alerts/${alertId}/ack 403 FORBIDDEN`,
+    ]);
+    expect(await alertState()).toBe('open');
+
+    // The admin: the list, with its filters.
+    const page = await newPage();
+    await signIn(page, admin, '/admin/alerts');
+    await screen(page, 'Alerts');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: /^Alert refresh-token-reuse/ }) });
+    await row.first().waitFor();
+    expect(await row.first().textContent()).toMatch(/Critical.*Open/);
+    await page.getByLabel('Severity').selectOption('info');
+    await row.first().waitFor({ state: 'detached' });
+    await page.getByLabel('Severity').selectOption('critical');
+    await row.first().waitFor();
+    await page.getByLabel('State').selectOption('acknowledged');
+    await row.first().waitFor({ state: 'detached' });
+    await page.getByLabel('State').selectOption('');
+    await page.getByLabel('Severity').selectOption('');
+    await row.first().waitFor();
+
+    // The mailed link opens its page: rule, severity, summary, count, first/last seen, state, its events.
+    await page.goto(linked!);
+    await screen(page, 'Alert: refresh-token-reuse');
+    expect(await page.locator('[data-fact="state"] dd').textContent()).toBe('Open');
+    expect(await page.locator('[data-fact="severity"] dd').textContent()).toBe('Critical');
+    expect(await page.locator('[data-fact="count"] dd').textContent()).toBe('1');
+    await page.getByText(`Raised by audit event ${seq}`).waitFor();
+    const raising = page.getByRole('row', { name: new RegExp(`^${seq} \\(this alert\\)`) });
+    await raising.waitFor();
+    expect(await raising.textContent()).toContain(AUDIT_ACTIONS.refreshReused);
+
+    // Acknowledge, from the keyboard: the state changes on the page and in the store.
+    await page.getByRole('button', { name: 'Acknowledge refresh-token-reuse' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').getByText('Alert refresh-token-reuse acknowledged.').waitFor();
+    await page.locator('[data-fact="state"] dd').getByText('Acknowledged').waitFor();
+    expect(await page.locator('[data-fact="acked"] dd').textContent()).toContain(admin.id);
+    expect(await page.getByRole('button', { name: 'Acknowledge refresh-token-reuse' }).count()).toBe(0);
+    expect(await alertState()).toBe('acknowledged');
+    expect((await t.app.alerts.repo.get(alertId))?.ackedBy).toBe(admin.id);
+    await expectNoSeriousA11yViolations(page, 'alert acknowledged');
+
+    // Its events in the audit log: the log opens filtered to the alert's time.
+    await page.getByRole('link', { name: 'Open the audit log at the time of this alert' }).click();
+    await screen(page, 'Audit log');
+    expect(await page.getByLabel('From').inputValue()).not.toBe('');
+    await page.getByRole('cell', { name: AUDIT_ACTIONS.refreshReused }).first().waitFor();
+
+    // Back in the list, it is among the acknowledged ones.
+    await page.goto(`${base}/admin/alerts`);
+    await screen(page, 'Alerts');
+    await page.getByLabel('State').selectOption('acknowledged');
+    await row.first().waitFor();
+
+    // The alert's page in Spanish on a phone.
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.goto(linked!);
+    await page.getByLabel('Language').first().selectOption('es');
+    await screen(page, 'Alerta: refresh-token-reuse');
+    expect(await page.locator('[data-fact="state"] dd').textContent()).toBe('Reconocida');
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    expectCleanRun();
+  }, 120_000);
 
   it('an editor sees no users or security screen, and every one of their APIs refuses the editor (403)', async () => {
     const editor = await createUser(t.app, { role: 'editor' });

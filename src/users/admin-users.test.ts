@@ -3,9 +3,11 @@
  * cannot promote themselves, an editor cannot manage users); an admin cannot lock everyone out by
  * demoting or disabling their own account; disabling a user ends their access at once.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
 import { createUser, strongPassword, uniqueEmail, type TestUser } from '../../test/helpers/factories.js';
+import { enrollTotp } from '../../test/support/mfa/helpers.js';
 
 let t: TestApp;
 let admin: TestUser;
@@ -27,7 +29,15 @@ const req = (method: 'GET' | 'POST' | 'PATCH', url: string, who?: TestUser, payl
 describe('who may manage users', () => {
   it('anonymous → 401 on every admin route', async () => {
     expect((await req('GET', '/api/admin/users')).statusCode).toBe(401);
-    expect((await req('POST', '/api/admin/users', undefined, { email: uniqueEmail(), name: 'X', password: strongPassword() })).statusCode).toBe(401);
+    expect(
+      (
+        await req('POST', '/api/admin/users', undefined, {
+          email: uniqueEmail(),
+          name: 'X',
+          password: strongPassword(),
+        })
+      ).statusCode,
+    ).toBe(401);
     expect((await req('PATCH', `/api/admin/users/${user.id}`, undefined, { role: 'admin' })).statusCode).toBe(401);
   });
 
@@ -38,7 +48,12 @@ describe('who may manage users', () => {
     const promote = await req('PATCH', `/api/admin/users/${who.id}`, who, { role: 'admin' });
     expect(promote.statusCode).toBe(403);
     expect(promote.json().code).toBe('FORBIDDEN');
-    const create = await req('POST', '/api/admin/users', who, { email: uniqueEmail(), name: 'Sock', password: strongPassword(), role: 'admin' });
+    const create = await req('POST', '/api/admin/users', who, {
+      email: uniqueEmail(),
+      name: 'Sock',
+      password: strongPassword(),
+      role: 'admin',
+    });
     expect(create.statusCode).toBe(403);
     const me = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: who.auth });
     expect(me.json().user.role).toBe(role);
@@ -48,13 +63,26 @@ describe('who may manage users', () => {
 describe('what an admin may do', () => {
   it('creates users with the password policy applied, and refuses duplicates', async () => {
     const email = uniqueEmail('made');
-    const ok = await req('POST', '/api/admin/users', admin, { email, name: 'Made', password: strongPassword(), role: 'editor' });
+    const ok = await req('POST', '/api/admin/users', admin, {
+      email,
+      name: 'Made',
+      password: strongPassword(),
+      role: 'editor',
+    });
     expect(ok.statusCode).toBe(201);
     expect(ok.json()).toMatchObject({ email, role: 'editor', disabled: false });
     expect(ok.body).not.toMatch(/argon2|passwordHash/);
-    const weak = await req('POST', '/api/admin/users', admin, { email: uniqueEmail(), name: 'W', password: 'password1234' });
+    const weak = await req('POST', '/api/admin/users', admin, {
+      email: uniqueEmail(),
+      name: 'W',
+      password: 'password1234',
+    });
     expect(weak.json().code).toBe('WEAK_PASSWORD');
-    const dup = await req('POST', '/api/admin/users', admin, { email: email.toUpperCase(), name: 'D', password: strongPassword() });
+    const dup = await req('POST', '/api/admin/users', admin, {
+      email: email.toUpperCase(),
+      name: 'D',
+      password: strongPassword(),
+    });
     expect(dup.statusCode).toBe(409);
   });
 
@@ -70,6 +98,56 @@ describe('what an admin may do', () => {
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual(expect.arrayContaining([admin.id, editor.id, user.id]));
+  });
+
+  it('shows which second factors each account has (TOTP, passkeys, none), never a secret', async () => {
+    const withTotp = await createUser(t.app);
+    const { secret } = await enrollTotp(t.app, t.clock, withTotp);
+    const withPasskey = await createUser(t.app);
+    await t.app.mfa.repo.credentials.createCredential({
+      id: randomUUID(),
+      userId: withPasskey.id,
+      credentialId: 'cred-admin-list',
+      publicKey: 'public-key-bytes',
+      counter: 0,
+      transports: ['internal'],
+      name: 'Laptop',
+      deviceType: 'singleDevice',
+      backedUp: false,
+      createdAt: t.clock.now(),
+    });
+    // Started but never confirmed: not a second factor.
+    const pending = await createUser(t.app);
+    const started = await req('POST', '/api/auth/mfa/totp/enroll', pending, { password: pending.password });
+    expect(started.statusCode).toBe(200);
+    const pendingSecret = started.json<{ secret: string }>().secret;
+
+    const items: { id: string; secondFactors?: unknown }[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await req('GET', `/api/admin/users?limit=100${cursor ? `&cursor=${cursor}` : ''}`, admin);
+      expect(res.statusCode).toBe(200);
+      for (const leaked of [
+        secret,
+        pendingSecret,
+        'public-key-bytes',
+        'cred-admin-list',
+        'secret_ciphertext',
+        'Laptop',
+      ])
+        expect(res.body).not.toContain(leaked);
+      const page = res.json<{ items: typeof items; nextCursor: string | null }>();
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const factorsOf = (id: string) => items.find((u) => u.id === id)?.secondFactors;
+    expect(factorsOf(withTotp.id)).toEqual({ totp: true, passkeys: 0 });
+    expect(factorsOf(withPasskey.id)).toEqual({ totp: false, passkeys: 1 });
+    expect(factorsOf(pending.id)).toEqual({ totp: false, passkeys: 0 });
+    expect(factorsOf(user.id)).toEqual({ totp: false, passkeys: 0 });
+    const one = await req('GET', `/api/admin/users/${withTotp.id}`, admin);
+    expect(one.json<{ secondFactors: unknown }>().secondFactors).toEqual({ totp: true, passkeys: 0 });
+    expect(one.body).not.toContain(secret);
   });
 
   it('disabling a user ends their access at once', async () => {
@@ -89,7 +167,11 @@ describe('what an admin may do', () => {
       const res = await req('PATCH', `/api/admin/users/${user.id}`, fresh, { name: 'Renamed' });
       expect(res.statusCode).toBe(401);
       expect(res.json().code).toBe('REAUTH_REQUIRED');
-      const created = await req('POST', '/api/admin/users', fresh, { email: uniqueEmail(), name: 'X', password: strongPassword() });
+      const created = await req('POST', '/api/admin/users', fresh, {
+        email: uniqueEmail(),
+        name: 'X',
+        password: strongPassword(),
+      });
       expect(created.json().code).toBe('REAUTH_REQUIRED');
     } finally {
       t.clock.advance(-(t.config.REAUTH_MAX_AGE + 1) * 1000);

@@ -34,7 +34,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const limit = request.query.limit ?? 20;
       const [after] = cursorAfter(request.query.cursor, ['uuid']) ?? [];
       const page = keysetPage(await app.users.repo.list({ limit: limit + 1, after }), limit, (row) => [row.id]);
-      return { items: page.items.map(toPublicUser), nextCursor: page.nextCursor };
+      return { items: await app.users.withSecondFactors(page.items), nextCursor: page.nextCursor };
     },
   );
 
@@ -75,7 +75,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AdminUser, ...errors },
       },
     },
-    async (request) => toPublicUser(await app.users.get(request.params.id)),
+    async (request) => (await app.users.withSecondFactors([await app.users.get(request.params.id)]))[0],
   );
 
   app.patch(
@@ -120,6 +120,9 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
               metadata: {
                 rolesBefore: change.rolesBefore,
                 rolesAfter: change.rolesAfter,
+                // The roles' permissions (as role.updated has them): read by the privileged-role-granted rule.
+                before: { permissions: change.permissionsBefore },
+                after: { permissions: change.permissionsAfter },
                 ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
               },
               ...app.audit.contextOf(request),

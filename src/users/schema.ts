@@ -27,6 +27,15 @@ export const AdminUser = Type.Object({
   disabled: Type.Boolean(),
   mustChangePassword: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
+  secondFactors: Type.Optional(
+    Type.Object(
+      {
+        totp: Type.Boolean({ description: 'An authenticator app (TOTP) is confirmed' }),
+        passkeys: Type.Integer({ minimum: 0, description: 'How many passkeys are registered' }),
+      },
+      { description: 'Which second factors the account has (never a secret); none: totp false and 0 passkeys' },
+    ),
+  ),
 });
 
 export const CreateUserBody = Type.Object(

@@ -20,8 +20,22 @@ export interface UserAccessChange {
   userId: string;
   rolesBefore: string[];
   rolesAfter: string[];
+  /**
+   * The permissions those roles held at the change (sorted, no duplicates): what the detection
+   * rule `privileged-role-granted` compares (src/security/monitoring/). Equal when only the
+   * status changed.
+   */
+  permissionsBefore: string[];
+  permissionsAfter: string[];
   disabled: boolean | undefined;
 }
+
+/** Which second factors an account has: a confirmed authenticator app, how many passkeys. */
+export interface SecondFactors {
+  totp: boolean;
+  passkeys: number;
+}
+export type SecondFactorSource = (userIds: readonly string[]) => Promise<Map<string, SecondFactors>>;
 
 export interface PublicUser {
   id: string;
@@ -33,6 +47,8 @@ export interface PublicUser {
   disabled: boolean;
   mustChangePassword: boolean;
   createdAt: string;
+  /** The admin's view only (UsersService.withSecondFactors). */
+  secondFactors?: SecondFactors;
 }
 
 /** The most privileged of a user's roles is shown as "the" role. */
@@ -152,6 +168,22 @@ export class UsersService {
     return user;
   }
 
+  private secondFactorSource: SecondFactorSource | undefined;
+
+  /** The MFA plugin tells which second factors accounts have (a port: users knows nothing of MFA). */
+  setSecondFactorSource(source: SecondFactorSource): void {
+    this.secondFactorSource = source;
+  }
+
+  /** The admin's view of accounts: each with its second factors (never a secret), when MFA is wired. */
+  async withSecondFactors(users: readonly UserRow[]): Promise<PublicUser[]> {
+    const factors = this.secondFactorSource ? await this.secondFactorSource(users.map((u) => u.id)) : undefined;
+    return users.map((u) => {
+      const f = factors?.get(u.id);
+      return { ...toPublicUser(u), ...(factors ? { secondFactors: f ?? { totp: false, passkeys: 0 } } : {}) };
+    });
+  }
+
   private readonly changeHooks: UserChangeHook[] = [];
 
   /** Called after a user's roles or status changed and committed (token security rereads them). */
@@ -226,9 +258,25 @@ export class UsersService {
       if (guarded) await this.roles.assertManagerLeft(before, tx);
       const updated = await this.repo.get(id, tx);
       if (!updated) throw new Error('user vanished after update');
-      if (roles !== undefined || patch.disabled !== undefined) {
-        await options.record?.(
-          { userId: id, rolesBefore: user.roles, rolesAfter: updated.roles, disabled: patch.disabled },
+      if ((roles !== undefined || patch.disabled !== undefined) && options.record) {
+        // Roles are data (./roles.ts): their permissions as they are now, in this transaction.
+        const held = new Map(
+          (await this.roles.repo.getMany([...new Set([...user.roles, ...updated.roles])], tx)).map((r) => [
+            r.name,
+            r.permissions,
+          ]),
+        );
+        const permissionsOf = (names: readonly string[]) =>
+          [...new Set(names.flatMap((n) => held.get(n) ?? []))].sort();
+        await options.record(
+          {
+            userId: id,
+            rolesBefore: user.roles,
+            rolesAfter: updated.roles,
+            permissionsBefore: permissionsOf(user.roles),
+            permissionsAfter: permissionsOf(updated.roles),
+            disabled: patch.disabled,
+          },
           tx,
         );
       }

@@ -130,6 +130,8 @@ export const mfaPlugin = fp(
     });
     app.decorate('mfa', mfa);
     app.decorate('passkeys', passkeys);
+    // The admin's users list shows which second factors each account has (never a secret).
+    app.users.setSecondFactorSource((ids) => mfa.repo.factors.factorsOf(ids));
 
     // Every revocation of all of a user's tokens (logout everywhere, password change or reset,
     // admin action, MFA reset, disabled account) also forgets their trusted devices.

@@ -216,6 +216,24 @@ export class FactorRepository {
     );
     return rows[0] ?? { totp: false, passkeys: 0, backupCodes: 0 };
   }
+
+  /** Which second factors each account has (the admin's users list): a confirmed TOTP, how many passkeys. */
+  async factorsOf(
+    userIds: readonly string[],
+    tx: Queryable = this.db,
+  ): Promise<Map<string, { totp: boolean; passkeys: number }>> {
+    const out = new Map<string, { totp: boolean; passkeys: number }>();
+    if (userIds.length === 0) return out;
+    const rows = await tx.query<{ id: string; totp: boolean; passkeys: number }>(
+      `select ids.id,
+         exists (select 1 from mfa_totp t where t.user_id = ids.id and t.confirmed_at is not null) as totp,
+         (select count(*)::int from webauthn_credentials w where w.user_id = ids.id) as passkeys
+       from unnest($1::uuid[]) as ids (id)`,
+      [[...userIds]],
+    );
+    for (const r of rows) out.set(r.id, { totp: r.totp, passkeys: r.passkeys });
+    return out;
+  }
 }
 
 /** Login challenges (`mfaToken`) and the WebAuthn ceremonies. */

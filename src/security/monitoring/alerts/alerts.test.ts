@@ -338,11 +338,41 @@ describe('GET /api/admin/alerts and POST /api/admin/alerts/:id/ack', () => {
     expect(missing.json()).toMatchObject({ code: 'ALERT_NOT_FOUND' });
   });
 
+  it('GET /api/admin/alerts/:id answers the alert its link names; unknown is 404 ALERT_NOT_FOUND, a bad id 400', async () => {
+    const admin = await createUser(t.app, { role: 'admin' });
+    const [alert] = await alertRows(t, 'refresh-token-reuse');
+    const listed = (await t.app.inject({ method: 'GET', url: '/api/admin/alerts', headers: admin.auth })).json<{
+      items: { id: string }[];
+    }>().items;
+    const one = await t.app.inject({ method: 'GET', url: `/api/admin/alerts/${alert?.id}`, headers: admin.auth });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toEqual(listed.find((a) => a.id === alert?.id));
+    expect(one.json<{ link: string }>().link).toMatch(new RegExp(`/admin/alerts/${alert?.id}$`));
+    // The dedup key (attacker-chosen data: addresses, emails) is not part of the view.
+    expect(one.json()).not.toHaveProperty('dedupKey');
+
+    const missing = await t.app.inject({
+      method: 'GET',
+      url: `/api/admin/alerts/${randomUUID()}`,
+      headers: admin.auth,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-type']).toContain('application/problem+json');
+    expect(missing.json()).toMatchObject({ code: 'ALERT_NOT_FOUND' });
+    const bad = await t.app.inject({ method: 'GET', url: `/api/admin/alerts/1%27%20or%201=1`, headers: admin.auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+  });
+
   it('needs security:manage: an editor gets 403 on both, an anonymous caller 401, and nothing changes', async () => {
     const editor = await createUser(t.app, { role: 'editor' });
     const [alert] = await alertRows(t, 'refresh-token-reuse');
     const list = await t.app.inject({ method: 'GET', url: '/api/admin/alerts', headers: editor.auth });
     expect(list.statusCode).toBe(403);
+    const one = await t.app.inject({ method: 'GET', url: `/api/admin/alerts/${alert?.id}`, headers: editor.auth });
+    expect(one.statusCode).toBe(403);
+    expect(one.json()).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await t.app.inject({ method: 'GET', url: `/api/admin/alerts/${alert?.id}` })).statusCode).toBe(401);
     const ack = await t.app.inject({ method: 'POST', url: `/api/admin/alerts/${alert?.id}/ack`, headers: editor.auth });
     expect(ack.statusCode).toBe(403);
     expect(ack.headers['content-type']).toContain('application/problem+json');

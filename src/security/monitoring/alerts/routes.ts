@@ -1,6 +1,7 @@
 /**
  * Operator alerts: `GET /api/admin/alerts` (newest first, `state` and `severity` filters, keyset
- * pages) and `POST /api/admin/alerts/:id/ack`. Permission `security:manage`.
+ * pages), `GET /api/admin/alerts/:id` (the alert a mailed link opens) and
+ * `POST /api/admin/alerts/:id/ack`. Permission `security:manage`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, pageOf, Problem } from '../../../http/common-schemas.js';
@@ -62,6 +63,25 @@ export const alertRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       const page = keysetPage(rows, limit, (row) => [row.id]);
       return { items: page.items.map((row) => toPublicAlert(row, app.alerts)), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/admin/alerts/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'One operator alert (the page its mailed link opens)',
+        description: 'The alert the mail and the webhook link to (PUBLIC_URL/admin/alerts/<id>). 404 ALERT_NOT_FOUND.',
+        security: [{ bearerAuth: [] }],
+        params: IdParams,
+        response: { 200: Alert, ...errors },
+      },
+    },
+    async (request) => {
+      const row = await app.alerts.repo.get(request.params.id);
+      if (!row) throw alertErrors.notFound();
+      return toPublicAlert(row, app.alerts);
     },
   );
 

@@ -5,6 +5,7 @@
  * API refuses the rest anyway.
  */
 import { contentResources } from './content/resources';
+import { alertsResource } from './security/Alerts';
 import { auditResource } from './security/AuditLog';
 import { backupsResource } from './security/Backups';
 import { blocksResource } from './security/Blocks';
@@ -24,6 +25,7 @@ export const RESOURCES: readonly AdminResource[] = [
   blocksResource,
   quarantineResource,
   backupsResource,
+  alertsResource,
 ];
 
 export function resourcePermissions(name: string): readonly string[] {

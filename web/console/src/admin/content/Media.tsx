@@ -10,6 +10,7 @@ import { problemMessage } from '../../problems';
 import { apiCall, fetchAll } from '../dataProvider';
 import type { SiteLanguage } from './languages';
 import { uploadWithProgress } from './upload';
+import { AltText, altMissing } from './AltText';
 
 export interface MediaRow {
   id: string;
@@ -21,6 +22,9 @@ export interface MediaRow {
   statusReason: string | null;
   name: string;
   size: number;
+  alt?: string;
+  caption?: string;
+  translations?: Record<string, { alt?: string; caption?: string }>;
 }
 
 const CATEGORIES = ['main', 'thumbnail', 'gallery', 'background', 'resume', 'document'] as const;
@@ -38,11 +42,14 @@ export function MediaPanel({
   parentId,
   languages,
   slug,
+  defaultLanguage,
 }: {
   parent: 'portfolio' | 'project';
   parentId: string;
   languages: readonly SiteLanguage[];
   slug?: string;
+  /** The portfolio's language: the media's plain `alt` is in it, the others in `translations`. */
+  defaultLanguage?: string;
 }) {
   const { t } = useI18n();
   const [rows, setRows] = useState<MediaRow[] | null>(null);
@@ -138,6 +145,7 @@ export function MediaPanel({
   };
 
   const percent = progress && progress.total > 0 ? Math.round((progress.sent / progress.total) * 100) : 0;
+  const withoutAlt = (rows ?? []).filter((r) => altMissing(r, languages, defaultLanguage).length > 0);
   const resumes = (rows ?? []).filter((r) => r.category === 'resume' && r.isDefaultResume && r.status === 'available');
   const headingId = `${parent}-media-title`;
   const langName = (code: string | null) =>
@@ -217,6 +225,11 @@ export function MediaPanel({
           {problem}
         </p>
       ) : null}
+      {withoutAlt.length > 0 ? (
+        <p className="notice notice-warning" id={`${parent}-media-alt-warning`}>
+          {t('admin_cms.alt.warning', { count: withoutAlt.length, smart_count: withoutAlt.length })}
+        </p>
+      ) : null}
       {rows === null ? (
         <p>{t('admin.loading')}</p>
       ) : rows.length === 0 ? (
@@ -231,6 +244,7 @@ export function MediaPanel({
                 <th scope="col">{t('admin.media.category')}</th>
                 <th scope="col">{t('admin.media.language')}</th>
                 <th scope="col">{t('admin.media.status')}</th>
+                <th scope="col">{t('admin_cms.alt.column')}</th>
                 <th scope="col">{t('admin.media.actions')}</th>
               </tr>
             </thead>
@@ -246,6 +260,20 @@ export function MediaPanel({
                   <td className={`media-status media-${SETTLED.has(r.status) ? r.status : 'scanning'}`}>
                     {t(statusKey(r.status))}
                     {r.statusReason ? ` (${r.statusReason})` : ''}
+                  </td>
+                  <td className="media-alt">
+                    {r.kind === 'image' ? (
+                      <AltText
+                        row={r}
+                        languages={languages}
+                        defaultLanguage={defaultLanguage}
+                        onSaved={(saved) =>
+                          setRows((current) => (current ?? []).map((c) => (c.id === saved.id ? { ...c, ...saved } : c)))
+                        }
+                      />
+                    ) : (
+                      '—'
+                    )}
                   </td>
                   <td>
                     <button

@@ -23,11 +23,25 @@ import { KINDS, rowTitle } from './kinds';
 import { ordered, useSiteLanguages } from './languages';
 import { MediaPanel } from './Media';
 import type { PortfolioRecord } from './portfolios';
+import { CategoriesInput } from './Categories';
+import { ProjectSkillsInput, SectionProjectInput } from './Relations';
+import { SchedulePanel } from './Schedule';
 
 /** What the form holds → what the API takes (tags typed comma-separated become an array). */
 function transformFor(kind: ChildKind) {
   return (data: RaRecord) =>
     kind === 'projects' && 'skills' in data ? { ...data, skills: splitTags(data['skills']) } : data;
+}
+
+/** The relations a kind's form carries (categories, a project's skills, a section's project). */
+function KindRelations({ kind, portfolioId }: { kind: ChildKind; portfolioId: string }) {
+  return (
+    <>
+      {kind === 'sections' ? <SectionProjectInput portfolioId={portfolioId} /> : null}
+      {kind === 'projects' ? <ProjectSkillsInput portfolioId={portfolioId} /> : null}
+      {kind === 'projects' || kind === 'skills' ? <CategoriesInput /> : null}
+    </>
+  );
 }
 
 const portfolioPath = (id: string) => `/portfolios/${encodeURIComponent(id)}`;
@@ -80,6 +94,7 @@ export function childCreate(kind: ChildKind) {
           <Form record={{ portfolioId, ...defaults }} noValidate>
             <FormProblem />
             <KindFields fields={KINDS[kind].fields} languages={ordered(languages, portfolio.defaultLanguage)} />
+            <KindRelations kind={kind} portfolioId={portfolioId} />
             <SaveButton label={t('admin.action.create')} />
           </Form>
         </Screen>
@@ -129,10 +144,26 @@ export function childEdit(kind: ChildKind) {
           <Form noValidate>
             <FormProblem />
             <KindFields fields={KINDS[kind].fields} languages={ordered(languages, portfolio.defaultLanguage)} />
+            <KindRelations kind={kind} portfolioId={portfolio.id} />
             <SaveButton />
           </Form>
           {kind === 'projects' ? (
-            <MediaPanel parent="project" parentId={String(record.id)} languages={languages} />
+            <SchedulePanel
+              kind="projects"
+              record={{
+                id: String(record.id),
+                publishAt: record['publishAt'] as string | null,
+                unpublishAt: record['unpublishAt'] as string | null,
+              }}
+            />
+          ) : null}
+          {kind === 'projects' ? (
+            <MediaPanel
+              parent="project"
+              parentId={String(record.id)}
+              languages={languages}
+              defaultLanguage={portfolio.defaultLanguage}
+            />
           ) : null}
         </Screen>
       </EditContextProvider>

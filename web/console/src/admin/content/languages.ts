@@ -22,6 +22,11 @@ function load(): Promise<SiteLanguage[]> {
   return cached;
 }
 
+/** Forget the list (after a language screen changed it): the next screen reads it again. */
+export function forgetSiteLanguages(): void {
+  cached = null;
+}
+
 export function useSiteLanguages(): SiteLanguage[] | null {
   const [languages, setLanguages] = useState<SiteLanguage[] | null>(null);
   useEffect(() => {

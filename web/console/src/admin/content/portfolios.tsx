@@ -29,6 +29,8 @@ import { TranslatedField } from './fields';
 import { ordered, useSiteLanguages, type SiteLanguage } from './languages';
 import { MediaPanel } from './Media';
 import { PreviewLinks } from './PreviewLinks';
+import { CategoriesInput } from './Categories';
+import { SchedulePanel } from './Schedule';
 
 export interface PortfolioRecord extends RaRecord {
   id: string;
@@ -40,6 +42,9 @@ export interface PortfolioRecord extends RaRecord {
   defaultLanguage: string;
   isDefault: boolean;
   translations: Record<string, Record<string, string>>;
+  publishAt?: string | null;
+  unpublishAt?: string | null;
+  categoryIds?: string[];
 }
 
 export function PortfolioList() {
@@ -158,18 +163,26 @@ export function PortfolioEdit() {
     <EditContextProvider value={controller}>
       <Screen title={t('admin.portfolios.edit_named', { title: record.title })}>
         <PublishBar record={record} />
+        <SchedulePanel kind="portfolios" record={record} />
         <section aria-labelledby="details-title" className="admin-card">
           <h2 id="details-title">{t('admin.portfolios.details')}</h2>
           <Form noValidate>
             <FormProblem />
             <PortfolioFields languages={languages} defaultLanguage={record.defaultLanguage} />
+            <CategoriesInput />
             <SaveButton />
           </Form>
         </section>
         {CHILD_KINDS.map((kind) => (
           <ChildList key={kind} kind={kind} portfolio={record} />
         ))}
-        <MediaPanel parent="portfolio" parentId={record.id} languages={languages} slug={record.slug} />
+        <MediaPanel
+          parent="portfolio"
+          parentId={record.id}
+          languages={languages}
+          slug={record.slug}
+          defaultLanguage={record.defaultLanguage}
+        />
         <PreviewLinks portfolioId={record.id} />
       </Screen>
     </EditContextProvider>

@@ -4,10 +4,12 @@
  * requests and blocks (GET /api/admin/audit/stats), the events newest first with filters
  * (GET /api/admin/audit), and the export of what the filters match as CSV or JSON Lines
  * (GET /api/admin/audit/export: a recent sign-in is needed). Every value is rendered as text.
+ * Filters in the address (`?from=&to=&action=…`, as an alert's page links) are the list's first.
  */
 import { useQuery } from '@tanstack/react-query';
 import { ListBase, useListContext, type RaRecord } from 'ra-core';
 import { useState, type FormEvent } from 'react';
+import { useLocation } from 'react-router';
 import type { Problem } from '../../api';
 import { Field } from '../../components/Field';
 import { useI18n } from '../../i18n';
@@ -30,6 +32,26 @@ function auditQuery(filter: Record<string, unknown>): Record<string, string> {
       const d = new Date(value);
       if (!Number.isNaN(d.getTime())) out[key] = d.toISOString();
     } else out[key] = value.trim();
+  }
+  return out;
+}
+
+/** A date-time as a datetime-local input holds it: local time, to the minute. */
+function localInput(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** Filters given in the address (`/admin/audit?from=…&to=…`, e.g. an alert's events): the list starts with them. */
+function filtersFromAddress(search: string): Filters {
+  const params = new URLSearchParams(search);
+  const out: Filters = {};
+  for (const key of FILTERS) {
+    const value = params.get(key)?.trim();
+    if (!value) continue;
+    out[key] = key === 'from' || key === 'to' ? localInput(value) : value;
   }
   return out;
 }
@@ -253,6 +275,8 @@ const idOfEvent = (record: RaRecord) => String((record as AuditEvent).seq);
 
 export function AuditLog() {
   const { t, locale } = useI18n();
+  const { search } = useLocation();
+  const [initialFilters] = useState(() => filtersFromAddress(search));
   const columns: Column<AuditEvent>[] = [
     { key: 'time', label: t('admin_security.col_time'), render: (e) => formatTime(locale, e.time) },
     {
@@ -274,7 +298,7 @@ export function AuditLog() {
       <ChainStatusPanel />
       <StatsPanel />
       <WithRecordIds idOf={idOfEvent}>
-        <ListBase resource="audit" perPage={50} disableSyncWithLocation>
+        <ListBase resource="audit" perPage={50} disableSyncWithLocation filterDefaultValues={initialFilters}>
           <AuditFilters />
           <ExportButtons />
           <ListTable<AuditEvent>
