@@ -60,6 +60,7 @@ describe('config', () => {
     expect(problems.map((p) => p.key)).toContain('JWT_SECRET');
     expect(problems.map((p) => p.key)).toContain('AUDIT_SIGNING_KEY');
     expect(problems.map((p) => p.key)).toContain('MFA_ENCRYPTION_KEY');
+    expect(problems.map((p) => p.key)).toContain('AUDIT_PII_KEY');
   });
 
   it('production starts when the secrets are configured', () => {

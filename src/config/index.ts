@@ -121,6 +121,14 @@ export function productionProblems(config: Config): ConfigProblem[] {
         'must be set in production (at least 32 random characters): a generated key is per-machine, so TOTP secrets encrypted on one node could not be read on another',
     });
   }
+  // Audit log personal data (src/security/audit/pii.ts): a per-machine key could not decrypt another node's events.
+  if (!config.AUDIT_PII_KEY) {
+    problems.push({
+      key: 'AUDIT_PII_KEY',
+      reason:
+        'must be set in production (32 random bytes in base64): a generated key is per-machine, so the personal data in audit events encrypted on one node could not be read on another',
+    });
+  }
   // Plain http is accepted only towards a loopback host, compared exactly on the parsed URL
   // (src/config/public-url.ts): `http://localhost.evil.example`, `http://127.0.0.1.nip.io` and
   // `http://localhost:x@evil.example` name other hosts.

@@ -12,6 +12,7 @@ export function productionEnv(extra: Record<string, string> = {}): Record<string
     SECURITY_CONTACT: 'mailto:security@example.com',
     AUDIT_SIGNING_KEY: 'A'.repeat(43),
     MFA_ENCRYPTION_KEY: 'M'.repeat(43),
+    AUDIT_PII_KEY: 'P'.repeat(43),
     ...extra,
   };
 }

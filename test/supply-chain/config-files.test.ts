@@ -207,6 +207,7 @@ describe('deploy/compose.yaml', () => {
       JWT_SECRET: 'j'.repeat(64),
       AUDIT_SIGNING_KEY: '11'.repeat(32),
       MFA_ENCRYPTION_KEY: 'm'.repeat(64),
+      AUDIT_PII_KEY: 'a1'.repeat(32),
       POSTGRES_PASSWORD: 'pg-password',
       REDIS_PASSWORD: 'redis-password',
       SECURITY_CONTACT: 'mailto:security@example.com',

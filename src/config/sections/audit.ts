@@ -1,5 +1,6 @@
 /** Audit log: checkpoint signing, trusted keys and retention (src/security/audit/). */
 
+import { parsePiiKey } from '../../security/audit/pii.js';
 import { parseSigningKey, parseTrustedKeys } from '../../security/audit/signing.js';
 import { int, type SchemaSection } from '../parsers.js';
 
@@ -37,5 +38,18 @@ export const auditSchema = {
     doc: 'Audit events older than this many days are exported to a verifiable bundle and deleted by `audit prune`.',
     default: '365',
     parse: int(1, 36_500),
+  },
+  AUDIT_PII_KEY: {
+    group: 'Audit log',
+    doc: 'Key (32 bytes in base64 or hex, e.g. `openssl rand -hex 32`) that wraps the per-subject data keys encrypting the personal data in audit events (IP, user agent, emails); never stored in the database. Required in production; unset elsewhere: generated once in DATA_DIR/secrets. Losing it makes that data unreadable (the chain still verifies).',
+    example: 'base64-of-32-random-bytes',
+    parse: parsePiiKey,
+    secret: true,
+  },
+  AUDIT_PII_RETENTION_DAYS: {
+    group: 'Audit log',
+    doc: 'The personal data of audit events older than this many days is shredded (its monthly data keys destroyed, by the retention job) while the events and the chain stay; 0 keeps it as long as the events.',
+    default: '180',
+    parse: int(0, 36_500),
   },
 } satisfies SchemaSection;

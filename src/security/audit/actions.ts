@@ -21,10 +21,19 @@ export const AUDIT_ACTIONS = {
   sessionRevoked: 'session.revoked',
   keysRotated: 'keys.rotated',
   rateLimited: 'ratelimit.limited',
+  /**
+   * The shield placed an automatic block (src/security/shield/limiter.ts): one event per block,
+   * actor system, ip the client key; metadata.level, until and reason. The requests refused while
+   * blocked are `http.blocked`.
+   */
   clientBlocked: 'ratelimit.blocked',
   auditRead: 'audit.read',
   auditExport: 'audit.export',
   auditPrune: 'audit.prune',
+  /** The one-time re-chain that encrypted the personal data of events sealed before it (./pii.ts). */
+  auditPiiRechained: 'audit.pii.rechained',
+  /** Retention destroyed the audit data keys of months older than AUDIT_PII_RETENTION_DAYS. */
+  auditPiiShredded: 'audit.pii.shredded',
   adminRead: 'admin.read',
   /** Requests answered 429, aggregated per client and minute by the request hook (metadata.count). */
   httpLimited: 'http.limited',
@@ -62,7 +71,10 @@ export const AUDIT_ACTIONS = {
   roleUpdated: 'role.updated',
   /** metadata.reassignTo and the number of accounts moved. */
   roleDeleted: 'role.deleted',
-  /** An account's roles or status changed (metadata.rolesBefore, rolesAfter, disabled). */
+  /**
+   * An account's roles or status changed (metadata.rolesBefore, rolesAfter, disabled, and the
+   * roles' permissions as before.permissions and after.permissions).
+   */
   userAccessChanged: 'user.access.changed',
   /** Invitations (src/security/invitations/): made, used, withdrawn, and a used link tried again. */
   invitationCreated: 'invitation.created',
@@ -106,6 +118,11 @@ export const AUDIT_ACTIONS = {
   privacyErasureReapplied: 'privacy.erasure.reapplied',
   /** Operator alerts (src/security/monitoring/alerts/): an admin acknowledged one (metadata.rule, severity). */
   alertAcknowledged: 'monitoring.alert.acknowledged',
+  /**
+   * `backup create` failed (src/backup/create.ts), from the CLI or a scheduled run: target the
+   * file name when it had one, metadata.reason and detail (the one-sentence error).
+   */
+  backupCreateFailed: 'backup.create.failed',
   /** A retention pass deleted rows (metadata: counts per rule). */
   privacyRetentionApplied: 'privacy.retention.applied',
 } as const;

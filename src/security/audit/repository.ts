@@ -422,3 +422,158 @@ function whereOf(f: EventFilter): { sql: string; params: unknown[] } {
   if (f.afterSeq !== undefined) add((p) => `seq > ${p}`, f.afterSeq);
   return { sql: where.length > 0 ? `where ${where.join(' and ')}` : '', params };
 }
+
+export interface PiiKeyRow {
+  subject: string;
+  wrapped: string | null;
+}
+
+export interface RechainRecord {
+  state: 'pending' | 'done' | 'refused';
+  /** The anchor the re-chain started after (0 = genesis). */
+  afterSeq: number | null;
+  /** The last re-chained row. */
+  headSeq: number | null;
+  /** The `audit.pii.rechained` event: a signed checkpoint there vouches for the re-chained rows. */
+  sealSeq: number | null;
+  detail: string | null;
+}
+
+/**
+ * The audit log's personal-data keys (`audit_pii_keys`, ./pii.ts) and the one-time re-chain of the
+ * events sealed before encryption (`audit_pii_rechain`).
+ */
+export class AuditPiiRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** The rows of these subjects and of these roots' erasure markers. */
+  async keys(subjects: readonly string[], roots: readonly string[], tx: Queryable = this.db): Promise<PiiKeyRow[]> {
+    return tx.query<PiiKeyRow>(
+      `select subject, wrapped from audit_pii_keys where subject = any($1::text[]) or subject = any($2::text[])`,
+      [subjects, roots],
+    );
+  }
+
+  async insertKeys(
+    rows: readonly { subject: string; wrapped: string; bucketEnd: Date }[],
+    tx: Queryable,
+  ): Promise<void> {
+    await tx.query(
+      `insert into audit_pii_keys (subject, wrapped, bucket_end, created_at)
+       select subject, wrapped, bucket_end, now() from jsonb_to_recordset($1::jsonb) as x(subject text, wrapped text, bucket_end timestamptz)
+       on conflict (subject) do nothing`,
+      [
+        JSON.stringify(
+          rows.map((r) => ({ subject: r.subject, wrapped: r.wrapped, bucket_end: r.bucketEnd.toISOString() })),
+        ),
+      ],
+    );
+  }
+
+  /** Destroys every month's key of the roots and leaves one marker row per root. */
+  async destroyRoots(roots: readonly string[], at: Date, reason: string, tx: Queryable): Promise<number> {
+    if (roots.length === 0) return 0;
+    const rows = await tx.query<{ subject: string }>(
+      `update audit_pii_keys set wrapped = null, destroyed_at = $2, destroyed_reason = $3
+        where wrapped is not null and split_part(subject, '/', 1) = any($1::text[]) returning subject`,
+      [roots, at, reason],
+    );
+    await tx.query(
+      `insert into audit_pii_keys (subject, wrapped, bucket_end, created_at, destroyed_at, destroyed_reason)
+       select r, null, null, $2, $2, $3 from unnest($1::text[]) as r on conflict (subject) do nothing`,
+      [roots, at, reason],
+    );
+    return rows.length;
+  }
+
+  /** Retention: destroys the keys of the months that ended at or before the cutoff. */
+  async destroyBuckets(cutoff: Date, at: Date, tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ subject: string }>(
+      `update audit_pii_keys set wrapped = null, destroyed_at = $2, destroyed_reason = 'retention'
+        where wrapped is not null and bucket_end <= $1 returning subject`,
+      [cutoff, at],
+    );
+    return rows.length;
+  }
+
+  async countBuckets(cutoff: Date, tx: Queryable = this.db): Promise<number> {
+    const rows = await tx.query<{ n: number }>(
+      `select count(*)::int as n from audit_pii_keys where wrapped is not null and bucket_end <= $1`,
+      [cutoff],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Keys still able to decrypt something, and destroyed ones (status, tests). */
+  async keyCounts(tx: Queryable = this.db): Promise<{ live: number; destroyed: number }> {
+    const rows = await tx.query<{ live: number; destroyed: number }>(
+      `select count(*) filter (where wrapped is not null)::int as live,
+              count(*) filter (where wrapped is null and bucket_end is not null)::int as destroyed
+         from audit_pii_keys`,
+    );
+    return rows[0] ?? { live: 0, destroyed: 0 };
+  }
+
+  async rechain(tx: Queryable = this.db): Promise<RechainRecord | undefined> {
+    const rows = await tx.query<{
+      state: RechainRecord['state'];
+      afterSeq: string | number | null;
+      headSeq: string | number | null;
+      sealSeq: string | number | null;
+      detail: string | null;
+    }>(
+      `select state, after_seq as "afterSeq", head_seq as "headSeq", seal_seq as "sealSeq", detail from audit_pii_rechain where id = 1`,
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const n = (v: string | number | null) => (v === null ? null : Number(v));
+    return { state: r.state, afterSeq: n(r.afterSeq), headSeq: n(r.headSeq), sealSeq: n(r.sealSeq), detail: r.detail };
+  }
+
+  async setRechain(
+    fields: { state: RechainRecord['state']; afterSeq?: number; headSeq?: number; sealSeq?: number; detail?: string },
+    at: Date,
+    tx: Queryable = this.db,
+  ): Promise<void> {
+    await tx.query(
+      `update audit_pii_rechain set state = $1, after_seq = coalesce($2, after_seq), head_seq = coalesce($3, head_seq),
+              seal_seq = coalesce($4, seal_seq), detail = coalesce($5, detail), updated_at = $6
+        where id = 1`,
+      [
+        fields.state,
+        fields.afterSeq ?? null,
+        fields.headSeq ?? null,
+        fields.sealSeq ?? null,
+        fields.detail ?? null,
+        at,
+      ],
+    );
+  }
+
+  /**
+   * Rewrites the personal columns and the hashes of chained rows: only while the re-chain is
+   * pending (the append-only trigger refuses any other update, migration 0020).
+   */
+  async rewriteChained(events: readonly ChainedEvent[], tx: Queryable): Promise<void> {
+    if (events.length === 0) return;
+    await tx.query(`select set_config('audit.rechain', 'on', true)`);
+    await tx.query(
+      `update audit_events e set ip = x.ip, user_agent = x.user_agent, metadata = x.metadata, prev_hash = x.prev_hash, hash = x.hash
+         from jsonb_to_recordset($1::jsonb) as x(seq bigint, ip text, user_agent text, metadata jsonb, prev_hash text, hash text)
+        where e.seq = x.seq`,
+      [
+        JSON.stringify(
+          events.map((e) => ({
+            seq: e.seq,
+            ip: e.ip,
+            user_agent: e.userAgent,
+            metadata: e.metadata,
+            prev_hash: e.prevHash,
+            hash: e.hash,
+          })),
+        ),
+      ],
+    );
+    await tx.query(`select set_config('audit.rechain', 'off', true)`);
+  }
+}

@@ -24,7 +24,7 @@
  */
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/index.js';
-import { CHAIN_VERSION, chainHash, type ChainedEvent } from './canonical.js';
+import { CHAIN_VERSION, chainHash, type ChainedEvent, type EventContent } from './canonical.js';
 import type { CheckpointFiles } from './checkpoint-files.js';
 import { AuditCheckpointRepository, AuditRepository, SEALER_LOCK_SQL } from './repository.js';
 import { signCheckpoint, type Checkpoint, type SigningKey } from './signing.js';
@@ -42,6 +42,8 @@ export interface SealerOptions {
   /** How often the background loop looks for committed events it was not told about. */
   pollMs?: number;
   onError?: (err: unknown, what: string) => void;
+  /** Encrypts the personal fields of numbered events in place, in the batch's transaction (./pii.ts). */
+  protect?: (events: EventContent[], tx: Queryable) => Promise<void>;
 }
 
 export class Sealer {
@@ -67,6 +69,16 @@ export class Sealer {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Runs fn in a transaction holding the sealer lock, after every earlier sealer job of this process. */
+  exclusive<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.serial(() =>
+      this.o.db.transaction(async (tx) => {
+        await tx.query(SEALER_LOCK_SQL);
+        return fn(tx);
+      }),
+    );
   }
 
   /** Seals one batch; returns how many events were chained. */
@@ -100,23 +112,24 @@ export class Sealer {
         if (taken.length === 0) return 0;
         const head = await this.repo.head(tx);
         let seq = head.seq;
+        const contents: EventContent[] = taken.map((r) => ({
+          seq: ++seq,
+          v: CHAIN_VERSION,
+          time: new Date(r.time).toISOString(),
+          action: r.action,
+          actor: r.actor,
+          outcome: r.outcome,
+          ip: r.ip,
+          userAgent: r.userAgent,
+          targetType: r.targetType,
+          targetId: r.targetId,
+          requestId: r.requestId,
+          metadata: r.metadata,
+        }));
+        // Personal data is encrypted now that each event has its seq: the hash covers the ciphertext.
+        await this.o.protect?.(contents, tx);
         let prev = head.hash;
-        const chained: ChainedEvent[] = taken.map((r) => {
-          seq += 1;
-          const content = {
-            seq,
-            v: CHAIN_VERSION,
-            time: new Date(r.time).toISOString(),
-            action: r.action,
-            actor: r.actor,
-            outcome: r.outcome,
-            ip: r.ip,
-            userAgent: r.userAgent,
-            targetType: r.targetType,
-            targetId: r.targetId,
-            requestId: r.requestId,
-            metadata: r.metadata,
-          };
+        const chained: ChainedEvent[] = contents.map((content) => {
           const hash = chainHash(content, prev);
           const event: ChainedEvent = { ...content, prevHash: prev, hash };
           prev = hash;

@@ -14,15 +14,17 @@ import type { Clock } from '../../platform/clock.js';
 import { afterCommit, type Db, type Queryable } from '../../platform/db/index.js';
 import { ACCOUNT_EVENT_PREFIXES, REPORT_FAMILIES } from './actions.js';
 import { verifyBundle, writeBundle, type BundleHeader } from './bundle.js';
-import { GENESIS_HASH, type ChainedEvent, type PreEncodedRow } from './canonical.js';
+import { CHAIN_VERSION, GENESIS_HASH, chainHash, type ChainedEvent, type PreEncodedRow } from './canonical.js';
 import { CheckpointFiles, checkpointDir } from './checkpoint-files.js';
 import { auditErrors } from './errors.js';
 import { cleanEvent, type AuditEventInput, type CleanEvent, type RequestContext } from './event.js';
-import { resolveSigningKey } from './keys.js';
-import { AuditCheckpointRepository, AuditRepository, type EventFilter } from './repository.js';
+import { resolvePiiKey, resolveSigningKey } from './keys.js';
+import { AuditPii } from './pii.js';
+import { AuditCheckpointRepository, AuditPiiRepository, AuditRepository, type EventFilter } from './repository.js';
 import { RejectedRequests } from './rejected.js';
 import { Sealer } from './sealer.js';
-import { trustedKeys, type Checkpoint, type SigningKey, type TrustedKeys } from './signing.js';
+import { checkSignature, trustedKeys, type Checkpoint, type SigningKey, type TrustedKeys } from './signing.js';
+import { AUDIT_ACTIONS } from './actions.js';
 import { describeResult, verifyChain, type Anchor, type VerifyResult } from './verify.js';
 
 export interface AuditServiceOptions {
@@ -39,7 +41,15 @@ export interface AuditServiceOptions {
   log?: { warn: (obj: object, msg: string) => void };
   /** Sealer batch size (tests make it small to exercise batching). */
   batchSize?: number;
+  /** AUDIT_PII_KEY: wraps the data keys of the personal data in events (./pii.ts). */
+  piiKey: Buffer;
+  /** AUDIT_PII_RETENTION_DAYS. */
+  piiRetentionDays?: number;
 }
+
+/** Rows an `ip` filter looks through at most per request (the IP is encrypted: it is matched after decryption). */
+const IP_SCAN_MAX = 50_000;
+const IP_SCAN_PAGE = 1_000;
 
 export interface PruneResult {
   pruned: number;
@@ -67,6 +77,9 @@ export class AuditService {
   readonly sealer: Sealer;
   readonly files: CheckpointFiles;
   readonly keys: TrustedKeys;
+  /** Encryption and shredding of the personal data in events (./pii.ts). */
+  readonly pii: AuditPii;
+  readonly piiRepo: AuditPiiRepository;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly observers: ((event: CleanEvent) => void)[] = [];
   private readonly rejected: RejectedRequests;
@@ -78,7 +91,10 @@ export class AuditService {
     this.files = new CheckpointFiles(checkpointDir(o.dataDir));
     this.rejected = new RejectedRequests(o.clock, (event) => this.record(event));
     this.keys = trustedKeys(o.key, o.trusted ?? []);
+    this.piiRepo = new AuditPiiRepository(o.db);
+    this.pii = new AuditPii(this.piiRepo, { kek: o.piiKey });
     this.sealer = new Sealer({
+      protect: (events, tx) => this.pii.protect(events, tx),
       db: o.db,
       clock: o.clock,
       key: o.key,
@@ -88,6 +104,11 @@ export class AuditService {
       ...(o.batchSize ? { batchSize: o.batchSize } : {}),
       onError: (err, what) => o.log?.warn({ err }, `audit: failed ${what}`),
     });
+  }
+
+  /** AUDIT_PII_RETENTION_DAYS (0: kept as long as the events). */
+  get piiRetentionDays(): number {
+    return this.o.piiRetentionDays ?? 0;
   }
 
   get signingKey(): SigningKey | undefined {
@@ -232,17 +253,164 @@ export class AuditService {
 
   /** Checkpoints from the database and from the files outside it, without duplicates. */
   async allCheckpoints(fromSeq = 0, toSeq?: number): Promise<Checkpoint[]> {
-    const [db, files] = await Promise.all([this.checkpointRepo.list(fromSeq, toSeq), this.files.readAll()]);
+    const [db, files, superseded] = await Promise.all([
+      this.checkpointRepo.list(fromSeq, toSeq),
+      this.files.readAll(),
+      this.supersededRange(),
+    ]);
     const seen = new Set<string>();
     const out: Checkpoint[] = [];
     for (const c of [...db, ...files]) {
       if (c.seq < fromSeq || (toSeq !== undefined && c.seq > toSeq)) continue;
+      // Signed over the clear-text form the re-chain replaced (see migratePii).
+      if (superseded && c.seq > superseded.afterSeq && c.seq <= superseded.headSeq) continue;
       const id = `${c.seq}:${c.hash}:${c.kid}:${c.sig}`;
       if (seen.has(id)) continue;
       seen.add(id);
       out.push(c);
     }
     return out;
+  }
+
+  /**
+   * The rows the one-time re-chain rewrote (migratePii), whose earlier checkpoints vouch for the
+   * clear-text form: honoured only when a valid signed checkpoint at the `audit.pii.rechained`
+   * event right after them matches the chain, so a forged record cannot hide a checkpoint (that
+   * checkpoint covers every row before it anyway).
+   */
+  private async supersededRange(): Promise<{ afterSeq: number; headSeq: number } | undefined> {
+    const r = await this.piiRepo.rechain();
+    if (!r || r.state !== 'done' || r.afterSeq === null || r.headSeq === null || r.sealSeq !== r.headSeq + 1)
+      return undefined;
+    const seal = await this.repo.getBySeq(r.sealSeq);
+    if (!seal || seal.action !== AUDIT_ACTIONS.auditPiiRechained) return undefined;
+    const [db, files] = await Promise.all([this.checkpointRepo.list(r.sealSeq, r.sealSeq), this.files.readAll()]);
+    const vouched = [...db, ...files].some(
+      (c) => c.seq === r.sealSeq && c.hash === seal.hash && checkSignature(c, this.keys) === 'valid',
+    );
+    return vouched ? { afterSeq: r.afterSeq, headSeq: r.headSeq } : undefined;
+  }
+
+  /**
+   * The one-time migration of events sealed before their personal data was encrypted (migration
+   * 0020 leaves a `pending` record when there are any). Their hashes cover the clear text, so:
+   * 1. the whole chain is verified first, against every signed checkpoint: a damaged chain is
+   *    never laundered (the record becomes `refused`, the rows stay as they are);
+   * 2. under the sealer lock, in one transaction, each row from the retained anchor on gets its
+   *    personal fields encrypted (AAD bound to its seq) and its hash recomputed over the
+   *    ciphertext, chained from the anchor (whose hash does not change);
+   * 3. an `audit.pii.rechained` event (old and new head hashes) is sealed right after and a
+   *    checkpoint is signed at it: that checkpoint now vouches for the rewritten rows, and the
+   *    checkpoints signed before over the clear-text form are set aside by supersededRange().
+   * Needs the signing key; a process without one leaves the record pending.
+   */
+  async migratePii(): Promise<'none' | 'done' | 'refused' | 'no_key'> {
+    const record = await this.piiRepo.rechain();
+    if (!record) return 'none';
+    if (record.state === 'done' && record.sealSeq !== null && this.o.key) {
+      // Idempotent: signs the re-chain's checkpoint if a crash came between the commit and the signature.
+      await this.sealer.checkpointAtSeq(record.sealSeq);
+      return 'none';
+    }
+    if (record.state !== 'pending') return 'none';
+    if (!this.o.key) return 'no_key';
+    const check = await this.verify();
+    const now = () => this.o.clock.now();
+    if (!check.ok) {
+      await this.piiRepo.setRechain({ state: 'refused', detail: describeResult(check) }, now());
+      this.o.log?.warn(
+        { damage: check.damage },
+        'audit: the chain does not verify, its personal data was NOT re-chained',
+      );
+      return 'refused';
+    }
+    const anchor = await this.anchor();
+    const sealSeq = await this.sealer.exclusive(async (tx) => {
+      const again = await this.piiRepo.rechain(tx);
+      if (!again || again.state !== 'pending') return undefined;
+      const oldHead = await this.repo.head(tx);
+      let prev = anchor.hash;
+      let after = anchor.seq;
+      for (;;) {
+        const page = await this.repo.range(after, PAGE, undefined, tx);
+        const last = page[page.length - 1];
+        if (!last) break;
+        await this.pii.protect(page, tx);
+        for (const row of page) {
+          row.prevHash = prev;
+          row.hash = chainHash(row, prev);
+          prev = row.hash;
+        }
+        await this.piiRepo.rewriteChained(page, tx);
+        after = last.seq;
+      }
+      // The re-chain's own event, chained right after the rewritten rows in the same transaction.
+      const clean = cleanEvent(
+        {
+          action: AUDIT_ACTIONS.auditPiiRechained,
+          actor: 'system',
+          outcome: 'success',
+          target: { type: 'audit_range', id: `${anchor.seq + 1}-${oldHead.seq}` },
+          metadata: { fromSeq: anchor.seq + 1, toSeq: oldHead.seq, oldHeadHash: oldHead.hash, newHeadHash: prev },
+        },
+        now(),
+      );
+      const content = { ...clean, seq: oldHead.seq + 1, v: CHAIN_VERSION, time: clean.time.toISOString() };
+      const seal: ChainedEvent = { ...content, prevHash: prev, hash: chainHash(content, prev) };
+      await this.repo.insertChained([seal], tx);
+      await this.piiRepo.setRechain(
+        { state: 'done', afterSeq: anchor.seq, headSeq: oldHead.seq, sealSeq: seal.seq },
+        now(),
+        tx,
+      );
+      return seal.seq;
+    });
+    if (sealSeq === undefined) return 'none';
+    // From here the checkpoint at the re-chain event vouches for the rewritten rows (supersededRange).
+    await this.sealer.checkpointAtSeq(sealSeq);
+    return 'done';
+  }
+
+  /**
+   * Erasure: destroys the data keys of the user's personal data in the log (its id, and its
+   * email for the events about the address before it was an account's), in the caller's
+   * transaction. The chain is untouched; the fields then read `erased-subject:<id>`.
+   */
+  async shredUser(userId: string, email: string | null, tx: Queryable): Promise<number> {
+    return this.pii.shred(this.pii.rootsOfUser(userId, email), this.o.clock.now(), 'erasure', tx);
+  }
+
+  /** Retention: destroys the data keys of months older than AUDIT_PII_RETENTION_DAYS (the chain stays). */
+  async shredExpiredPii(options: { dryRun?: boolean } = {}): Promise<{ keys: number; cutoff: string }> {
+    const days = this.o.piiRetentionDays ?? 0;
+    const cutoff = new Date(this.o.clock.now().getTime() - days * 86_400_000);
+    if (days <= 0) return { keys: 0, cutoff: cutoff.toISOString() };
+    if (options.dryRun) return { keys: await this.piiRepo.countBuckets(cutoff), cutoff: cutoff.toISOString() };
+    const keys = await this.o.db.transaction(async (tx) => {
+      const n = await this.pii.shredBefore(cutoff, this.o.clock.now(), tx);
+      if (n > 0)
+        await this.record(
+          {
+            action: AUDIT_ACTIONS.auditPiiShredded,
+            actor: 'system',
+            outcome: 'success',
+            metadata: { keys: n, cutoff: cutoff.toISOString(), retentionDays: days },
+          },
+          tx,
+        );
+      return n;
+    });
+    return { keys, cutoff: cutoff.toISOString() };
+  }
+
+  /** Chained rows in their readable form (SIEM delivery, detection): decrypted where a key remains. */
+  async readRange(afterSeq: number, limit: number): Promise<ChainedEvent[]> {
+    return this.pii.reveal(await this.repo.range(afterSeq, limit));
+  }
+
+  /** The readable form of rows read elsewhere (the detection consumer's own queries). */
+  reveal(events: readonly ChainedEvent[], tx?: Queryable): Promise<ChainedEvent[]> {
+    return this.pii.reveal(events, tx);
   }
 
   /** Verifies the chain in the database (from the retained anchor, or from `fromSeq`). */
@@ -393,7 +561,24 @@ export class AuditService {
   /** Newest first; the cursor holds the `seq` of the last event of the page. */
   async list(filter: EventFilter, limit: number, beforeSeq?: number): Promise<Page<ChainedEvent>> {
     await this.flush();
-    return keysetPage(await this.repo.query({ ...filter, beforeSeq }, limit + 1), limit, (e) => [e.seq]);
+    if (filter.ip === undefined)
+      return keysetPage(
+        await this.pii.reveal(await this.repo.query({ ...filter, beforeSeq }, limit + 1)),
+        limit,
+        (e) => [e.seq],
+      );
+    // The IP is stored encrypted: it is matched on the decrypted rows, scanning at most IP_SCAN_MAX.
+    const found: ChainedEvent[] = [];
+    let before = beforeSeq;
+    for (let scanned = 0; found.length <= limit && scanned < IP_SCAN_MAX;) {
+      const page = await this.repo.query({ ...filter, ip: undefined, beforeSeq: before }, IP_SCAN_PAGE);
+      scanned += page.length;
+      for (const e of await this.pii.reveal(page)) if (e.ip === filter.ip) found.push(e);
+      const last = page[page.length - 1];
+      if (!last || page.length < IP_SCAN_PAGE) break;
+      before = last.seq;
+    }
+    return keysetPage(found.slice(0, limit + 1), limit, (e) => [e.seq]);
   }
 
   /**
@@ -403,7 +588,7 @@ export class AuditService {
   async accountEvents(userId: string, limit: number, beforeSeq?: number): Promise<Page<ChainedEvent>> {
     await this.flush();
     return keysetPage(
-      await this.repo.accountEvents(userId, ACCOUNT_EVENT_PREFIXES, limit + 1, beforeSeq),
+      await this.pii.reveal(await this.repo.accountEvents(userId, ACCOUNT_EVENT_PREFIXES, limit + 1, beforeSeq)),
       limit,
       (e) => [e.seq],
     );
@@ -417,9 +602,12 @@ export class AuditService {
     for (;;) {
       const want = Math.min(PAGE, max - sent);
       if (want <= 0) return;
-      const page = await this.repo.query({ ...filter, afterSeq: after }, want, 'asc');
-      yield* page;
-      sent += page.length;
+      // An `ip` filter is applied after decryption (the column holds ciphertext).
+      const page = await this.repo.query({ ...filter, ip: undefined, afterSeq: after }, want, 'asc');
+      const readable = await this.pii.reveal(page);
+      const kept = filter.ip === undefined ? readable : readable.filter((e) => e.ip === filter.ip);
+      yield* kept;
+      sent += filter.ip === undefined ? page.length : kept.length;
       const last = page[page.length - 1];
       if (!last || page.length < want) return;
       after = last.seq;
@@ -519,6 +707,8 @@ export async function createAuditService(
     checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
     checkpointIntervalS: config.AUDIT_CHECKPOINT_INTERVAL,
     retentionDays: config.AUDIT_RETENTION_DAYS,
+    piiKey: await resolvePiiKey(config),
+    piiRetentionDays: config.AUDIT_PII_RETENTION_DAYS,
     ...(deps.log ? { log: deps.log } : {}),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
   });

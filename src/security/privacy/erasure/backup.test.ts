@@ -58,6 +58,11 @@ describe.each(KINDS)('a backup restored after an erasure, on %s', (kind) => {
       person.name,
     ]);
     await f.sql(`insert into user_roles (user_id, role) values ($1, 'user')`, [person.id]);
+    // The data key of the person's personal data in the audit log (wrapped; src/security/audit/pii.ts).
+    await f.sql(
+      `insert into audit_pii_keys (subject, wrapped, bucket_end, created_at) values ($1, 'k1:wrapped-key', $2, $2)`,
+      [`u:${person.id}/2026-12`, at],
+    );
     await f.sql(
       `insert into auth_sessions (id, user_id, family_id, created_at, last_seen_at, expires_at, ip, user_agent, auth_time)
        values ($1, $2, $1, $3, $3, $3, $4, $5, $3)`,
@@ -81,11 +86,20 @@ describe.each(KINDS)('a backup restored after an erasure, on %s', (kind) => {
     await env?.close();
   });
 
+  /** The person's audit data keys that could still decrypt something. */
+  async function liveAuditKeys(): Promise<number> {
+    const [row] = await db.query<{ n: number }>(
+      `select count(*)::int as n from audit_pii_keys where split_part(subject, '/', 1) = $1 and wrapped is not null`,
+      [`u:${person.id}`],
+    );
+    return row?.n ?? 0;
+  }
+
   function job(): ErasureService {
     return new ErasureService({
       db,
       clock: env.clock,
-      audit: { record: async () => undefined },
+      audit: { record: async () => undefined, shredUser: async () => 0 },
       // The job itself mails nothing and issues no link.
       mail: {} as never,
       tokens: {} as never,
@@ -105,6 +119,7 @@ describe.each(KINDS)('a backup restored after an erasure, on %s', (kind) => {
     { timeout: 480_000 },
     async () => {
       expect(await findTraces(db, needles)).not.toEqual(none);
+      expect(await liveAuditKeys()).toBe(1);
       const backup = await createBackup(f.target, env.ctx);
 
       env.clock.advance(60_000);
@@ -114,6 +129,7 @@ describe.each(KINDS)('a backup restored after an erasure, on %s', (kind) => {
       ]);
       expect((await job().tick()).erased).toEqual([person.id]);
       expect(await findTraces(db, needles)).toEqual(none);
+      expect(await liveAuditKeys()).toBe(0);
       const { entries } = await ledger.readAll();
       expect(entries.map((e) => e.subject)).toEqual([person.id]);
       expect(JSON.stringify(entries)).not.toContain(person.email);
@@ -125,12 +141,15 @@ describe.each(KINDS)('a backup restored after an erasure, on %s', (kind) => {
       expect((await findTraces(db, needles)).email).toEqual(
         expect.arrayContaining(['mail_outbox.to_address', 'users.email']),
       );
+      expect(await liveAuditKeys()).toBe(1);
 
       // ...with it (as `backup restore` runs: DATA_DIR/audit/erasures) nothing of them does.
       env.clock.advance(60_000);
       const restored = await restoreBackup(backup.file, f.target, { ...env.ctx, erasureLedger: ledger });
       expect('safety' in restored && restored.erasuresReapplied).toBe(1);
       expect(await findTraces(db, needles)).toEqual(none);
+      // The audit log's keys of the person are destroyed again too (crypto-shredding).
+      expect(await liveAuditKeys()).toBe(0);
       const [row] = await db.query<{ email: string; erased: boolean }>(
         `select email, erased_at is not null as erased from users where id = $1`,
         [person.id],

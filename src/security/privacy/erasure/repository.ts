@@ -33,8 +33,8 @@ export const TOMBSTONE_NAME = 'Erased account';
 /**
  * Erases one account, in order (the tombstone last: the statements before it find the account's
  * email through the row). Every statement is idempotent: a second run changes nothing.
- * Audit tables are not touched (the chain must verify); their personal data is the later
- * crypto-shredding part's (docs/PRIVACY.md).
+ * Audit events are not touched (the chain must verify): the keys of their personal data are
+ * destroyed instead (crypto-shredding, docs/PRIVACY.md).
  */
 export const ERASURE_STATEMENTS: readonly string[] = [
   // Mails to or about the account: its address as recipient or reply-to (equal, so that
@@ -67,6 +67,13 @@ export const ERASURE_STATEMENTS: readonly string[] = [
   `delete from login_networks where user_id = $1`,
   `delete from login_devices where user_id = $1`,
   `delete from user_roles where user_id = $1`,
+  // Crypto-shredding (src/security/audit/pii.ts): the data keys of its personal data in the audit
+  // log are destroyed and its root marked erased; the events and the chain stay. (The service also
+  // shreds the subject of its email address, whose HMAC key SQL does not have.)
+  `update audit_pii_keys set wrapped = null, destroyed_at = $2::timestamptz, destroyed_reason = 'erasure'
+     where wrapped is not null and split_part(subject, '/', 1) = 'u:' || $1::text`,
+  `insert into audit_pii_keys (subject, wrapped, bucket_end, created_at, destroyed_at, destroyed_reason)
+     values ('u:' || $1::text, null, null, $2::timestamptz, $2::timestamptz, 'erasure') on conflict (subject) do nothing`,
   // The tombstone: the id stays (audit events, other people's content point at it), nothing else.
   `update users set
      email = 'erased-' || id::text || '@${TOMBSTONE_DOMAIN}',

@@ -12,7 +12,8 @@
  * 2. deletes its objects (media variants and quarantined originals, export archives) and the mail
  *    files of the file transport that name it: first, while the rows still say which they are;
  * 3. in one transaction: public read touched, content and every sign-in artefact deleted, mails
- *    to or about it deleted, the row replaced by a tombstone, one audit event (ids and counts);
+ *    to or about it deleted, the row replaced by a tombstone, the data keys of its personal data
+ *    in the audit log destroyed (crypto-shredding), one audit event (ids and counts);
  * 4. appends the erasure to the ledger outside the database (./ledger.ts), then notes that it did.
  * Every step is idempotent: a pass that dies anywhere is finished by the next one.
  */
@@ -43,7 +44,11 @@ export interface ErasureDeps {
   db: Db;
   clock: Clock;
   kv?: Kv;
-  audit: { record(event: AuditEventInput, tx?: Queryable): Promise<void> };
+  audit: {
+    record(event: AuditEventInput, tx?: Queryable): Promise<void>;
+    /** Crypto-shredding: destroys the keys of the user's personal data in the audit log (src/security/audit/pii.ts). */
+    shredUser(userId: string, email: string | null, tx: Queryable): Promise<number>;
+  };
   mail: Pick<Mailer, 'enqueue' | 'templates'>;
   tokens: OneTimeTokens;
   /** The public read: the owner's portfolios leave it in the erasure's (or disabling's) transaction. */
@@ -287,6 +292,8 @@ export class ErasureService {
       const counts = await this.repo.counts(userId, tx);
       await this.o.changes.touchOwner(tx, userId);
       await this.repo.runErasure(userId, at, tx);
+      // The audit log keeps its events (the chain must verify) but loses the keys of their personal data.
+      await this.o.audit.shredUser(userId, subject.emailCanonical, tx);
       await this.audit(AUDIT_ACTIONS.privacyErasureCompleted, { actorId: 'system', context: {} }, userId, counts, tx);
       return true;
     });

@@ -21,6 +21,7 @@ export const retentionPlugin = fp(
       config,
       kv,
       audit: app.audit,
+      auditPii: app.audit,
       outboxDir: config.SMTP_URL ? null : path.resolve(config.DATA_DIR, 'outbox'),
       log: app.log,
     });

@@ -27,7 +27,7 @@ const DAY_MS = 86_400_000;
 export interface RetentionLine {
   rule: string;
   table: string;
-  setting: RetentionSetting;
+  setting: RetentionSetting | 'AUDIT_PII_RETENTION_DAYS';
   days: number;
   cutoff: string;
   due: string;
@@ -47,6 +47,14 @@ export interface RetentionDeps {
   config: Pick<Config, RetentionSetting>;
   kv?: Kv;
   audit?: { record(event: AuditEventInput, tx?: Queryable): Promise<void> };
+  /**
+   * The audit log's personal data (AUDIT_PII_RETENTION_DAYS): its monthly data keys are destroyed,
+   * the events and the chain stay (src/security/audit/pii.ts). Absent: not part of the pass.
+   */
+  auditPii?: {
+    shredExpiredPii(options?: { dryRun?: boolean }): Promise<{ keys: number; cutoff: string }>;
+    readonly piiRetentionDays: number;
+  };
   /** DATA_DIR/outbox when mail goes to files; null otherwise. */
   outboxDir: string | null;
   log?: { warn(obj: object, msg: string): void };
@@ -90,6 +98,7 @@ export class RetentionService {
     for (const rule of RETENTION_RULES)
       lines.push(this.line(rule, now, await this.repo.count(rule, this.cutoff(rule.setting, now))));
     lines.push(this.line(OUTBOX_FILES, now, (await this.dueFiles(now)).length));
+    if (this.o.auditPii) lines.push(this.auditLine(await this.o.auditPii.shredExpiredPii({ dryRun: true })));
     return { leader: true, dryRun: true, lines };
   }
 
@@ -122,7 +131,20 @@ export class RetentionService {
       files++;
     }
     lines.push(this.line(OUTBOX_FILES, now, files));
+    if (this.o.auditPii) lines.push(this.auditLine(await this.o.auditPii.shredExpiredPii()));
     return { leader: true, dryRun: false, lines };
+  }
+
+  private auditLine(r: { keys: number; cutoff: string }): RetentionLine {
+    return {
+      rule: AUDIT_PII.name,
+      table: AUDIT_PII.table,
+      setting: AUDIT_PII.setting,
+      days: this.o.auditPii?.piiRetentionDays ?? 0,
+      cutoff: r.cutoff,
+      due: AUDIT_PII.due,
+      rows: r.keys,
+    };
   }
 
   private async leads(): Promise<boolean> {
@@ -156,6 +178,13 @@ const OUTBOX_FILES = {
   table: 'DATA_DIR/outbox/*.eml',
   setting: 'RETENTION_MAIL_DAYS' as const,
   due: 'mail files of the file transport (no SMTP_URL) last written before the cutoff',
+};
+
+const AUDIT_PII = {
+  name: 'audit-pii',
+  table: 'audit_pii_keys',
+  setting: 'AUDIT_PII_RETENTION_DAYS' as const,
+  due: 'data keys of audit personal data (IP, user agent, emails) for months ended before the cutoff: destroyed, the events and the chain stay',
 };
 
 /** The schedule as the docs show it (scripts and tests compare the two). */
