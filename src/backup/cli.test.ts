@@ -56,6 +56,7 @@ describe('backup CLI', () => {
       JWT_SECRET: 'x'.repeat(40),
       AUDIT_SIGNING_KEY: 'A'.repeat(43),
       MFA_ENCRYPTION_KEY: 'M'.repeat(43),
+      AUDIT_PII_KEY: 'P'.repeat(43),
       SECURITY_CONTACT: 'mailto:security@example.test',
       SECURITY_TXT_EXPIRES: new Date(Date.now() + 100 * 24 * 3600 * 1000).toISOString(),
       BACKUP_PASSPHRASE_FILE: '',

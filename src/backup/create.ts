@@ -23,6 +23,7 @@ import { backupFileName, metadataNameOf, writeMetadataFile, METADATA_FORMAT, typ
 import { silentProgress, type ProgressSink } from './progress.js';
 import { HOW_TO_CONFIGURE, openS3, requireS3, type BackupSettings } from './settings.js';
 import { Meter, ParallelGzip, Rechunk, chain, hasEndMarker, headerLine } from './streams.js';
+import { AUDIT_ACTIONS } from '../security/audit/actions.js';
 import type { ErasureLedger } from '../security/privacy/erasure/ledger.js';
 
 /** One hook for audit events (`backup.create.completed`, ...): the CLI writes them to the audit log. */
@@ -70,11 +71,33 @@ const TOOL_VERSION = (() => {
   }
 })();
 
+/**
+ * Writes a backup. Any failure, a refusal included (no key, an unwritable BACKUP_DIR, a dump that
+ * fails), is recorded as `backup.create.failed` before it is thrown: a scheduled backup that stops
+ * working raises the `backup-failed` alert (src/security/monitoring/) instead of failing quietly
+ * in a cron mail nobody reads.
+ */
 export async function createBackup(
   target: DbTarget,
   ctx: BackupContext,
   options: CreateOptions = {},
 ): Promise<CreateResult> {
+  try {
+    return await writeBackup(target, ctx, options);
+  } catch (err) {
+    await ctx
+      .audit?.({
+        action: AUDIT_ACTIONS.backupCreateFailed,
+        outcome: 'failure',
+        target: 'create',
+        metadata: { reason: options.reason ?? 'manual', detail: messageOf(err).slice(0, 300) },
+      })
+      .catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writeBackup(target: DbTarget, ctx: BackupContext, options: CreateOptions): Promise<CreateResult> {
   const { settings } = ctx;
   const encrypted = !options.unencrypted;
   if (!encrypted && settings.production) {

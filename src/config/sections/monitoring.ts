@@ -24,6 +24,25 @@ const webhookUrl: Parser<string> = (raw) => {
   return v;
 };
 
+/** OTEL_EXPORTER_OTLP_ENDPOINT: http(s), no user info, query or fragment (the path /v1/traces is appended). */
+const otlpEndpoint: Parser<string> = (raw) => {
+  const v = url(['http', 'https'])(raw);
+  const u = new URL(v);
+  if (u.username !== '' || u.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(v)) {
+    throw new Error('must not contain user info (user:password@)');
+  }
+  if (u.search !== '' || u.hash !== '' || /[?#]/.test(v)) throw new Error('must not have a query or a fragment');
+  return v.replace(/\/+$/, '');
+};
+
+/** OTEL_SERVICE_NAME: a short printable name. */
+const serviceName: Parser<string> = (raw) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(raw)) {
+    throw new Error('must be 1-100 letters, digits, ".", "_" or "-"');
+  }
+  return raw;
+};
+
 /** MONITORING_RULES_FILE: the file's rules, checked merged with the built-ins (a new rule must be complete). */
 const rulesFile: Parser<ReturnType<typeof ruleFileParser>> = (raw) => {
   const specs = ruleFileParser(raw);
@@ -74,5 +93,17 @@ export const monitoringSchema = {
     doc: 'Webhook delivery attempts per alert before it is given up (retries back off exponentially from 30 s to 1 h).',
     default: '12',
     parse: int(1, 50),
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    group: 'Monitoring and alerts',
+    doc: 'OpenTelemetry collector base URL (OTLP/HTTP JSON; spans go to <url>/v1/traces): traces of requests and their database queries. Unset: tracing is off and its modules are never loaded.',
+    example: 'http://127.0.0.1:4318',
+    parse: otlpEndpoint,
+  },
+  OTEL_SERVICE_NAME: {
+    group: 'Monitoring and alerts',
+    doc: 'service.name of the traces (with OTEL_EXPORTER_OTLP_ENDPOINT).',
+    default: 'portfolio-cms',
+    parse: serviceName,
   },
 } satisfies SchemaSection;

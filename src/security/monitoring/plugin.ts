@@ -20,6 +20,13 @@ import { SecurityCounters } from './security-counters.js';
 import { SiemRepository } from './siem/repository.js';
 import { SiemShipper } from './siem/shipper.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The SIEM shipper when SIEM_SYSLOG_URL is set, else null (read-only use: `held()`, `confirmedSeq`). */
+    siemShipper: SiemShipper | null;
+  }
+}
+
 /** A reading at scrape time: the answer, or undefined when the store fails or does not answer in time. */
 function within<T>(ms: number, fn: () => Promise<T>): Promise<T | undefined> {
   return withTimeout(fn(), ms).catch(() => undefined);
@@ -152,7 +159,8 @@ function installSiem(app: FastifyInstance, registers: Registry[]): void {
         caFile: config.SIEM_TLS_CA_FILE,
         confirmMs: config.SIEM_CONFIRM_MS,
         repo,
-        range: (afterSeq, limit) => app.audit.repo.range(afterSeq, limit),
+        // Decrypted where a key remains: the receiver gets what an admin read shows (docs/PRIVACY.md).
+        range: (afterSeq, limit) => app.audit.readRange(afterSeq, limit),
         lease: new KvLease(kv, `siem:lease:${new URL(url).host}`, 30_000),
         log: app.log,
       })
@@ -171,6 +179,7 @@ function installSiem(app: FastifyInstance, registers: Registry[]): void {
       if (lag !== undefined) this.set({ destination: 'syslog' }, lag);
     },
   });
+  app.decorate('siemShipper', shipper ?? null);
   if (!shipper) return;
   app.addHook('onReady', async () => shipper.start());
   app.addHook('onClose', async () => shipper.stop());

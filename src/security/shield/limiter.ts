@@ -29,6 +29,12 @@ export interface RateLimiterOptions {
   log: Logger;
   /** How often the failover store pings Redis while degraded (ms). */
   probeIntervalMs?: number;
+  /**
+   * Called once per automatic block, by the node whose violation placed it (the audit event
+   * `ratelimit.blocked`, which the `client-blocked` detection rule reads). Awaited within the
+   * violation's task (`settled()` waits for it); a failure is logged, the block stands.
+   */
+  onBlocked?: (block: { client: string; level: number; until: number; reason: string }) => Promise<void>;
 }
 
 /** The routes' matched policies, computed once per route. */
@@ -122,6 +128,9 @@ export class RateLimiter {
             'client blocked after repeated violations',
           );
           await this.blocks.announce(client, outcome.block.until);
+          await this.options
+            .onBlocked?.({ client, level: outcome.block.level, until: outcome.block.until, reason })
+            .catch((err: unknown) => this.options.log.error({ err }, 'could not record an automatic block'));
         }
       })
       .catch((err: unknown) => this.options.log.error({ err }, 'could not record a violation'));

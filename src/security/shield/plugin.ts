@@ -19,6 +19,7 @@ import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 import { IpMatcher, clientKeyOf, normalizeIp } from '../../http/client-ip.js';
 import { bearerTokenOf } from '../../http/request-identity.js';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
 import { checkBodyOnRequest, installBodyLimit } from './body-limit.js';
 import { applyConnectionLimits } from './connection-limits.js';
 import { shieldErrors } from './errors.js';
@@ -112,6 +113,16 @@ export const shieldPlugin = fp(
         : null,
       metrics,
       log: app.log,
+      // One audit event per automatic block (the refusals while blocked are `http.blocked`).
+      onBlocked: (block) =>
+        app.audit.record({
+          action: AUDIT_ACTIONS.clientBlocked,
+          actor: 'system',
+          outcome: 'denied',
+          ip: block.client,
+          target: { type: 'client', id: block.client },
+          metadata: { level: block.level, until: new Date(block.until).toISOString(), reason: block.reason },
+        }),
     });
     const isOperator = (request: FastifyRequest) => metricsAllow.has(request.clientIp);
     const bodyScopes = new Map<string, BodyScopeResolver>();
@@ -317,5 +328,5 @@ export const shieldPlugin = fp(
       await limiter.close();
     });
   },
-  { name: 'shield', dependencies: ['deps', 'problem', 'client-ip', 'tokens'] },
+  { name: 'shield', dependencies: ['deps', 'problem', 'client-ip', 'tokens', 'audit'] },
 );

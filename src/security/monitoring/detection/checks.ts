@@ -17,7 +17,8 @@ export interface CheckFinding {
 
 export interface CheckDeps {
   config: Config;
-  audit: Pick<AuditService, 'verify'>;
+  /** verify for the chain check; reveal for the readable form of sealed events (IP and user agent are encrypted). */
+  audit: Pick<AuditService, 'verify' | 'reveal'>;
 }
 
 const DAY_MS = 86_400_000;

@@ -20,6 +20,7 @@ import type { Clock } from '../../../platform/clock.js';
 import type { Db, Queryable } from '../../../platform/db/index.js';
 import { KvLease } from '../../../platform/kv/lease.js';
 import type { Kv } from '../../../platform/kv/types.js';
+import type { ChainedEvent } from '../../audit/canonical.js';
 import type { AlertsService } from '../alerts/service.js';
 import { runCheck, type CheckDeps } from './checks.js';
 import { DetectionEngine, matches, networkOf, type EngineEvent, type Signal } from './engine.js';
@@ -132,7 +133,7 @@ export class DetectionConsumer {
         const now = this.o.clock.now();
         const cursor = await this.o.alerts.repo.lockCursor(tx, undefined, now);
         if (!this.synced || this.engine.lastSeq !== cursor) await this.replay(cursor, tx);
-        const events = await this.o.alerts.repo.eventsAfter(cursor, this.batchSize, tx);
+        const events = await this.readable(await this.o.alerts.repo.eventsAfter(cursor, this.batchSize, tx), tx);
         const last = events[events.length - 1];
         if (!last) return { events: 0, raised: 0, repeats: 0 };
         let raised = 0;
@@ -156,6 +157,11 @@ export class DetectionConsumer {
     }
   }
 
+  /** Rules read what the events say, not their ciphertext: decrypted by the audit log, in one place. */
+  private readable(events: ChainedEvent[], tx: Queryable): Promise<ChainedEvent[]> {
+    return this.o.checks.audit.reveal(events, tx);
+  }
+
   /** Rebuilds the windows from the events of the longest window up to `cursor`, raising nothing. */
   private async replay(cursor: number, tx: Queryable): Promise<void> {
     this.engine.reset();
@@ -166,7 +172,7 @@ export class DetectionConsumer {
       let after = 0;
       for (;;) {
         const page = await repo.eventsForReplay(after, cursor, since, 2_000, tx);
-        for (const event of page) this.engine.observe(event, { raise: false });
+        for (const event of await this.readable(page, tx)) this.engine.observe(event, { raise: false });
         const end = page[page.length - 1];
         if (!end || page.length < 2_000) break;
         after = end.seq;

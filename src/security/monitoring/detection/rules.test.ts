@@ -149,14 +149,76 @@ const CASES: Case[] = [
     ],
   },
   {
+    // An account given a role that holds it (the admin users API records the roles' permissions).
+    rule: 'privileged-role-granted',
+    trigger: () => [
+      ev({
+        action: AUDIT_ACTIONS.userAccessChanged,
+        actor: admin,
+        outcome: 'success',
+        targetType: 'user',
+        targetId: user,
+        metadata: {
+          rolesBefore: ['editor'],
+          rolesAfter: ['editor', 'security-officer'],
+          before: { permissions: ['content:read_any'] },
+          after: { permissions: ['content:read_any', 'security:manage'] },
+        },
+      }),
+    ],
+    // Roles changed, no privileged permission gained (an admin disabled, or given a content role).
+    below: () => [
+      ev({
+        action: AUDIT_ACTIONS.userAccessChanged,
+        actor: admin,
+        outcome: 'success',
+        targetType: 'user',
+        targetId: user,
+        metadata: {
+          rolesBefore: ['admin'],
+          rolesAfter: ['admin', 'editor'],
+          before: { permissions: ['security:manage', 'user:manage'] },
+          after: { permissions: ['content:read_any', 'security:manage', 'user:manage'] },
+        },
+      }),
+      ev({
+        action: AUDIT_ACTIONS.userAccessChanged,
+        actor: admin,
+        outcome: 'success',
+        targetType: 'user',
+        targetId: admin,
+        metadata: {
+          rolesBefore: ['user'],
+          rolesAfter: ['editor'],
+          before: { permissions: [] },
+          after: { permissions: ['content:read_any'] },
+        },
+      }),
+    ],
+  },
+  {
     rule: 'upload-infected',
     trigger: () => [ev({ action: AUDIT_ACTIONS.mediaInfected, actor: user })],
     below: () => [ev({ action: AUDIT_ACTIONS.mediaQuarantined, actor: user })],
   },
   {
     rule: 'client-blocked',
-    trigger: () => [ev({ action: AUDIT_ACTIONS.clientBlocked, actor: 'system' })],
-    below: () => [ev({ action: AUDIT_ACTIONS.rateLimited, actor: 'system' })],
+    // As the shield records an automatic block (src/security/shield/plugin.ts).
+    trigger: () => [
+      ev({
+        action: AUDIT_ACTIONS.clientBlocked,
+        actor: 'system',
+        outcome: 'denied',
+        targetType: 'client',
+        targetId: '198.51.100.7',
+        metadata: { level: 1, reason: 'rate_limited' },
+      }),
+    ],
+    // Refusals while blocked, and plain rate limiting, are not a new block.
+    below: () => [
+      ev({ action: AUDIT_ACTIONS.rateLimited, actor: 'system' }),
+      ev({ action: AUDIT_ACTIONS.httpBlocked, actor: 'anonymous', outcome: 'denied', metadata: { count: 40 } }),
+    ],
   },
   {
     rule: 'signing-key-rotated',
@@ -176,6 +238,28 @@ const CASES: Case[] = [
     trigger: () => [ev({ action: 'backup.drill.failed', actor: 'system' })],
     below: () => [ev({ action: 'backup.drill.completed', actor: 'system', outcome: 'success' })],
   },
+  {
+    // `backup create` failing (src/backup/create.ts), e.g. a scheduled run into an unwritable BACKUP_DIR.
+    rule: 'backup-failed',
+    trigger: () => [
+      ev({
+        action: AUDIT_ACTIONS.backupCreateFailed,
+        actor: 'system',
+        targetType: 'backup',
+        targetId: 'create',
+        metadata: { reason: 'scheduled', detail: 'ENOTDIR: not a directory' },
+      }),
+    ],
+    below: () => [
+      ev({
+        action: 'backup.create.completed',
+        actor: 'system',
+        outcome: 'success',
+        targetType: 'backup',
+        targetId: 'x.gpg',
+      }),
+    ],
+  },
 ];
 
 describe('detection rules over the audit stream (each: one run that triggers, one that stays below)', () => {
@@ -183,14 +267,15 @@ describe('detection rules over the audit stream (each: one run that triggers, on
     const stream = BUILT_IN_RULES.filter((r) => ['event', 'distinct', 'after-failures'].includes(r.kind ?? '')).map(
       (r) => r.name,
     );
-    expect(CASES.map((c) => c.rule).sort()).toEqual(stream.sort());
+    expect([...new Set(CASES.map((c) => c.rule))].sort()).toEqual(stream.sort());
   });
 
   for (const c of CASES) {
-    it(`${c.rule}: triggers at its threshold`, () => {
+    const of = c.trigger()[0]?.action ?? '';
+    it(`${c.rule} (${of}): triggers at its threshold`, () => {
       expect(fired(run(c.trigger()), c.rule).length).toBeGreaterThanOrEqual(1);
     });
-    it(`${c.rule}: stays quiet below it`, () => {
+    it(`${c.rule} (${of}): stays quiet below it`, () => {
       expect(fired(run(c.below()), c.rule)).toEqual([]);
     });
   }

@@ -142,13 +142,16 @@ export const BUILT_IN_RULES: readonly RuleSpec[] = [
     kind: 'event',
     severity: 'critical',
     match: {
-      actions: [AUDIT_ACTIONS.roleCreated, AUDIT_ACTIONS.roleUpdated],
+      // role.* carry the role's permissions; user.access.changed those of the account's roles
+      // before and after (src/users/service.ts): a grant is a permission after that was not before.
+      actions: [AUDIT_ACTIONS.roleCreated, AUDIT_ACTIONS.roleUpdated, AUDIT_ACTIONS.userAccessChanged],
       grants: ['user:manage', 'security:manage'],
     },
     groupBy: 'target',
     threshold: 1,
     dedupWindow: 3600,
-    description: 'A role was created with, or given, user:manage or security:manage.',
+    description:
+      'A role was created with, or given, user:manage or security:manage; or an account was given a role that holds one.',
   },
   {
     name: 'admin-new-network',
@@ -195,7 +198,7 @@ export const BUILT_IN_RULES: readonly RuleSpec[] = [
     name: 'backup-failed',
     kind: 'event',
     severity: 'critical',
-    match: { actions: ['backup.create.failed', 'backup.drill.failed', 'backup.restore.failed'] },
+    match: { actions: [AUDIT_ACTIONS.backupCreateFailed, 'backup.drill.failed', 'backup.restore.failed'] },
     groupBy: 'site',
     threshold: 1,
     dedupWindow: 86_400,

@@ -8,9 +8,10 @@
  *   once it was written to a connection that then stayed healthy for SIEM_CONFIRM_MS. When the
  *   connection breaks, the shipper reconnects with backoff and resends from the cursor: the events
  *   written in that last window may arrive twice (receivers deduplicate by seq), none is lost.
- * - Memory is one page of events plus one (seq, time) pair per page written in the confirmation
- *   window; while the receiver is down nothing is read at all, and a slow receiver holds the
- *   shipper on the socket's backpressure ('drain').
+ * - Memory is one page of events (SIEM_PAGE_SIZE) plus one (seq, time) pair per page written in
+ *   the confirmation window (at most MAX_PENDING_PAGES); while the receiver is down nothing is
+ *   read at all, and a slow receiver holds the shipper on the socket's backpressure ('drain').
+ *   `held()` reports it (siem.test.ts asserts the bounds while 1,000 events wait).
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -38,6 +39,24 @@ export interface ShipperOptions {
 
 const MAX_BACKOFF_MS = 30_000;
 
+/** Events read per page (SIEM_PAGE_SIZE in tests): the most the shipper holds at once. */
+export const SIEM_PAGE_SIZE = 200;
+/**
+ * Pages written and not yet confirmed, at most: past it the shipper waits for confirmations
+ * before it writes more, so the (seq, time) list cannot grow with a fast stream either.
+ */
+export const MAX_PENDING_PAGES = 64;
+
+/** What the shipper holds in memory now, and the most it ever held (`held()`). */
+export interface Held {
+  /** Events of the page being written (0 between pages). */
+  pageEvents: number;
+  /** Pages written on this connection and not confirmed yet. */
+  pendingPages: number;
+  /** Bytes queued on the socket, not yet handed to the kernel. */
+  socketBytes: number;
+}
+
 export class SiemShipper {
   readonly destination: string;
   private socket: net.Socket | undefined;
@@ -52,6 +71,9 @@ export class SiemShipper {
   private backoffMs = 500;
   /** Frames written since start, and reconnections (for tests and metrics). */
   stats = { written: 0, connections: 0 };
+  private page = 0;
+  /** The high-water marks of `held()` since start. */
+  private readonly peak: Held = { pageEvents: 0, pendingPages: 0, socketBytes: 0 };
 
   constructor(private readonly o: ShipperOptions) {
     const u = new URL(o.url);
@@ -60,6 +82,26 @@ export class SiemShipper {
 
   get confirmedSeq(): number {
     return this.confirmed;
+  }
+
+  /**
+   * Read-only: what the shipper holds now and the most it ever held. Bounded whatever the
+   * backlog: one page (SIEM_PAGE_SIZE events), MAX_PENDING_PAGES (seq, time) pairs, and the
+   * socket's queue of one page (the next page waits for 'drain'). While the receiver is down all
+   * three are 0: nothing is read.
+   */
+  held(): { now: Held; peak: Held } {
+    return {
+      now: { pageEvents: this.page, pendingPages: this.pending.length, socketBytes: this.socket?.writableLength ?? 0 },
+      peak: { ...this.peak },
+    };
+  }
+
+  private notePeak(): void {
+    const now = this.held().now;
+    this.peak.pageEvents = Math.max(this.peak.pageEvents, now.pageEvents);
+    this.peak.pendingPages = Math.max(this.peak.pendingPages, now.pendingPages);
+    this.peak.socketBytes = Math.max(this.peak.socketBytes, now.socketBytes);
   }
 
   start(): void {
@@ -115,15 +157,26 @@ export class SiemShipper {
           this.backoffMs = 500;
         }
         await this.confirm();
-        const page = await this.o.range(this.sent, this.o.pageSize ?? 200);
+        if (this.pending.length >= MAX_PENDING_PAGES) {
+          // Enough on the wire unconfirmed: let the confirmation window catch up first.
+          await this.sleep(Math.min(pollMs, this.o.confirmMs));
+          continue;
+        }
+        const page = await this.o.range(this.sent, Math.min(this.o.pageSize ?? SIEM_PAGE_SIZE, SIEM_PAGE_SIZE));
         if (page.length === 0) {
           await this.sleep(this.pending.length > 0 ? Math.min(pollMs, this.o.confirmMs) : pollMs);
           continue;
         }
-        await this.write(Buffer.concat(page.map((e) => frame(syslogMessage(e, this.o.format)))));
+        this.page = page.length;
+        try {
+          await this.write(Buffer.concat(page.map((e) => frame(syslogMessage(e, this.o.format)))));
+        } finally {
+          this.page = 0;
+        }
         this.stats.written += page.length;
         this.sent = (page[page.length - 1] as ChainedEvent).seq;
         this.pending.push({ seq: this.sent, at: this.now() });
+        this.notePeak();
       } catch (err) {
         if (!this.running) break;
         this.drop();
@@ -211,6 +264,7 @@ export class SiemShipper {
         if (err) reject(err);
         else if (flushed) resolve();
       });
+      this.notePeak();
       if (!flushed) {
         const done = () => {
           socket.off('drain', done);

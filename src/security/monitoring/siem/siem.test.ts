@@ -11,6 +11,7 @@ import { crashingReceiver, parse5424, Rsyslog, RSYSLOGD } from '../../../../test
 import type { ChainedEvent } from '../../audit/canonical.js';
 import { body, frame, ocsfClass, syslogMessage } from './formats.js';
 import { SiemRepository } from './repository.js';
+import { MAX_PENDING_PAGES, SIEM_PAGE_SIZE, type SiemShipper } from './shipper.js';
 
 const event = (over: Partial<ChainedEvent> = {}): ChainedEvent => ({
   seq: 42,
@@ -145,6 +146,19 @@ describe.skipIf(!RSYSLOGD && process.env.CI !== 'true')('SIEM delivery to a real
     }
     // Down: the lag counts what is not confirmed, and the cursor does not move.
     await new Promise((r) => setTimeout(r, 1_000));
+    // Memory stays bounded: the audit log is the buffer. However many events wait, the shipper
+    // holds at most one page of them, MAX_PENDING_PAGES (seq, time) pairs and one page's bytes on
+    // the socket; down, it holds nothing at all (a shipper that queued the backlog fails here).
+    const shipper = t.app.siemShipper as SiemShipper;
+    const down = shipper.held();
+    expect(down.now).toEqual({ pageEvents: 0, pendingPages: 0, socketBytes: 0 });
+    const waiting = (await sealed()).filter((e) => e.seq > (shipper.confirmedSeq ?? 0));
+    expect(waiting.length).toBeGreaterThan(SIEM_PAGE_SIZE);
+    const largestFrame = Math.max(...waiting.map((e) => frame(syslogMessage(e, 'json')).length));
+    expect(down.peak.pageEvents).toBeGreaterThan(0);
+    expect(down.peak.pageEvents).toBeLessThanOrEqual(SIEM_PAGE_SIZE);
+    expect(down.peak.pendingPages).toBeLessThanOrEqual(MAX_PENDING_PAGES);
+    expect(down.peak.socketBytes).toBeLessThanOrEqual(SIEM_PAGE_SIZE * largestFrame);
     const lagDown = valueOf(await scrape(t.app), 'siem_lag_events', { destination: 'syslog' });
     expect(lagDown).toBeGreaterThan(0);
     const cursor = new SiemRepository(t.deps.db);
