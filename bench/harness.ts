@@ -105,6 +105,8 @@ export interface BenchServer {
   port: number;
   slug: string;
   portfolioId: string;
+  /** The first project of the benchmark portfolio (the write-throughput rows PATCH it). */
+  projectId: string;
   accessToken: string;
   email: string;
   password: string;

@@ -9,6 +9,9 @@
  *   BENCH_ONLY=http npm run bench                        # only the HTTP variants
  *   BENCH_VARIANTS=authed npm run bench                  # only the HTTP variants whose name contains one of
  *                                                        # these comma-separated words (and their baselines)
+ *   BENCH_VARIANTS=miss,miss-cold,write npm run bench   # a cache miss served from the stored answer, one
+ *                                                        # that renders (no stored answers), and a child
+ *                                                        # write alone and with every language rendered in it
  *   BENCH_COMPARE_UNPREPARED=1                           # adds the authenticated reads on a server whose
  *                                                        # queries are all unprepared (the cost before)
  *
@@ -31,6 +34,7 @@ import {
   startUntilReady,
   timeToExit,
   withRatios,
+  type BenchServer,
   type Variant,
 } from './harness.js';
 
@@ -78,13 +82,27 @@ const addRatioGoal = (name: string, ratio: number | null, min: number) =>
 const variants: Variant[] = [];
 const results = [];
 for (const target of only === 'process' ? [] : targets) {
-  // Two servers on the same database: the default (per-node public-read cache on) and one with the
-  // cache off (PUBLIC_READ_CACHE_SIZE_MB=0), whose every public read is a miss: the one query.
+  // Servers on the same database: the default (per-node public-read cache on) and one with the
+  // cache off (PUBLIC_READ_CACHE_SIZE_MB=0), whose every public read is a miss: served from the
+  // stored answer (public_snapshots, one statement). When selected, a third with the cache off and
+  // no stored answers (BENCH_NO_SNAPSHOTS), whose every miss renders (the one-statement read): the
+  // miss-cold rows; and a fourth that renders every language in each write (BENCH_RENDER_ON_WRITE).
   const server = await startBenchServer(target.env);
   const uncached = await startBenchServer({
     ...target.env,
     BENCH_CONFIG: JSON.stringify({ PUBLIC_READ_CACHE_SIZE_MB: '0' }),
   });
+  const wanted = (word: string) => variantFilter.length === 0 || variantFilter.some((w) => word.includes(w));
+  const cold = wanted('cache miss-cold')
+    ? await startBenchServer({
+        ...target.env,
+        BENCH_NO_SNAPSHOTS: '1',
+        BENCH_CONFIG: JSON.stringify({ PUBLIC_READ_CACHE_SIZE_MB: '0' }),
+      })
+    : null;
+  const rendering = wanted('write, render-on-write')
+    ? await startBenchServer({ ...target.env, BENCH_RENDER_ON_WRITE: '1' })
+    : null;
   const base = `http://127.0.0.1:${server.port}`;
   const missBase = `http://127.0.0.1:${uncached.port}`;
   const live = `GET /health/live (${target.label})`;
@@ -92,6 +110,16 @@ for (const target of only === 'process' ? [] : targets) {
   const publicHitLang = `GET /api/public/portfolios/:slug?lang=es, cache hit (${target.label})`;
   const publicMiss = `GET /api/public/portfolios/:slug, cache miss (${target.label})`;
   const publicMissLang = `GET /api/public/portfolios/:slug?lang=es, cache miss (${target.label})`;
+  const publicMissCold = `GET /api/public/portfolios/:slug, cache miss-cold (${target.label})`;
+  const publicMissColdLang = `GET /api/public/portfolios/:slug?lang=es, cache miss-cold (${target.label})`;
+  const childWrite = `PATCH /api/projects/:id, write (${target.label})`;
+  const childWriteRendering = `PATCH /api/projects/:id, write, render-on-write (${target.label})`;
+  const patch = (s: BenchServer): Partial<Variant> => ({
+    url: `http://127.0.0.1:${s.port}/api/projects/${s.projectId}`,
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${s.accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Project 0, edited' }),
+  });
   const publicRead304 = `GET /api/public/portfolios/:slug If-None-Match 304 (${target.label})`;
   const authed = `GET /api/portfolios/:id authed (${target.label})`;
   const authedList = `GET /api/portfolios/:id/projects authed (${target.label})`;
@@ -109,6 +137,20 @@ for (const target of only === 'process' ? [] : targets) {
     { name: publicHitLang, baseline: live, url: `${publicUrl}?lang=es` },
     { name: publicMiss, baseline: live, url: missUrl },
     { name: publicMissLang, baseline: live, url: `${missUrl}?lang=es` },
+    ...(cold
+      ? [
+          {
+            name: publicMissCold,
+            baseline: live,
+            url: `http://127.0.0.1:${cold.port}/api/public/portfolios/${cold.slug}`,
+          },
+          {
+            name: publicMissColdLang,
+            baseline: live,
+            url: `http://127.0.0.1:${cold.port}/api/public/portfolios/${cold.slug}?lang=es`,
+          },
+        ]
+      : []),
     { name: publicRead304, baseline: live, url: publicUrl, headers: {}, expectStatus: 304 },
     {
       name: authed,
@@ -122,6 +164,8 @@ for (const target of only === 'process' ? [] : targets) {
       url: `${base}/api/portfolios/${server.portfolioId}/projects`,
       headers: { authorization: `Bearer ${server.accessToken}` },
     },
+    { name: childWrite, baseline: live, url: '', ...patch(server) },
+    ...(rendering ? [{ name: childWriteRendering, baseline: live, url: '', ...patch(rendering) }] : []),
   ]);
   // The same owner reads on a server whose every query is parsed and planned per call.
   const unprepared =
@@ -148,6 +192,8 @@ for (const target of only === 'process' ? [] : targets) {
   } finally {
     await server.stop();
     await uncached.stop();
+    await cold?.stop();
+    await rendering?.stop();
     await unprepared?.stop();
   }
   variants.push(...mine);
@@ -160,6 +206,8 @@ for (const target of only === 'process' ? [] : targets) {
   ratioGoal(`public read ?lang=es, cache hit (${target.label})`, publicHitLang, 0.6);
   ratioGoal(`public read, cache miss (${target.label})`, publicMiss, 0.25);
   ratioGoal(`public read ?lang=es, cache miss (${target.label})`, publicMissLang, 0.25);
+  ratioGoal(`public read, cache miss-cold: no stored answer (${target.label})`, publicMissCold, 0.25);
+  ratioGoal(`public read ?lang=es, cache miss-cold: no stored answer (${target.label})`, publicMissColdLang, 0.25);
   ratioGoal(`public read, If-None-Match 304 (${target.label})`, publicRead304, 0.7);
   ratioGoal(`authenticated GET /api/portfolios/:id (${target.label})`, authed, 0.5);
 }

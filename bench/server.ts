@@ -63,6 +63,21 @@ app.get('/bench/hello-auth', { onRequest: app.authenticate }, async (request) =>
 }));
 // How often authentication had to ask the database (revocation cache misses), for the token bench.
 app.get('/bench/token-stats', async () => ({ ...app.tokens.revocation.stats }));
+// BENCH_NO_SNAPSHOTS=1: no stored answers (public_snapshots), so every miss renders: the public
+// read's cache miss as it was before them (`npm run bench`, the miss-cold rows).
+if (process.env['BENCH_NO_SNAPSHOTS'] === '1') (app.content.public as { snapshots: unknown }).snapshots = null;
+// BENCH_RENDER_ON_WRITE=1: what rendering every language in the write would cost it. After a
+// PATCH, before its answer is sent, the public read is rendered (the one statement, the signed
+// links, the JSON) in the benchmark portfolio's three languages: the write-throughput rows compare
+// that with the write alone (stored answers are rendered lazily, on the first miss). Storing the
+// three answers (one upsert each) is not included.
+let renderOnWrite: { slug: string } | null = null;
+app.addHook('onSend', async (request, reply, payload) => {
+  if (renderOnWrite && request.method === 'PATCH' && reply.statusCode === 200) {
+    for (const lang of ['en', 'es', 'fr']) JSON.stringify(await app.content.public.getBySlug(renderOnWrite.slug, lang));
+  }
+  return payload;
+});
 await app.ready();
 
 const tag = randomBytes(4).toString('hex');
@@ -73,7 +88,8 @@ const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload
 const { accessToken } = login.json<{ accessToken: string }>();
 const auth = { authorization: `Bearer ${accessToken}` };
 const slug = `bench-${tag}`;
-const { portfolioId } = await seedRealisticPortfolio(slug);
+const { portfolioId, projectId } = await seedRealisticPortfolio(slug);
+if (process.env['BENCH_RENDER_ON_WRITE'] === '1') renderOnWrite = { slug };
 
 /**
  * The portfolio every HTTP benchmark reads, of realistic size (issue 16): 3 languages (en by
@@ -81,7 +97,7 @@ const { portfolioId } = await seedRealisticPortfolio(slug);
  * and 20 available media. Media rows are inserted directly as 'available': the upload pipeline
  * (scan, re-encode) is not what is measured, and the public read only signs links to them.
  */
-async function seedRealisticPortfolio(portfolioSlug: string): Promise<{ portfolioId: string }> {
+async function seedRealisticPortfolio(portfolioSlug: string): Promise<{ portfolioId: string; projectId: string }> {
   const inject = async (url: string, payload: Record<string, unknown>) => {
     const res = await app.inject({ method: 'POST', url, headers: auth, payload });
     if (res.statusCode !== 201) throw new Error(`seeding ${url} failed: ${res.statusCode} ${res.body}`);
@@ -181,7 +197,7 @@ async function seedRealisticPortfolio(portfolioSlug: string): Promise<{ portfoli
       ],
     );
   }
-  return { portfolioId: id };
+  return { portfolioId: id, projectId: projectIds[0] ?? '' };
 }
 
 await app.listen({ host: '127.0.0.1', port: 0 });
@@ -189,7 +205,7 @@ const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
 // email/password: the login benchmark (bench/monitoring.ts) signs in as this user.
 process.stdout.write(
-  `${JSON.stringify({ port, slug, portfolioId, accessToken, email, password, database: deps.db.kind })}\n`,
+  `${JSON.stringify({ port, slug, portfolioId, projectId, accessToken, email, password, database: deps.db.kind })}\n`,
 );
 
 process.on('SIGTERM', () => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -19,6 +18,8 @@ import { categoriesPlugin } from './content/categories/plugin.js';
 import { clientIpPlugin } from './http/client-ip.js';
 import { healthRoutes } from './http/health.js';
 import { httpCachePlugin } from './http/http-cache.js';
+import { lazySerializerFactory } from './http/lazy-schemas.js';
+import { securityHeaders } from './http/security-headers.js';
 import { redactLogArguments, serializeError, serializeRequest } from './http/log-redaction.js';
 import { openapiPlugin } from './http/openapi.js';
 import { problemPlugin, sendProblem, toAppError } from './http/problem-plugin.js';
@@ -40,6 +41,7 @@ import { privacyNoticePlugin } from './security/privacy/notice/plugin.js';
 import { settingsPlugin } from './settings/plugin.js';
 import { alertsPlugin } from './security/monitoring/alerts/plugin.js';
 import { monitoringPlugin } from './security/monitoring/plugin.js';
+import { tracingPlugin } from './security/monitoring/tracing/plugin.js';
 import { shieldPlugin } from './security/shield/plugin.js';
 import { shieldRoutes } from './security/shield/routes.js';
 import { uploadsPlugin } from './security/uploads/plugin.js';
@@ -133,6 +135,8 @@ const PLATFORM_PLUGINS = ['deps', 'problem', 'control-character-guard', 'client-
  * refused before its token is read); login gates by src/auth/gates.ts.
  */
 export const FEATURE_PLUGINS = [
+  // First: its request span (only with OTEL_EXPORTER_OTLP_ENDPOINT) covers every other feature's hooks.
+  tracingPlugin,
   usersPlugin,
   auditPlugin,
   mailPlugin,
@@ -191,6 +195,8 @@ export async function buildApp(
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Response serializers compiled on a route's first answer, not at start (src/http/lazy-schemas.ts).
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
     // Router-level errors (bad percent-encoding, over-long params) get problem+json too.
     frameworkErrors: (error, request, reply) => {
       void reply.header('x-request-id', request.id);
@@ -227,7 +233,8 @@ export async function buildApp(
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  await app.register(helmet, { global: true });
+  // helmet's default headers, computed once (src/http/security-headers.ts).
+  await app.register(securityHeaders);
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
     credentials: true,

@@ -15,7 +15,7 @@ import { languageErrors } from './languages/errors.js';
 import { canonicalLanguageTag } from './languages/tags.js';
 import { PublicReadCache } from './public-read/cache.js';
 import { PublicReadChanges } from './public-read/changes.js';
-import { PublicReadRepository, PublicVersionRepository } from './public-read/repository.js';
+import { PublicReadRepository, PublicSnapshotRepository, PublicVersionRepository } from './public-read/repository.js';
 import { PublicContentService } from './public-read/service.js';
 import {
   ChildRepository,
@@ -462,6 +462,7 @@ export class ContentService {
       versions,
       cache,
       clock,
+      new PublicSnapshotRepository(db),
     );
   }
 

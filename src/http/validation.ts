@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import fp from 'fastify-plugin';
 import { httpErrors } from './errors.js';
+import { lazyValidator } from './lazy-schemas.js';
 
 /**
  * Two validators: bodies are validated as sent (no type coercion, unknown fields rejected, never
@@ -26,9 +27,10 @@ function makeAjv(options: Options): Ajv {
 const bodyAjv = makeAjv({ coerceTypes: false });
 const textAjv = makeAjv({ coerceTypes: 'array' });
 
+/** Compiled on a route's first request (src/http/lazy-schemas.ts). */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? bodyAjv : textAjv;
-  return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+  return lazyValidator(() => ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>);
 };
 
 /**

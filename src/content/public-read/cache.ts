@@ -56,8 +56,11 @@ export class PublicReadCache {
   private readonly evictedAt = new Map<string, number>();
   /** Builds that began before this generation are not stored (evictedAt was pruned, or all cleared). */
   private floor = 0;
-  /** Counters for tests and the benchmark. */
-  readonly stats = { hits: 0, misses: 0, checks: 0, evictions: 0 };
+  /**
+   * Counters for tests and the benchmark. Of the misses: `stored` were answered from a stored
+   * answer (public_snapshots), `renders` ran the one-statement read.
+   */
+  readonly stats = { hits: 0, misses: 0, checks: 0, evictions: 0, stored: 0, renders: 0 };
 
   constructor(private readonly options: PublicReadCacheOptions) {}
 

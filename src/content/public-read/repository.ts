@@ -96,6 +96,82 @@ export class PublicVersionRepository {
   }
 }
 
+/** What a public route's target holds now: its portfolio, version and stored answer if current. */
+export interface StoredRead {
+  id: string;
+  version: string;
+  /** The stored bytes for the selector, only when rendered from `version` in `format`; else null. */
+  body: string | null;
+  /** When the stored answer's first signed link expires, ms; null when it has none. */
+  linksExpireAt: number | null;
+}
+
+/** A rendered answer to keep (see PublicSnapshotRepository.store). */
+export interface RenderedRead {
+  portfolioId: string;
+  selector: string;
+  version: string;
+  format: string;
+  body: string;
+  linksExpireAt: number | null;
+}
+
+/** The stored answer for a target (`where`), current only: see PublicSnapshotRepository.lookup. */
+const snapshotLookup = (where: string, selector: string, format: string) =>
+  `select p.id, p.public_version::text as version, s.body, s.links_expire_at as "linksExpireAt"
+   from portfolios p left join public_snapshots s on s.portfolio_id = p.id and s.selector = ${selector}
+     and s.version = p.public_version and s.format = ${format}
+   where ${where} and ${PUBLIC_PORTFOLIO}`;
+const SNAPSHOT_LOOKUP = {
+  bySlug: snapshotLookup(BY_SLUG, '$2::text', '$3::text'),
+  byDefault: snapshotLookup(BY_DEFAULT, '$1::text', '$2::text'),
+};
+
+/**
+ * Stored answers (table public_snapshots, docs/PUBLIC_READ.md "Stored answers"): the bytes a
+ * render produced, per portfolio and language, stamped with the content version they came from.
+ * `lookup` is a node's whole cache miss when one is current: the visibility rule, the version and
+ * the stored bytes in one statement (a primary-key read next to the portfolio's row).
+ */
+export class PublicSnapshotRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /**
+   * The portfolio the target names now (undefined: none is public, the read's 404), with the
+   * stored answer for `selector` when it was rendered from its current version in `format`.
+   */
+  async lookup(target: PublicTarget, selector: string, format: string): Promise<StoredRead | undefined> {
+    const rows =
+      'slug' in target
+        ? await this.db.query<StoredRead>(SNAPSHOT_LOOKUP.bySlug, [target.slug, selector, format], PREPARED)
+        : await this.db.query<StoredRead>(SNAPSHOT_LOOKUP.byDefault, [selector, format], PREPARED);
+    const row = rows[0];
+    if (row && row.linksExpireAt !== null) row.linksExpireAt = Number(row.linksExpireAt);
+    return row;
+  }
+
+  /**
+   * Keeps a render unless a newer one is there: a render of an older version (one that began
+   * before a write and finished after it) never replaces a newer version's; for the same version
+   * a new format or later-expiring links replace it. Nothing is kept for a deleted portfolio.
+   */
+  async store(r: RenderedRead): Promise<void> {
+    await this.db.query(
+      `insert into public_snapshots as s (portfolio_id, selector, version, format, body, links_expire_at)
+       select $1::uuid, $2::text, $3::bigint, $4::text, $5::text, $6::float8
+       where exists (select 1 from portfolios p where p.id = $1::uuid)
+       on conflict (portfolio_id, selector) do update
+         set version = excluded.version, format = excluded.format, body = excluded.body,
+           links_expire_at = excluded.links_expire_at, rendered_at = now()
+         where s.version < excluded.version
+           or (s.version = excluded.version and (s.format <> excluded.format
+             or coalesce(s.links_expire_at, 'infinity') < coalesce(excluded.links_expire_at, 'infinity')))`,
+      [r.portfolioId, r.selector, r.version, r.format, r.body, r.linksExpireAt],
+      PREPARED,
+    );
+  }
+}
+
 /** A public read as the one statement returns it: texts already resolved for the language. */
 export type PublicReadRow = Record<string, unknown> & {
   id: string;
@@ -245,6 +321,11 @@ export class PublicReadRepository {
 
   get hasMedia(): boolean {
     return this.media !== null;
+  }
+
+  /** The statement's text (media part included): what a stored answer's format depends on here. */
+  get statementText(): string {
+    return this.statements().bySlug;
   }
 
   /** A published, public portfolio by slug (case-insensitive), or undefined. */

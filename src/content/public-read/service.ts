@@ -5,10 +5,16 @@
  * children with the texts resolved for the language, and the available media. The prepared
  * answer is kept per node (cache.ts) until a write changes it.
  */
+import { createHash } from 'node:crypto';
 import { PreparedBody } from '../../http/http-cache.js';
 import type { Clock } from '../../platform/clock.js';
 import { contentErrors } from '../errors.js';
-import { CHILD_RESOURCES, SLUG_PATTERN, type PublicPortfolio } from '../schema.js';
+import {
+  CHILD_RESOURCES,
+  PublicPortfolio as PublicPortfolioSchema,
+  SLUG_PATTERN,
+  type PublicPortfolio,
+} from '../schema.js';
 import { iso } from '../service.js';
 import { matchLanguage } from '../translations.js';
 import type { CacheEntry, PublicReadCache } from './cache.js';
@@ -17,6 +23,7 @@ import type {
   PublicReadFragment,
   PublicReadRepository,
   PublicReadRow,
+  PublicSnapshotRepository,
   PublicTarget,
   PublicVersionRepository,
 } from './repository.js';
@@ -39,17 +46,36 @@ export class PublicContentService {
   /** One database read per key at a time: a burst after an eviction waits for the same build. */
   private readonly building = new Map<string, Promise<CacheEntry>>();
   private readonly checking = new Map<CacheEntry, Promise<boolean>>();
+  private renderFormat: string | null = null;
 
   constructor(
     readonly reads: PublicReadRepository,
     private readonly versions: PublicVersionRepository,
     readonly cache: PublicReadCache,
     private readonly clock: Clock,
+    /** Stored answers (docs/PUBLIC_READ.md "Stored answers"); null: every miss renders. */
+    readonly snapshots: PublicSnapshotRepository | null = null,
   ) {}
 
   setMediaSource(source: PublicMediaSource): void {
     this.reads.setMedia(source.select);
     this.media = source;
+    this.renderFormat = null;
+  }
+
+  /**
+   * What a stored answer's bytes depend on besides the data: the statement (media part
+   * included) and the response schema the route serializes with. A node running other code
+   * neither serves nor keeps another format's answers as its own.
+   */
+  get format(): string {
+    // A word (a letter first): on PGlite the lookup is prepared only when its values are words.
+    this.renderFormat ??= `f${createHash('sha256')
+      .update(this.reads.statementText)
+      .update('\n')
+      .update(JSON.stringify(PublicPortfolioSchema))
+      .digest('base64url')}`;
+    return this.renderFormat;
   }
 
   /**
@@ -141,21 +167,61 @@ export class PublicContentService {
     filter: PublicFilter,
   ): Promise<CacheEntry> {
     const generation = this.cache.begin();
+    const selector = this.snapshots ? snapshotSelector(lang, accepted, filter) : null;
+    if (selector !== null) {
+      // One statement: which portfolio the target names, its version, and the stored answer
+      // rendered from that version (if any). None: the same 404 the render would give.
+      const stored = await this.snapshots!.lookup(target, selector, this.format);
+      if (!stored) throw contentErrors.notFound('Portfolio');
+      if (stored.body !== null) {
+        const entry = this.entryOf(stored.id, stored.version, stored.body, stored.linksExpireAt ?? Infinity);
+        // Served only while its links have half their lifetime left, as a cached entry.
+        if (this.clock.now().getTime() < entry.expiresAt) {
+          this.cache.stats.stored++;
+          this.cache.store(key, entry, generation);
+          return entry;
+        }
+      }
+    }
+    this.cache.stats.renders++;
     const row = await this.inLanguage(target, lang, accepted, filter);
     if (!row) throw contentErrors.notFound('Portfolio');
     const { payload, linksExpireAt } = await this.payload(row);
-    const now = this.clock.now().getTime();
+    const entry = this.entryOf(payload.id, row.version, serialize(payload), linksExpireAt);
+    if (selector !== null) {
+      // Kept under the language the read negotiated (a tag of the portfolio: bounded by its
+      // content, not by what visitors ask), or NO_LANGUAGE for a read that asked for none. An older
+      // render never replaces a newer one (the store compares versions). Not keeping it only
+      // costs the next miss a render, so a failure here does not fail the read.
+      await this.snapshots!.store({
+        portfolioId: payload.id,
+        selector: selector === NO_LANGUAGE ? NO_LANGUAGE : row.language.toLowerCase(),
+        version: row.version,
+        format: this.format,
+        body: entry.body.bytes.toString('utf8'),
+        linksExpireAt: Number.isFinite(linksExpireAt) ? linksExpireAt : null,
+      }).catch(() => undefined);
+    }
+    this.cache.store(key, entry, generation);
+    return entry;
+  }
+
+  /** A cache entry for bytes of `version`: trusted from now, ended when its links reach half their life. */
+  private entryOf(
+    portfolioId: string,
+    version: string,
+    body: string | ArrayBuffer | Buffer,
+    linksExpireAt: number,
+  ): CacheEntry {
     const halfLife = ((this.media?.linkLifetime ?? 0) * 1000) / 2;
-    const entry: CacheEntry = {
-      portfolioId: payload.id,
-      version: row.version,
-      body: new PreparedBody(serialize(payload)),
-      verifiedAt: now,
+    return {
+      portfolioId,
+      version,
+      body: new PreparedBody(body),
+      verifiedAt: this.clock.now().getTime(),
       expiresAt: Number.isFinite(linksExpireAt) ? linksExpireAt - halfLife : Infinity,
       linksExpireAt,
     };
-    this.cache.store(key, entry, generation);
-    return entry;
   }
 
   /**
@@ -227,4 +293,23 @@ function cacheKey(
   // Category codes are lower-case; the read compares them so (bounded by PublicQuery's pattern).
   const category = filter.category ? `\nc:${filter.category.toLowerCase()}` : '';
   return `${where}\n${language}${category}`;
+}
+
+/**
+ * The stored answer of a read that asked for no language. Never a language tag (they begin with a
+ * letter), and a word, as every selector is (PGlite prepares the lookup only for words).
+ */
+export const NO_LANGUAGE = '0';
+
+/**
+ * Which stored answer a miss may use (docs/PUBLIC_READ.md "Stored answers"), or null when none is
+ * kept for such reads: NO_LANGUAGE when none is asked for, else the tag asked for (?lang=, else the
+ * first Accept-Language preference), lower-cased. Answers are stored under the language the read
+ * negotiated, so a tag the portfolio carries finds its answer, and a tag it does not (or a later
+ * Accept-Language preference) renders. A `?category=` read is not stored: visitors choose its code.
+ */
+function snapshotSelector(lang: string | undefined, accepted: readonly string[], filter: PublicFilter): string | null {
+  if (filter.category) return null;
+  const asked = lang || accepted[0];
+  return asked ? asked.toLowerCase() : NO_LANGUAGE;
 }

@@ -30,8 +30,20 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/**
+ * Sees every statement the database runs, for tracing (src/security/monitoring/tracing/): gets the
+ * statement's text as the caller wrote it (parameterised: values are never passed) and runs it.
+ */
+export type QueryTracer = <T>(sql: string, run: () => Promise<T>) => Promise<T>;
+
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * Puts a tracer around every query and exec of this database and of its transactions, or
+   * removes it (undefined). Without one (OTEL_EXPORTER_OTLP_ENDPOINT unset) a statement costs one
+   * check. Optional so stand-ins of the Db (tests) need not have it.
+   */
+  traceQueries?(tracer: QueryTracer | undefined): void;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -102,13 +114,16 @@ async function openPglite(dataDir: string, firstBoot: readonly MigrationStep[]):
  * requests wait for the transaction to end instead of interleaving with it.
  */
 export function pgliteDb(client: PGlite): Db {
+  let tracer: QueryTracer | undefined;
+  const traced = <T>(sql: string, fn: () => Promise<T>): Promise<T> => (tracer ? tracer(sql, fn) : fn());
   const run = async <T>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) =>
     (await q.query<T>(sql, params as unknown[] | undefined)).rows;
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
-    query: (sql, params) => run(q, sql, params),
-    exec: async (sql) => {
-      await q.exec(sql);
-    },
+    query: (sql, params) => traced(sql, () => run(q, sql, params)),
+    exec: (sql) =>
+      traced(sql, async () => {
+        await q.exec(sql);
+      }),
   });
   const prepared = pglitePrepared(client);
   return {
@@ -116,7 +131,11 @@ export function pgliteDb(client: PGlite): Db {
     ...wrap(client),
     // Outside a transaction only: PGlite is one session, so a statement prepared there serves
     // every later call; a transaction's statements run as usual.
-    query: (sql, params, options) => (options?.prepared ? prepared(sql, params ?? []) : run(client, sql, params)),
+    query: (sql, params, options) =>
+      traced(sql, () => (options?.prepared ? prepared(sql, params ?? []) : run(client, sql, params))),
+    traceQueries: (next) => {
+      tracer = next;
+    },
     transaction: async (fn) => {
       let hooks: (() => void)[] = [];
       const result = await client.transaction((tx) => {
@@ -167,17 +186,24 @@ async function openPostgres(url: string, options: DbOptions): Promise<Db> {
       return run<T>(pool, sql, params);
     }
   };
+  let tracer: QueryTracer | undefined;
+  const traced = <T>(sql: string, fn: () => Promise<T>): Promise<T> => (tracer ? tracer(sql, fn) : fn());
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
-    query: (sql, params) => run(q, sql, params),
-    exec: async (sql) => {
-      await run(q, sql);
-    },
+    query: (sql, params) => traced(sql, () => run(q, sql, params)),
+    exec: (sql) =>
+      traced(sql, async () => {
+        await run(q, sql);
+      }),
   });
   await run(pool, 'select 1');
   return {
     kind: 'postgres',
     ...wrap(pool),
-    query: (sql, params, options) => (options?.prepared ? runPrepared(sql, params) : run(pool, sql, params)),
+    query: (sql, params, options) =>
+      traced(sql, () => (options?.prepared ? runPrepared(sql, params) : run(pool, sql, params))),
+    traceQueries: (next) => {
+      tracer = next;
+    },
     transaction: async (fn) => {
       const client = await pool.connect().catch((err: unknown) => {
         throw classifyDatabaseError(err);

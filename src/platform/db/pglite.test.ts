@@ -69,3 +69,23 @@ describe('a new embedded database', () => {
     }
   }, 240_000);
 });
+
+describe('the embedded database’s memory settings', () => {
+  it('runs with 8 MB of shared buffers, shared memory for 5 connections and no WAL senders', async () => {
+    const dataDir = path.join(root, 'settings');
+    const db = await openDatabase(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }), { migrateNew: true });
+    try {
+      const rows = await db.query<{ name: string; setting: string; unit: string | null }>(
+        `select name, setting, unit from pg_settings where name in ('shared_buffers', 'max_connections', 'max_wal_senders') order by name`,
+      );
+      expect(rows).toEqual([
+        { name: 'max_connections', setting: '5', unit: null },
+        { name: 'max_wal_senders', setting: '0', unit: null },
+        // 1024 pages of 8 kB
+        { name: 'shared_buffers', setting: '1024', unit: '8kB' },
+      ]);
+    } finally {
+      await db.close();
+    }
+  }, 240_000);
+});

@@ -3,10 +3,14 @@
  * "Footprint"):
  *
  * - PGlite is loaded only when the configuration asks for it (no DATABASE_URL).
- * - Shared buffers of 16 MB instead of PostgreSQL's 128 MB: PGlite writes them into its WASM
+ * - Shared buffers of 8 MB instead of PostgreSQL's 128 MB: PGlite writes them into its WASM
  *   memory at start, so every embedded process paid for 128 MB whatever the size of its data. A
  *   portfolio site's whole database is a few MB, and a page that is not in the buffers is one read
- *   of a file the OS caches anyway.
+ *   of a file the OS caches anyway. (16 MB before: 8 MB less resident memory, and the one-query
+ *   public read measured the same, docs/PUBLIC_READ.md.)
+ * - Shared memory sized for the one backend PGlite runs (`max_connections` 5 instead of 100: the
+ *   per-connection process slots and lock table are also written at start; 5 keeps PostgreSQL's
+ *   3 reserved superuser slots valid), no WAL senders (PGlite has no replication).
  * - A new data directory is created (initdb) by a short-lived child process. initdb runs in a
  *   second PGlite instance, copies the WASM heap and passes the new cluster through an in-memory
  *   tarball: about 130 MB the server would otherwise keep for its whole life (the C heap does not
@@ -31,12 +35,19 @@ import type { MigrationStep } from './migrate.js';
 type PgliteModule = typeof import('@electric-sql/pglite');
 const loadPglite = lazyModule((): Promise<PgliteModule> => import('@electric-sql/pglite'));
 
-export const PGLITE_SHARED_BUFFERS = '16MB';
+export const PGLITE_SHARED_BUFFERS = '8MB';
+
+/** Server settings on top of PGlite's own defaults (the reasons are above). */
+export const PGLITE_SETTINGS: readonly string[] = [
+  `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
+  'max_connections=5',
+  'max_wal_senders=0',
+];
 
 /** The options every PGlite this process opens starts with (the server's, the CLI's, backups'). */
 export async function pgliteOptions(): Promise<PGliteOptions> {
   const { PGlite } = await loadPglite();
-  return { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] };
+  return { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])] };
 }
 
 /**

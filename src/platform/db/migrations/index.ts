@@ -18,6 +18,8 @@ import { m0016 } from './0016_privacy_export_consent.js';
 import { m0017 } from './0017_erasure.js';
 import { m0018 } from './0018_monitoring_alerts.js';
 import { m0019 } from './0019_siem_cursor.js';
+import { m0020 } from './0020_audit_pii.js';
+import { m0022 } from './0022_public_snapshots.js';
 
 /** Every migration, in order. A new one is a new file here; applied ones are never edited. */
 export const migrations: readonly Migration[] = [
@@ -40,4 +42,6 @@ export const migrations: readonly Migration[] = [
   m0017,
   m0018,
   m0019,
+  m0020,
+  m0022,
 ];
