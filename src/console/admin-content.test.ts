@@ -6,7 +6,7 @@
  *   creates a portfolio with its title in English and Spanish side by side (a reserved slug first:
  *   the API's problem shows under the Slug field), adds two projects in two languages, reorders them
  *   with the keyboard alone (the live region announces it, the focus stays on the moved row, the
- *   API's order changes), uploads an image and watches the progress bar and then the pipeline
+ *   API's order changes; then once with the mouse, by drag and drop), uploads an image and watches the progress bar and then the pipeline
  *   status reach "Available", publishes, and a visitor reads it from the public API in Spanish;
  * - a user without admin permissions gets no admin screen (and the API refuses the calls anyway).
  *
@@ -92,7 +92,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin content screens in headless Chromium'
 
   let owner: TestUser;
 
-  it('an owner signs in through /admin, creates a portfolio with a project in two languages, reorders by keyboard, uploads an image, publishes; a visitor reads it', async () => {
+  it('an owner signs in through /admin, creates a portfolio with a project in two languages, reorders by keyboard and by mouse, uploads an image, publishes; a visitor reads it', async () => {
     owner = await createUser(t.app, { role: 'admin' });
     const { secret } = await enrollTotp(t.app, t.clock, owner);
     const page = await newPage();
@@ -167,6 +167,20 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin content screens in headless Chromium'
     await page.keyboard.press('Enter');
     await page.getByText('Second project moved to position 2 of 2.').waitFor();
     expect(await projectTitles(portfolioId)).toEqual(['First project', 'Second project']);
+    await page.getByRole('button', { name: 'Move Second project up' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Second project moved to position 1 of 2.').waitFor();
+    expect(await projectTitles(portfolioId)).toEqual(['Second project', 'First project']);
+    // And with the mouse: drag the first project's row onto the row above it (HTML5 drag and drop).
+    await page
+      .locator('li.order-item', { hasText: 'First project' })
+      .dragTo(page.locator('li.order-item', { hasText: 'Second project' }));
+    await page.getByText('First project moved to position 1 of 2.').waitFor();
+    expect(await projectTitles(portfolioId)).toEqual(['First project', 'Second project']);
+    await expect
+      .poll(() => page.locator('li.order-item .order-title').allTextContents())
+      .toEqual([expect.stringContaining('First project'), expect.stringContaining('Second project')]);
+    // Back by keyboard, so the rest of the journey reads the order it expects.
     await page.getByRole('button', { name: 'Move Second project up' }).focus();
     await page.keyboard.press('Enter');
     await page.getByText('Second project moved to position 1 of 2.').waitFor();
