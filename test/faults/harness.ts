@@ -9,6 +9,7 @@
  * run as root: as root (CI) they run as the Debian `postgres` user.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -176,6 +177,13 @@ export function clusterSecrets(): Record<string, string> {
     // Load shedding answers 503 when the event loop lags, which a shared test machine's load can
     // cause on its own; the scenarios look at the faults they inject (shedding has its own tests).
     LOAD_SHED_MAX_EVENT_LOOP_DELAY: '0',
+    // A writer refused with 429 a few times would be blocked (403) for the rest of the run; the
+    // automatic block has its own tests (src/security/shield/).
+    AUTO_BLOCK_ENABLED: 'false',
+    // The writers write faster than one person (60 a minute per user by default): the scenarios
+    // count what was acknowledged, and every write should reach the database.
+    RATE_LIMIT_PORTFOLIOS_PER_MINUTE: '100000',
+    RATE_LIMIT_PORTFOLIOS_PER_HOUR: '1000000',
   };
 }
 
@@ -221,40 +229,61 @@ export interface Outcome {
   ms: number;
 }
 
-/** One request with a client-side deadline; a hang past it is recorded as status 0. */
-export async function timed(
+/**
+ * One request on a connection of its own, with a client-side deadline; a hang past it is status
+ * 0, a refused connection -1. Not fetch: its pool keeps idle connections, and a test client whose
+ * own event loop lags under a burst reads an answer late and reuses the socket just as the
+ * server's keep-alive timer (5 s) closes it ("other side closed") — a race of the test's client,
+ * not of the server, which hid what the scenarios look for.
+ */
+export function timed(
   node: ServerNode,
   what: string,
   url: string,
-  init: RequestInit,
+  init: { method?: string; headers?: Record<string, string>; body?: string },
   deadlineMs: number,
 ): Promise<Outcome> {
   const started = Date.now();
-  try {
-    const res = await fetch(`${node.base}${url}`, { ...init, signal: AbortSignal.timeout(deadlineMs) });
-    const body = await res.text();
-    return {
-      at: started,
-      node: node.name,
-      what,
-      status: res.status,
-      retryAfter: res.headers.get('retry-after'),
-      body,
-      ms: Date.now() - started,
-    };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const refused = cause?.code === 'ECONNREFUSED';
-    return {
-      at: started,
-      node: node.name,
-      what,
-      status: refused ? -1 : 0,
-      retryAfter: null,
-      body: `${String(err)} (${cause?.code ?? ''} ${cause?.message ?? ''})`,
-      ms: Date.now() - started,
-    };
-  }
+  const done = (status: number, retryAfter: string | null, body: string): Outcome => ({
+    at: started,
+    node: node.name,
+    what,
+    status,
+    retryAfter,
+    body,
+    ms: Date.now() - started,
+  });
+  return new Promise((resolve) => {
+    const req = http.request(
+      `${node.base}${url}`,
+      {
+        method: init.method ?? 'GET',
+        headers: { ...init.headers, connection: 'close' },
+        agent: false,
+        timeout: deadlineMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const retryAfter = res.headers['retry-after'];
+          resolve(
+            done(
+              res.statusCode ?? 0,
+              typeof retryAfter === 'string' ? retryAfter : null,
+              Buffer.concat(chunks).toString(),
+            ),
+          );
+        });
+        res.on('error', (err) => resolve(done(0, null, `answer cut: ${String(err)}`)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${deadlineMs} ms`)));
+    req.on('error', (err: Error & { code?: string }) =>
+      resolve(done(err.code === 'ECONNREFUSED' ? -1 : 0, null, `${String(err)} (${err.code ?? ''})`)),
+    );
+    req.end(init.body);
+  });
 }
 
 /** Polls a node's readiness every 200 ms until stopped, and keeps what it saw. */

@@ -39,6 +39,9 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
       // cannot ask Redis in time answers 503), so a slow machine cannot pass for over-admission.
       RATE_LIMIT_FAIL_CLOSED: 'login,login-account',
       RATE_LIMIT_STORE_TIMEOUT_MS: '5000',
+      // The account lockout (5 failures by default, src/security/accounts/): above the
+      // login-account policy here, so the policy is what the second case counts.
+      LOCKOUT_THRESHOLD: '50',
     };
     nodes.push(await startNode('a', env));
     nodes.push(await startNode('b', env));
@@ -90,27 +93,11 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
     };
   }
 
-  /**
-   * What may come back: the handler's 401, the limiter's 429/403, a fail-closed 503 — or, under
-   * this burst on a loaded machine, a connection the server closed before answering (ECONNRESET,
-   * or undici's "other side closed"). Those closes are an open finding (up to ~5% of a
-   * 600-request burst, and a few background requests, at load average 20+; cause not found yet)
-   * and are counted and printed; a hang (no answer before the deadline), a refused connection or
-   * any other 5xx fails the scenario.
-   */
+  /** Anything but the handler's 401, the limiter's 429/403 or a fail-closed 503 (hang: 0, refused: -1). */
   function unexpected(outcomes: Outcome[]): string[] {
     return outcomes
       .filter((o) => ![401, 403, 429, 503, 200].includes(o.status))
-      .filter((o) => !closedEarly(o))
       .map((o) => `${o.node} ${o.what} ${o.status} ${o.ms} ms ${o.body.slice(0, 160)}`);
-  }
-
-  function closedEarly(o: Outcome): boolean {
-    return o.status === 0 && /ECONNRESET|UND_ERR_SOCKET/.test(o.body) && o.ms < 60_000;
-  }
-
-  function resets(outcomes: Outcome[]): number {
-    return outcomes.filter(closedEarly).length;
   }
 
   function tally(outcomes: Outcome[]): { admitted: number; statuses: Record<number, number> } {
@@ -131,13 +118,13 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
     const side = await bg.stop();
     const { admitted, statuses } = tally(outcomes);
     process.stderr.write(
-      `over-admission, one client: ${JSON.stringify(statuses)}; background ${side.length} requests, ${resets(side)} closed early; ${resets(outcomes)} of the burst closed early\n`,
+      `over-admission, one client: ${JSON.stringify(statuses)}; background ${side.length} requests\n`,
     );
     expect(unexpected(outcomes)).toEqual([]);
     expect(admitted).toBeLessThanOrEqual(LOGIN_PER_MINUTE);
     // Without any 503 the count is exact; a 503 can only take the place of an admission.
-    expect(admitted + (statuses[503] ?? 0) + resets(outcomes)).toBeGreaterThanOrEqual(LOGIN_PER_MINUTE);
-    if (!statuses[503] && resets(outcomes) === 0) expect(admitted).toBe(LOGIN_PER_MINUTE);
+    expect(admitted + (statuses[503] ?? 0)).toBeGreaterThanOrEqual(LOGIN_PER_MINUTE);
+    if (!statuses[503]) expect(admitted).toBe(LOGIN_PER_MINUTE);
     // The background traffic was served all along: no 5xx but 503, no hang.
     expect(unexpected(side)).toEqual([]);
     expect(side.filter((o) => o.what === 'live' && o.status === 200).length).toBeGreaterThan(0);
@@ -153,12 +140,12 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
     const side = await bg.stop();
     const { admitted, statuses } = tally(outcomes);
     process.stderr.write(
-      `over-admission, one account: ${JSON.stringify(statuses)}; background ${side.length} requests, ${resets(side)} closed early; ${resets(outcomes)} of the burst closed early\n`,
+      `over-admission, one account: ${JSON.stringify(statuses)}; background ${side.length} requests\n`,
     );
     expect(unexpected(outcomes)).toEqual([]);
     expect(admitted).toBeLessThanOrEqual(LOGIN_ACCOUNT_PER_HOUR);
-    expect(admitted + (statuses[503] ?? 0) + resets(outcomes)).toBeGreaterThanOrEqual(LOGIN_ACCOUNT_PER_HOUR);
-    if (!statuses[503] && resets(outcomes) === 0) expect(admitted).toBe(LOGIN_ACCOUNT_PER_HOUR);
+    expect(admitted + (statuses[503] ?? 0)).toBeGreaterThanOrEqual(LOGIN_ACCOUNT_PER_HOUR);
+    if (!statuses[503]) expect(admitted).toBe(LOGIN_ACCOUNT_PER_HOUR);
     expect(unexpected(side)).toEqual([]);
   }, 180_000);
 });

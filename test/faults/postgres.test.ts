@@ -121,7 +121,8 @@ describe('PostgreSQL restarted and killed under load', () => {
         outcomes.push(o);
         if (o.what === 'write' && o.status === 201)
           w.acked.push({ id: String((JSON.parse(o.body) as { id: string }).id), title });
-        if (o.status === 503) await new Promise((r) => setTimeout(r, 100));
+        // A steady writer, not a flood: about 20 requests a second each, backing off when refused.
+        await new Promise((r) => setTimeout(r, o.status >= 400 ? 200 : 50));
       }
     });
 
@@ -133,8 +134,11 @@ describe('PostgreSQL restarted and killed under load', () => {
     await pg.start();
     // Both nodes answer ready again without being restarted.
     const back = Date.now();
+    let probe = 0;
+    const ready = (node: ServerNode) =>
+      timed(node, 'ready', '/health/ready', { headers: { 'x-forwarded-for': `198.18.250.${probe++ % 250}` } }, 5_000);
     for (const node of nodes) {
-      while ((await timed(node, 'ready', '/health/ready', {}, 5_000)).status !== 200) {
+      while ((await ready(node)).status !== 200) {
         expect(Date.now() - back, `${node.name} not ready 20 s after PostgreSQL came back`).toBeLessThan(20_000);
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -172,7 +176,8 @@ describe('PostgreSQL restarted and killed under load', () => {
     for (const [wi, w] of workers.entries()) {
       for (const node of nodes) {
         const res = await fetch(`${node.base}/api/portfolios/${w.portfolioId}/projects?limit=100`, {
-          headers: { authorization: `Bearer ${w.token}`, 'x-forwarded-for': `198.51.100.${10 + wi}` },
+          // From an address of its own: the writer's own may have used up its per-client limit.
+          headers: { authorization: `Bearer ${w.token}`, 'x-forwarded-for': `198.51.101.${10 + wi}` },
         });
         expect(res.status).toBe(200);
         const listed = new Map<string, string>();
@@ -181,7 +186,7 @@ describe('PostgreSQL restarted and killed under load', () => {
         while (page.nextCursor) {
           const next = await fetch(
             `${node.base}/api/portfolios/${w.portfolioId}/projects?limit=100&cursor=${encodeURIComponent(page.nextCursor)}`,
-            { headers: { authorization: `Bearer ${w.token}`, 'x-forwarded-for': `198.51.100.${10 + wi}` } },
+            { headers: { authorization: `Bearer ${w.token}`, 'x-forwarded-for': `198.51.101.${10 + wi}` } },
           );
           page = (await next.json()) as typeof page;
           for (const p of page.items) listed.set(p.id, p.title);

@@ -128,7 +128,7 @@ describe('Redis killed -9 and restarted under load', () => {
         );
         outcomes.push(o);
         if (o.status === 201) acked.push({ id: (JSON.parse(o.body) as { id: string }).id, title });
-        else await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, o.status >= 400 ? 200 : 50));
       }
     })();
 
