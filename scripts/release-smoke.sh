@@ -85,6 +85,7 @@ start_smoke production 38422 "$PROD_DIR" env -i PATH="$PATH" HOME="$PROD_DIR" NO
   JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   AUDIT_SIGNING_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   MFA_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+  AUDIT_PII_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   SECURITY_CONTACT=mailto:security@portfolio.example \
   SECURITY_TXT_EXPIRES="$(date -u -d '+180 days' +%Y-%m-%dT00:00:00Z)" \
   node dist/server.js
