@@ -188,9 +188,14 @@ export function clusterSecrets(): Record<string, string> {
 }
 
 /** Starts one server process (`src/server.ts` under tsx's loader) and waits for /health/ready. */
-export async function startNode(name: string, env: Record<string, string>): Promise<ServerNode> {
-  const port = await freePort();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), `pf-faults-${name}-`));
+export async function startNode(
+  name: string,
+  env: Record<string, string>,
+  /** A restart: the same DATA_DIR and port as the process it replaces. */
+  reuse?: { dataDir: string; base: string },
+): Promise<ServerNode> {
+  const port = reuse ? Number(new URL(reuse.base).port) : await freePort();
+  const dataDir = reuse?.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), `pf-faults-${name}-`)));
   const child = startTs('src/server.ts', { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...env });
   const log: string[] = [];
   const keep = (d: Buffer) => {
@@ -205,6 +210,14 @@ export async function startNode(name: string, env: Record<string, string>): Prom
     },
   );
   return node;
+}
+
+/** kill -9 of a server process: no drain, no onClose hook, whatever it was doing is cut. */
+export async function kill9Node(node: ServerNode): Promise<void> {
+  if (exited(node.child)) return;
+  const gone = new Promise((resolve) => node.child.once('exit', resolve));
+  node.child.kill('SIGKILL');
+  await gone;
 }
 
 export async function stopNode(node: ServerNode): Promise<number | null> {

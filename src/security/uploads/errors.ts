@@ -49,6 +49,14 @@ export const uploadErrors = {
       headers: { connection: 'close' },
     }),
   empty: () => new AppError(400, 'UPLOAD_EMPTY', 'Bad request', 'The file is empty'),
+  /** Recorded on a row whose server process died while it was staged (./staging.ts); never answered. */
+  interrupted: () =>
+    new AppError(
+      503,
+      'UPLOAD_INTERRUPTED',
+      'Service unavailable',
+      'The server stopped while the upload was in progress',
+    ),
   unsupported: (detail: string) => new AppError(415, 'UPLOAD_TYPE_UNSUPPORTED', 'Unsupported media type', detail),
   mismatch: (detail: string) => new AppError(415, 'UPLOAD_TYPE_MISMATCH', 'Unsupported media type', detail),
   imageUnreadable: (detail = 'The image could not be decoded (damaged or truncated)') =>

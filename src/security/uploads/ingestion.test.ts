@@ -16,6 +16,7 @@ import {
   multipart,
   png,
   simplePdf,
+  stagedEntries,
   upload,
   uploadTestApp,
 } from '../../../test/support/uploads/helpers.js';
@@ -279,7 +280,7 @@ describe('validation', () => {
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'rejected', status_reason: 'UPLOAD_TYPE_MISMATCH', variants: {} });
-    expect(await readdir(path.join(t.config.DATA_DIR, 'upload-staging')).catch(() => [])).toEqual([]);
+    expect(await stagedEntries(t.config.DATA_DIR)).toEqual([]);
   });
 
   it('the form must be category, then one file named "file"', async () => {
@@ -410,7 +411,7 @@ describe('size limits', () => {
         { category: 'document' },
       );
       expect(res.statusCode).not.toBe(413);
-      expect(await readdir(path.join(t2.config.DATA_DIR, 'upload-staging')).catch(() => [])).toEqual([]);
+      expect(await stagedEntries(t2.config.DATA_DIR)).toEqual([]);
     } finally {
       await t2.close();
     }

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -10,7 +11,10 @@ import { loadOrCreateSecret } from '../../platform/secrets/index.js';
 import { PUBLIC_MEDIA_LIMIT, type InfectionNotifier } from './media.js';
 import { MediaRepository, mediaRowsFromJson } from './repository.js';
 import { mediaContentRoutes, mediaRoutes } from './routes.js';
+import { uploadErrors } from './errors.js';
+import type { MediaStatus } from './repository.js';
 import { UploadService } from './service.js';
+import { claimStaging } from './staging.js';
 import { deriveKey, UrlSigner, type SigningKey } from './signing.js';
 import { UploadWorker } from './worker.js';
 
@@ -83,6 +87,23 @@ function mailNotifier(mail: Mailer, repo: MediaRepository): InfectionNotifier {
  * the quarantine admin and the background worker (retries, rescans). Declares `mail` (infection
  * notices) and `content` (the public portfolio read gets its media from here).
  */
+/** The states an upload passes through inside one request; a row left in one was interrupted. */
+const IN_FLIGHT: ReadonlySet<MediaStatus> = new Set(['staged', 'validated', 'scanned', 'sanitised']);
+
+/** Rejects (UPLOAD_INTERRUPTED, audited) the uploads a dead process left in flight. */
+async function rejectInterrupted(
+  service: UploadService,
+  ids: readonly string[],
+  log: { warn(obj: object, msg: string): void },
+): Promise<void> {
+  for (const id of ids) {
+    const row = await service.repo.get(id);
+    if (!row || !IN_FLIGHT.has(row.status)) continue;
+    await service.pipeline.reject(id, uploadErrors.interrupted(), 'system');
+    log.warn({ mediaId: id, status: row.status }, 'uploads: an upload interrupted by a stopped process was rejected');
+  }
+}
+
 export const uploadsPlugin = fp(
   async (app: FastifyInstance) => {
     const { config, db, clock } = app.deps;
@@ -101,6 +122,9 @@ export const uploadsPlugin = fp(
     }
     if (config.UPLOAD_SCAN === 'off')
       app.log.warn('UPLOAD_SCAN=off: uploads are served without a virus scan (development only)');
+    // This process's staging folder; what dead processes left is cleared, and their uploads
+    // (still staged, validated, scanned or sanitised) are rejected below (./staging.ts).
+    const staging = await claimStaging(path.resolve(config.DATA_DIR, 'upload-staging'));
     const keys = await signingKeys(config);
     const service = new UploadService({
       db,
@@ -115,7 +139,7 @@ export const uploadsPlugin = fp(
         image: { maxPixels: config.UPLOAD_MAX_PIXELS, maxFrames: config.UPLOAD_MAX_FRAMES },
         urlTtl: config.UPLOAD_URL_TTL,
         scan: config.UPLOAD_SCAN,
-        stagingDir: path.resolve(config.DATA_DIR, 'upload-staging'),
+        stagingDir: staging.dir,
         publicUrl: app.publicUrl,
       },
       notifier: mailNotifier(app.mail, new MediaRepository(db)),
@@ -123,6 +147,7 @@ export const uploadsPlugin = fp(
       publicChanges: app.content.publicChanges,
       languages: app.languages,
     });
+    await rejectInterrupted(service, staging.interrupted, app.log);
     const worker = new UploadWorker({ service, scanner, clock, log: app.log });
     app.decorate('uploads', service);
     app.decorate('uploadWorker', worker);
@@ -140,6 +165,7 @@ export const uploadsPlugin = fp(
       await worker.stop();
       await service.settled();
       await store.close();
+      await rm(staging.dir, { recursive: true, force: true });
     });
   },
   { name: 'uploads', dependencies: ['deps', 'mail', 'authenticate', 'audit', 'content', 'languages'] },

@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import zlib from 'node:zlib';
@@ -267,4 +269,16 @@ export async function auditActions(
     `select action, metadata from audit_inbox where target_id = $1 union all select action, metadata from audit_events where target_id = $1`,
     [targetId],
   );
+}
+
+/** Every file and folder staged under DATA_DIR/upload-staging, inside the per-process folders too. */
+export async function stagedEntries(dataDir: string): Promise<string[]> {
+  const base = path.join(dataDir, 'upload-staging');
+  const out: string[] = [];
+  for (const entry of await readdir(base, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory() && /^\d+-[0-9a-f]{8}$/.test(entry.name)) {
+      out.push(...(await readdir(path.join(base, entry.name))).map((n) => `${entry.name}/${n}`));
+    } else out.push(entry.name);
+  }
+  return out;
 }
