@@ -401,7 +401,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
     expectCleanRun();
   }, 120_000);
 
-  it('an image without alt text is flagged; its alt text is written in English and Spanish and a visitor reads it', async () => {
+  it('an image without alt text is flagged; its alt text and caption are written in English and Spanish and a visitor reads them', async () => {
     const portfolio = await createPortfolio(t.app, owner, {
       title: 'Alt',
       slug: 'alt-texts',
@@ -427,6 +427,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
     await row.getByText('No alt text in English, Español').click();
     await p.getByLabel('Alt text of photo.png (English)').fill('A lighthouse at dusk');
     await p.getByLabel('Alt text of photo.png (Español)').fill('Un faro al atardecer');
+    await p.getByLabel('Caption of photo.png (English)').fill('Finisterre, 2024');
+    await p.getByLabel('Caption of photo.png (Español)').fill('Finisterre, en 2024');
     await expectNoSeriousA11yViolations(p, 'admin: media alt text');
     await p.getByRole('button', { name: 'Save the alt text of photo.png' }).click();
     await p.getByText('The alt text of photo.png is saved.').waitFor();
@@ -434,12 +436,13 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
     const media = await send(t.app, 'GET', `/api/media/${mediaId}`, { as: owner });
     expect(media.json()).toMatchObject({
       alt: 'A lighthouse at dusk',
-      translations: { es: { alt: 'Un faro al atardecer' } },
+      caption: 'Finisterre, 2024',
+      translations: { es: { alt: 'Un faro al atardecer', caption: 'Finisterre, en 2024' } },
     });
     const visitor = (await (await fetch(`${base}/api/public/portfolios/alt-texts?lang=es`)).json()) as {
-      media: { alt: string }[];
+      media: { alt: string; caption: string }[];
     };
-    expect(visitor.media.map((m) => m.alt)).toEqual(['Un faro al atardecer']);
+    expect(visitor.media.map((m) => [m.alt, m.caption])).toEqual([['Un faro al atardecer', 'Finisterre, en 2024']]);
 
     // The portfolio screen with its schedule, categories and alt texts, in Spanish on a phone.
     await p.setViewportSize({ width: 375, height: 740 });

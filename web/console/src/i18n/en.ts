@@ -725,6 +725,7 @@ export const en = {
       column: 'Alt text',
       edit: 'Edit the alt text',
       missing_in: 'No alt text in %{languages}',
+      caption_label: 'Caption of %{name} (%{language})',
       label: 'Alt text of %{name} (%{language})',
       save: 'Save the alt text of %{name}',
       saved: 'The alt text of %{name} is saved.',

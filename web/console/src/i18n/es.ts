@@ -745,6 +745,7 @@ export const es: Messages = {
       column: 'Texto alternativo',
       edit: 'Editar el texto alternativo',
       missing_in: 'Sin texto alternativo en %{languages}',
+      caption_label: 'Pie de foto de %{name} (%{language})',
       label: 'Texto alternativo de %{name} (%{language})',
       save: 'Guardar el texto alternativo de %{name}',
       saved: 'El texto alternativo de %{name} está guardado.',

@@ -1,10 +1,10 @@
 /**
- * An image's alt text per language (docs/CONTENT.md "Media everywhere"): the plain `alt` is in the
- * portfolio's language, the others in `translations.<lang>.alt` (captions kept as they are). The
- * languages still without one are said in the row, as the missing-translation report lists them:
- * an image for one language needs it in that language and the portfolio's.
+ * An image's alt text and caption per language (docs/CONTENT.md "Media everywhere"): the plain
+ * `alt` and `caption` are in the portfolio's language, the others in `translations.<lang>`. The
+ * languages still without alt text are said in the row, as the missing-translation report lists
+ * them: an image for one language needs it in that language and the portfolio's.
  *
- * Calls: PATCH /api/media/:id {alt, translations}.
+ * Calls: PATCH /api/media/:id {alt, caption, translations}.
  */
 import { useState, type FormEvent } from 'react';
 import { useI18n } from '../../i18n';
@@ -43,11 +43,12 @@ export function AltText({
   const { t } = useI18n();
   const columns = ordered(languages, defaultLanguage);
   const head = columns[0]?.code ?? '';
-  const initial = () =>
+  const initial = (field: 'alt' | 'caption') => () =>
     Object.fromEntries(
-      columns.map((l) => [l.code, (l.code === head ? row.alt : row.translations?.[l.code]?.alt) ?? '']),
+      columns.map((l) => [l.code, (l.code === head ? row[field] : row.translations?.[l.code]?.[field]) ?? '']),
     );
-  const [draft, setDraft] = useState<Record<string, string>>(initial);
+  const [draft, setDraft] = useState<Record<string, string>>(initial('alt'));
+  const [captions, setCaptions] = useState<Record<string, string>>(initial('caption'));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const { busy, outcome, run } = useAction();
   const missing = altMissing(row, languages, defaultLanguage);
@@ -57,21 +58,23 @@ export function AltText({
     event.preventDefault();
     if (busy) return;
     setErrors({});
-    // Translations are replaced whole: keep every caption, set or drop each language's alt.
+    // Translations are replaced whole: a language not shown here (disabled) keeps what it has;
+    // each shown one gets the alt text and caption of the form (blank ones left out).
     const translations: Record<string, { alt?: string; caption?: string }> = {};
     const shown = new Set(columns.map((l) => l.code));
     for (const [lang, v] of Object.entries(row.translations ?? {})) {
-      // A language not shown here (disabled) keeps its alt text too.
-      const kept = shown.has(lang) ? { ...(v.caption ? { caption: v.caption } : {}) } : { ...v };
-      if (Object.keys(kept).length > 0) translations[lang] = kept;
+      if (!shown.has(lang)) translations[lang] = { ...v };
     }
     for (const l of columns.slice(1)) {
       const alt = (draft[l.code] ?? '').trim();
-      if (alt !== '') translations[l.code] = { ...translations[l.code], alt };
+      const caption = (captions[l.code] ?? '').trim();
+      const texts = { ...(alt !== '' ? { alt } : {}), ...(caption !== '' ? { caption } : {}) };
+      if (Object.keys(texts).length > 0) translations[l.code] = texts;
     }
     const error = await run(async () => {
       const saved = await apiCall<MediaRow>('PATCH', `/api/media/${encodeURIComponent(row.id)}`, {
         alt: (draft[head] ?? '').trim(),
+        caption: (captions[head] ?? '').trim(),
         translations,
       });
       onSaved(saved);
@@ -91,23 +94,40 @@ export function AltText({
       <form noValidate onSubmit={(e) => void save(e)}>
         {columns.map((l, i) => {
           const path = i === 0 ? 'alt' : `translations.${l.code}.alt`;
+          const captionPath = i === 0 ? 'caption' : `translations.${l.code}.caption`;
           return (
-            <Field
-              key={l.code}
-              id={`${prefix}-${idPart(l.code)}`}
-              label={t('admin_cms.alt.label', { name: row.name, language: l.nativeName })}
-              error={errors[path]}
-            >
-              {(aria) => (
-                <input
-                  {...aria}
-                  lang={l.code}
-                  value={draft[l.code] ?? ''}
-                  onChange={(e) => setDraft((d) => ({ ...d, [l.code]: e.target.value }))}
-                  autoComplete="off"
-                />
-              )}
-            </Field>
+            <div key={l.code} className="cms-alt-language">
+              <Field
+                id={`${prefix}-${idPart(l.code)}`}
+                label={t('admin_cms.alt.label', { name: row.name, language: l.nativeName })}
+                error={errors[path]}
+              >
+                {(aria) => (
+                  <input
+                    {...aria}
+                    lang={l.code}
+                    value={draft[l.code] ?? ''}
+                    onChange={(e) => setDraft((d) => ({ ...d, [l.code]: e.target.value }))}
+                    autoComplete="off"
+                  />
+                )}
+              </Field>
+              <Field
+                id={`${prefix}-caption-${idPart(l.code)}`}
+                label={t('admin_cms.alt.caption_label', { name: row.name, language: l.nativeName })}
+                error={errors[captionPath]}
+              >
+                {(aria) => (
+                  <input
+                    {...aria}
+                    lang={l.code}
+                    value={captions[l.code] ?? ''}
+                    onChange={(e) => setCaptions((d) => ({ ...d, [l.code]: e.target.value }))}
+                    autoComplete="off"
+                  />
+                )}
+              </Field>
+            </div>
           );
         })}
         <button type="submit" aria-disabled={busy || undefined}>
