@@ -102,7 +102,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
   }
   const language = async (code: string) => (await languages()).find((l) => l.code === code);
 
-  it('site languages: add French, its fallback, a loop and the default refused in plain words, Spanish default and back', async () => {
+  it('site languages: add French, rename it, its fallback, a loop and the default refused in plain words, Spanish default and back', async () => {
     const p = await ownerPage('/admin/languages');
     await heading(p, 'Site languages');
     await p.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Site languages' }).waitFor();
@@ -129,6 +129,16 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
         (l) => l.code,
       );
     expect((await publicCodes()).sort()).toEqual(['en', 'es', 'fr']);
+
+    // Renamed: an empty name is refused under its field; a new English name is kept.
+    await p.getByText('Rename fr').click();
+    await p.getByLabel('English name of fr').fill('');
+    await p.getByRole('button', { name: 'Save the names of fr' }).click();
+    await expect.poll(() => p.getByLabel('English name of fr').getAttribute('aria-invalid')).toBe('true');
+    await p.getByLabel('English name of fr').fill('French (France)');
+    await p.getByRole('button', { name: 'Save the names of fr' }).click();
+    await p.getByText(`${fr.nativeName} is renamed.`).waitFor();
+    expect(await language('fr')).toMatchObject({ name: 'French (France)', nativeName: fr.nativeName });
 
     // French falls back to Spanish; Spanish falling back to French would loop: said under its field.
     await p.getByLabel(`Fallback of ${fr.nativeName}`).fill('es');

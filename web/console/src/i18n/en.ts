@@ -614,6 +614,11 @@ export const en = {
       FORBIDDEN: 'Your account may not change this.',
     },
     languages: {
+      rename: 'Rename %{code}',
+      name_of: 'English name of %{code}',
+      nativeName_of: 'Name of %{code} in that language',
+      save_names: 'Save the names of %{code}',
+      renamed: '%{name} is renamed.',
       title: 'Site languages',
       intro:
         'The languages the site is written in. Visitors get the default language when theirs has no text; a fallback chain tries other languages first.',

@@ -634,6 +634,11 @@ export const es: Messages = {
       FORBIDDEN: 'Tu cuenta no puede cambiar esto.',
     },
     languages: {
+      rename: 'Renombrar %{code}',
+      name_of: 'Nombre en inglés de %{code}',
+      nativeName_of: 'Nombre de %{code} en ese idioma',
+      save_names: 'Guardar los nombres de %{code}',
+      renamed: '%{name} tiene nombre nuevo.',
       title: 'Idiomas del sitio',
       intro:
         'Los idiomas en que está escrito el sitio. Quien visita recibe el idioma predeterminado cuando el suyo no tiene texto; una cadena de respaldo prueba antes otros idiomas.',

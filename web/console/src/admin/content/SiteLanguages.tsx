@@ -1,6 +1,6 @@
 /**
  * Site languages (src/content/languages, docs/CONTENT.md): every language with its state, add one,
- * enable or disable it, make it the default, set its fallback chain, delete it (with its
+ * rename it, enable or disable it, make it the default, set its fallback chain, delete it (with its
  * translations everywhere when content uses it). The API's rules (the default cannot be disabled,
  * a language others fall back to, one a portfolio is written in, a role's language, the default
  * switch's lock) come back as problems, said in plain words.
@@ -40,12 +40,15 @@ export function SiteLanguagesScreen() {
   const [fallbacks, setFallbacks] = useState<Record<string, string>>({});
   const [fallbackErrors, setFallbackErrors] = useState<Record<string, string>>({});
   const [inUse, setInUse] = useState<string | null>(null);
+  const [names, setNames] = useState<Record<string, { name: string; nativeName: string }>>({});
+  const [nameErrors, setNameErrors] = useState<Record<string, Record<string, string>>>({});
 
   const load = useCallback(async () => {
     try {
       const items = (await apiCall<{ items: AdminLanguage[] }>('GET', '/api/admin/languages')).items;
       setLanguages(items);
       setFallbacks(Object.fromEntries(items.map((l) => [l.code, l.fallback.join(', ')])));
+      setNames(Object.fromEntries(items.map((l) => [l.code, { name: l.name, nativeName: l.nativeName }])));
     } catch {
       setLoadFailed(true);
     }
@@ -100,6 +103,14 @@ export function SiteLanguagesScreen() {
           : (Object.values(fieldProblems(error))[0] ?? '');
       setFallbackErrors((e) => ({ ...e, [language.code]: message }));
     }
+  };
+
+  const saveNames = async (language: AdminLanguage) => {
+    setNameErrors((e) => ({ ...e, [language.code]: {} }));
+    const draft = names[language.code] ?? { name: language.name, nativeName: language.nativeName };
+    const body = { name: draft.name.trim(), nativeName: draft.nativeName.trim() };
+    const error = await patch(language, body, t('admin_cms.languages.renamed', { name: body.nativeName }));
+    if (error) setNameErrors((e) => ({ ...e, [language.code]: fieldProblems(error) }));
   };
 
   const remove = async (language: AdminLanguage, force: boolean) => {
@@ -222,6 +233,47 @@ export function SiteLanguagesScreen() {
                           {t('admin_cms.languages.force_delete', { name: l.nativeName })}
                         </button>
                       ) : null}
+                      <details className="cms-rename">
+                        <summary>{t('admin_cms.languages.rename', { code: l.code })}</summary>
+                        <form
+                          className="cms-inline-form"
+                          noValidate
+                          onSubmit={(e) => {
+                            e.preventDefault();
+                            void saveNames(l);
+                          }}
+                        >
+                          {(['name', 'nativeName'] as const).map((field) => (
+                            <Field
+                              key={field}
+                              id={`language-${field}-${idPart(l.code)}`}
+                              label={t(`admin_cms.languages.${field}_of`, { code: l.code })}
+                              error={nameErrors[l.code]?.[field]}
+                            >
+                              {(aria) => (
+                                <input
+                                  {...aria}
+                                  value={names[l.code]?.[field] ?? ''}
+                                  onChange={(e) =>
+                                    setNames((n) => ({
+                                      ...n,
+                                      [l.code]: {
+                                        name: n[l.code]?.name ?? l.name,
+                                        nativeName: n[l.code]?.nativeName ?? l.nativeName,
+                                        [field]: e.target.value,
+                                      },
+                                    }))
+                                  }
+                                  autoComplete="off"
+                                />
+                              )}
+                            </Field>
+                          ))}
+                          <button type="submit" aria-disabled={busy || undefined}>
+                            {t('admin_cms.languages.save_names', { code: l.code })}
+                          </button>
+                        </form>
+                      </details>
                     </td>
                   </tr>
                 );
