@@ -225,13 +225,18 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
     await expectNoSeriousA11yViolations(p, 'admin: categories');
     // A type of our own, then a category in it named in English and Spanish.
     await p.getByLabel('Type code').fill('topic');
-    await p.getByLabel('Type name').fill('Topic');
+    await p.getByLabel('Type name', { exact: true }).fill('Topic');
+    await p.getByLabel('Type name (Español)').fill('Tema');
     await p.getByRole('button', { name: 'Create the type' }).click();
     await p.getByText('The type Topic is created.').waitFor();
+    const types = await send(t.app, 'GET', '/api/category-types', { as: owner });
+    expect(types.json().items).toContainEqual(
+      expect.objectContaining({ code: 'topic', name: 'Topic', translations: { es: { name: 'Tema' } } }),
+    );
     await p.getByLabel('Type', { exact: true }).selectOption('topic');
     await p.getByLabel('Code', { exact: true }).fill('web');
-    await p.getByLabel('Name (English)').fill('Web');
-    await p.getByLabel('Name (Español)').fill('La web');
+    await p.getByLabel('Name (English)', { exact: true }).fill('Web');
+    await p.locator('#category-new-name-es').fill('La web');
     await p.getByRole('button', { name: 'Create the category' }).click();
     await p.getByText('The category Web is created.').waitFor();
     const listed = await send(t.app, 'GET', '/api/categories?type=topic', { as: owner });
@@ -240,7 +245,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
     // The same code again in that type: the problem under "Code".
     await p.getByLabel('Type', { exact: true }).selectOption('topic');
     await p.getByLabel('Code', { exact: true }).fill('web');
-    await p.getByLabel('Name (English)').fill('Web again');
+    await p.getByLabel('Name (English)', { exact: true }).fill('Web again');
     await p.getByRole('button', { name: 'Create the category' }).click();
     await p.locator('#category-new-code-error').waitFor();
     expect(await p.getByLabel('Code', { exact: true }).getAttribute('aria-invalid')).toBe('true');
@@ -248,7 +253,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
     // Its own screen: the Spanish name changed.
     await p.getByRole('link', { name: 'Web', exact: true }).click();
     await heading(p, 'Category: Web');
-    await p.getByLabel('Name (Español)').fill('Web (es)');
+    await p.locator('#category-name-es').fill('Web (es)');
     await p.getByRole('button', { name: 'Save', exact: true }).click();
     await p.getByText('The category Web is saved.').waitFor();
     await expectNoSeriousA11yViolations(p, 'admin: category');

@@ -668,6 +668,7 @@ export const en = {
       force_delete: 'Remove %{name} from every item and delete it',
       new_type: 'New category type',
       type_code: 'Type code',
+      type_name_in: 'Type name (%{language})',
       type_name: 'Type name',
       create_type: 'Create the type',
       type_created: 'The type %{name} is created.',

@@ -688,6 +688,7 @@ export const es: Messages = {
       force_delete: 'Quitar %{name} de todos los elementos y eliminarla',
       new_type: 'Nuevo tipo de categoría',
       type_code: 'Código del tipo',
+      type_name_in: 'Nombre del tipo (%{language})',
       type_name: 'Nombre del tipo',
       create_type: 'Crear el tipo',
       type_created: 'El tipo %{name} está creado.',

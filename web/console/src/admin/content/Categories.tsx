@@ -165,6 +165,8 @@ export function CategoryList() {
   const [draft, setDraft] = useState<Draft>({ code: '', typeCode: '', names: {} });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [typeDraft, setTypeDraft] = useState({ code: '', name: '' });
+  /** The type's name in the other languages (the plain name is the default language's). */
+  const [typeNames, setTypeNames] = useState<Record<string, string>>({});
   const [typeErrors, setTypeErrors] = useState<Record<string, string>>({});
   const title = t('admin_cms.categories.title');
   if (failed) {
@@ -206,8 +208,12 @@ export function CategoryList() {
       const created = await apiCall<CategoryType>('POST', '/api/category-types', {
         code: typeDraft.code.trim(),
         name: typeDraft.name,
+        translations: cleanTranslations(
+          Object.fromEntries(columns.slice(1).map((l) => [l.code, { name: typeNames[l.code] ?? '' }])),
+        ),
       });
       setTypeDraft({ code: '', name: '' });
+      setTypeNames({});
       await reload();
       return t('admin_cms.categories.type_created', { name: created.name });
     });
@@ -289,6 +295,24 @@ export function CategoryList() {
               />
             )}
           </Field>
+          {columns.slice(1).map((l) => (
+            <Field
+              key={l.code}
+              id={`category-type-name-${idPart(l.code)}`}
+              label={t('admin_cms.categories.type_name_in', { language: l.nativeName })}
+              error={typeErrors[`translations.${l.code}.name`]}
+            >
+              {(aria) => (
+                <input
+                  {...aria}
+                  lang={l.code}
+                  value={typeNames[l.code] ?? ''}
+                  onChange={(e) => setTypeNames((n) => ({ ...n, [l.code]: e.target.value }))}
+                  autoComplete="off"
+                />
+              )}
+            </Field>
+          ))}
           <button type="submit" aria-disabled={busy || undefined}>
             {t('admin_cms.categories.create_type')}
           </button>
