@@ -416,7 +416,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
     expectCleanRun();
   }, 120_000);
 
-  it('an image without alt text is flagged; its alt text and caption are written in English and Spanish and a visitor reads them', async () => {
+  it('an image without alt text is flagged; its alt text and caption are written in English and Spanish and a visitor reads them; its language changed after upload', async () => {
     const portfolio = await createPortfolio(t.app, owner, {
       title: 'Alt',
       slug: 'alt-texts',
@@ -458,6 +458,13 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin CMS screens in headless Chromium', ()
       media: { alt: string; caption: string }[];
     };
     expect(visitor.media.map((m) => [m.alt, m.caption])).toEqual([['Un faro al atardecer', 'Finisterre, en 2024']]);
+    // Its language after upload: Spanish only, then every language again.
+    await p.getByLabel('Language of photo.png').selectOption('es');
+    await p.getByText('photo.png is now for Español.').waitFor();
+    expect((await send(t.app, 'GET', `/api/media/${mediaId}`, { as: owner })).json().language).toBe('es');
+    await p.getByLabel('Language of photo.png').selectOption('');
+    await p.getByText('photo.png is now for Every language.').waitFor();
+    expect((await send(t.app, 'GET', `/api/media/${mediaId}`, { as: owner })).json().language).toBeNull();
 
     // The portfolio screen with its schedule, categories and alt texts, in Spanish on a phone.
     await p.setViewportSize({ width: 375, height: 740 });

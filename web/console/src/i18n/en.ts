@@ -133,6 +133,8 @@ export const en = {
       file: 'File',
       category: 'Category',
       language: 'Language',
+      language_of: 'Language of %{name}',
+      language_set: '%{name} is now for %{language}.',
       every_language: 'Every language',
       default_resume: 'The default resume for this language',
       upload: 'Upload',

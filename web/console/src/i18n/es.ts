@@ -142,6 +142,8 @@ export const es: Messages = {
       file: 'Archivo',
       category: 'Categoría',
       language: 'Idioma',
+      language_of: 'Idioma de %{name}',
+      language_set: '%{name} es ahora para %{language}.',
       every_language: 'Todos los idiomas',
       default_resume: 'El currículum predeterminado de este idioma',
       upload: 'Subir',

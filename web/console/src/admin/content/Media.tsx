@@ -144,6 +144,18 @@ export function MediaPanel({
     }
   };
 
+  /** A medium's language after upload: one site language, or every language (null). */
+  const changeLanguage = async (row: MediaRow, language: string | null) => {
+    setProblem(null);
+    try {
+      const saved = await apiCall<MediaRow>('PATCH', `/api/media/${encodeURIComponent(row.id)}`, { language });
+      setRows((current) => (current ?? []).map((c) => (c.id === saved.id ? { ...c, ...saved } : c)));
+      setStatus(t('admin.media.language_set', { name: row.name, language: langName(language) }));
+    } catch (e) {
+      setProblem((e as Error).message);
+    }
+  };
+
   const percent = progress && progress.total > 0 ? Math.round((progress.sent / progress.total) * 100) : 0;
   const withoutAlt = (rows ?? []).filter((r) => altMissing(r, languages, defaultLanguage).length > 0);
   const resumes = (rows ?? []).filter((r) => r.category === 'resume' && r.isDefaultResume && r.status === 'available');
@@ -256,7 +268,23 @@ export function MediaPanel({
                     {t(`admin.media.category_${r.category}`)}
                     {r.isDefaultResume ? ` (${t('admin.media.default')})` : ''}
                   </td>
-                  <td>{langName(r.language)}</td>
+                  <td>
+                    <label className="visually-hidden" htmlFor={`media-language-${r.id}`}>
+                      {t('admin.media.language_of', { name: r.name })}
+                    </label>
+                    <select
+                      id={`media-language-${r.id}`}
+                      value={r.language ?? ''}
+                      onChange={(e) => void changeLanguage(r, e.target.value === '' ? null : e.target.value)}
+                    >
+                      <option value="">{t('admin.media.every_language')}</option>
+                      {languages.map((l) => (
+                        <option key={l.code} value={l.code}>
+                          {l.nativeName}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
                   <td className={`media-status media-${SETTLED.has(r.status) ? r.status : 'scanning'}`}>
                     {t(statusKey(r.status))}
                     {r.statusReason ? ` (${r.statusReason})` : ''}
