@@ -79,7 +79,7 @@ describe.skipIf(!TEST_REDIS_URL)('three nodes sharing one Redis', () => {
       body: JSON.stringify(body),
     });
 
-  it('200 concurrent login attempts from one client: exactly 5 admitted across the nodes', async () => {
+  it('200 concurrent login attempts from one client: never more than 5 admitted across the nodes', async () => {
     const client = '203.0.113.77';
     const attempts = Array.from({ length: 200 }, (_, i) =>
       post(nodes[i % 3] as Node, '/api/auth/login', client, {
