@@ -8,14 +8,13 @@
  * queries: one per public read, one per owner read of a portfolio or a list page. Runs on PGlite,
  * and on PostgreSQL with TEST_DATABASE_URL.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/app.js';
 import { createUser, type TestUser } from '../../test/helpers/factories.js';
 import { SixQueryPublicRead } from '../../test/support/content/six-query-read.js';
+import { statementsDuring } from '../../test/support/content/statements.js';
 import { AppError } from '../http/errors.js';
-import type { Db, QueryOptions } from '../platform/db/index.js';
 import { newId } from '../platform/ids.js';
 import type { Actor } from '../users/policy.js';
 import { CategoryRepository } from './categories/repository.js';
@@ -322,29 +321,7 @@ describe('the one-statement public read', () => {
  * cache) share the database and may run meanwhile.
  */
 async function queriesDuring(fn: () => Promise<unknown>): Promise<number> {
-  return (await statementsDuring(fn)).length;
-}
-
-/** The statements fn sent (as queriesDuring counts them), each with its text and query options. */
-async function statementsDuring(fn: () => Promise<unknown>): Promise<{ sql: string; options?: QueryOptions }[]> {
-  const db = t.deps.db;
-  const original = Object.getOwnPropertyDescriptor(db, 'query')!;
-  const send = original.value as Db['query'];
-  const mine = new AsyncLocalStorage<true>();
-  const sent: { sql: string; options?: QueryOptions }[] = [];
-  Object.defineProperty(db, 'query', {
-    ...original,
-    value: (sql: string, params?: readonly unknown[], options?: QueryOptions) => {
-      if (mine.getStore()) sent.push(options ? { sql, options } : { sql });
-      return send(sql, params, options);
-    },
-  });
-  try {
-    await mine.run(true, fn);
-  } finally {
-    Object.defineProperty(db, 'query', original);
-  }
-  return sent;
+  return (await statementsDuring(t.deps.db, fn)).length;
 }
 
 describe('queries per read', () => {
@@ -376,7 +353,7 @@ describe('queries per read', () => {
       () => t.app.content.public.getBySlug(slug, 'en', [], { category: 'prop-a' }),
     ];
     const sent = [];
-    for (const read of reads) sent.push(...(await statementsDuring(read)));
+    for (const read of reads) sent.push(...(await statementsDuring(t.deps.db, read)));
     expect(sent.length).toBeGreaterThanOrEqual(reads.length);
     expect(new Set(sent.map((s) => s.sql)).size).toBe(1);
     for (const s of sent) expect(s.options).toStrictEqual({ prepared: true });
