@@ -299,6 +299,21 @@ export function timed(
   });
 }
 
+/** A login with a wrong password from `client` (the harness trusts 127.0.0.1 as the proxy). */
+export function failedLogin(node: ServerNode, client: string, email: string, deadlineMs = 60_000): Promise<Outcome> {
+  return timed(
+    node,
+    'login',
+    '/api/auth/login',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+      body: JSON.stringify({ email, password: 'not-the-password-1' }),
+    },
+    deadlineMs,
+  );
+}
+
 /** Polls a node's readiness every 200 ms until stopped, and keeps what it saw. */
 export function watchReadiness(node: ServerNode): { stop: () => Promise<number[]> } {
   const seen: number[] = [];

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clusterSecrets,
+  failedLogin,
   PrivatePostgres,
   PrivateRedis,
   startNode,
@@ -55,20 +56,6 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
     expect(codes).toEqual(nodes.map(() => 0));
   }, 90_000);
 
-  function login(node: ServerNode, client: string, email: string): Promise<Outcome> {
-    return timed(
-      node,
-      'login',
-      '/api/auth/login',
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
-        body: JSON.stringify({ email, password: 'not-the-password-1' }),
-      },
-      60_000,
-    );
-  }
-
   /** Steady reads and failed logins from clients of their own while the burst runs. */
   function background(): { stop: () => Promise<Outcome[]> } {
     let running = true;
@@ -79,7 +66,7 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
         seen.push(
           i % 2 === 0
             ? await timed(node, 'live', '/health/live', { headers: { 'x-forwarded-for': client } }, 60_000)
-            : await login(node, client, `background-${n}-${i}@example.test`),
+            : await failedLogin(node, client, `background-${n}-${i}@example.test`),
         );
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -112,7 +99,7 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
     const bg = background();
     const outcomes = await Promise.all(
       Array.from({ length: ATTEMPTS }, (_, i) =>
-        login(nodes[i % 3] as ServerNode, '203.0.113.120', `stuffing-${i}@example.test`),
+        failedLogin(nodes[i % 3] as ServerNode, '203.0.113.120', `stuffing-${i}@example.test`),
       ),
     );
     const side = await bg.stop();
@@ -134,7 +121,7 @@ describe('three nodes, one Redis, 600 concurrent logins', () => {
     const bg = background();
     const outcomes = await Promise.all(
       Array.from({ length: ATTEMPTS }, (_, i) =>
-        login(nodes[i % 3] as ServerNode, `10.${20 + (i >> 8)}.${i & 255}.7`, 'victim@example.test'),
+        failedLogin(nodes[i % 3] as ServerNode, `10.${20 + (i >> 8)}.${i & 255}.7`, 'victim@example.test'),
       ),
     );
     const side = await bg.stop();

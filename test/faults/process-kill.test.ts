@@ -15,7 +15,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTs, waitFor } from '../helpers/spawn.js';
 import { multipart, stagedEntries } from '../support/uploads/helpers.js';
-import { clusterSecrets, kill9Node, PrivatePostgres, startNode, stopNode, timed, type ServerNode } from './harness.js';
+import {
+  clusterSecrets,
+  failedLogin,
+  kill9Node,
+  PrivatePostgres,
+  startNode,
+  stopNode,
+  timed,
+  type ServerNode,
+} from './harness.js';
 
 const PASSWORD = 'Violet-Harbor-Lantern-42';
 
@@ -65,17 +74,7 @@ describe('a server process killed -9 mid-upload and mid-sealing', () => {
     let running = true;
     const noise = (async () => {
       for (let i = 0; running; i++) {
-        await timed(
-          node,
-          'login',
-          '/api/auth/login',
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.18.60.${i % 250}` },
-            body: JSON.stringify({ email: `nobody-${i}@example.test`, password: 'wrong-password-1' }),
-          },
-          5_000,
-        );
+        await failedLogin(node, `198.18.60.${i % 250}`, `nobody-${i}@example.test`, 5_000);
       }
     })();
 

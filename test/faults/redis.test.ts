@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clusterSecrets,
+  failedLogin,
   PrivatePostgres,
   PrivateRedis,
   startNode,
@@ -151,17 +152,7 @@ describe('Redis killed -9 and restarted under load', () => {
     // Login during the outage: per-node memory limits or fail-closed 503, never another 5xx.
     const logins = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        timed(
-          nodes[i % 2] as ServerNode,
-          'login',
-          '/api/auth/login',
-          {
-            method: 'POST',
-            headers: headers('203.0.113.90'),
-            body: JSON.stringify({ email: 'nobody@example.test', password: 'wrong-password-1' }),
-          },
-          DEADLINE_MS,
-        ),
+        failedLogin(nodes[i % 2] as ServerNode, '203.0.113.90', 'nobody@example.test', DEADLINE_MS),
       ),
     );
     outcomes.push(...logins);
@@ -190,17 +181,7 @@ describe('Redis killed -9 and restarted under load', () => {
     // no more than the login policy's burst in total.
     const shared = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        timed(
-          nodes[i % 2] as ServerNode,
-          'login',
-          '/api/auth/login',
-          {
-            method: 'POST',
-            headers: headers('203.0.113.91'),
-            body: JSON.stringify({ email: `n${i}@example.test`, password: 'wrong-password-1' }),
-          },
-          DEADLINE_MS,
-        ),
+        failedLogin(nodes[i % 2] as ServerNode, '203.0.113.91', `n${i}@example.test`, DEADLINE_MS),
       ),
     );
     outcomes.push(...shared);
