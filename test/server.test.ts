@@ -19,8 +19,10 @@ afterAll(async () => {
 });
 
 async function boot(port: number): Promise<ChildProcess> {
+  // Load shedding is off in test children (helpers/spawn.ts cleanEnv): a busy CI machine would
+  // otherwise answer this test's register or login with 503.
   const child = startTs('src/server.ts', { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 60_000);
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000);
   return child;
 }
 
@@ -58,9 +60,13 @@ describe('server process', () => {
       body: JSON.stringify({ email, password, name: 'P' }),
     });
     expect(reg.status).toBe(201);
-    const login = (await (
-      await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })
-    ).json()) as { accessToken: string };
+    const loginRes = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    expect(loginRes.status).toBe(200);
+    const login = (await loginRes.json()) as { accessToken: string };
 
     // A request whose body is still arriving when SIGTERM comes must still get its answer.
     const body = JSON.stringify({ email, password });
@@ -68,7 +74,9 @@ describe('server process', () => {
     await new Promise((r) => socket.once('connect', r));
     let answer = '';
     socket.on('data', (d: Buffer) => (answer += d.toString()));
-    socket.write(`POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    socket.write(
+      `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
     socket.write(body.slice(0, 10));
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
@@ -89,5 +97,5 @@ describe('server process', () => {
       child.kill('SIGTERM');
       expect(await exitOf(child)).toBe(0);
     }
-  }, 120_000);
+  }, 240_000);
 });
