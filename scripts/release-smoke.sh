@@ -49,6 +49,20 @@ start_smoke() {
   echo "$name: ready in $((SECONDS - start)) s"
 }
 
+# free_port: a port no one listens on, below the kernel's ephemeral range (32768-60999 here), so
+# no outgoing connection of another process can take it between this check and the server's
+# listen (a fixed port in that range once failed the smoke start with EADDRINUSE on a busy machine).
+free_port() {
+  node -e '
+    const net = require("node:net");
+    const tryOne = () => {
+      const port = 20000 + Math.floor(Math.random() * 12000);
+      const s = net.createServer().once("error", tryOne);
+      s.listen(port, "127.0.0.1", () => s.close(() => console.log(port)));
+    };
+    tryOne();'
+}
+
 # console_smoke PORT: the web console is served (index.html no-store with its CSP, and its script).
 console_smoke() {
   local port=$1 page script
@@ -66,8 +80,9 @@ log "build (npm run build, as the README and the Dockerfile do)"
 npm run build
 
 log "start: the README's start command (npm start) on a fresh DATA_DIR"
-start_smoke npm-start 38421 . env DATA_DIR="$SMOKE_DIR/data" HOST=127.0.0.1 PORT=38421 npm start
-console_smoke 38421
+PORT_START=$(free_port)
+start_smoke npm-start "$PORT_START" . env DATA_DIR="$SMOKE_DIR/data" HOST=127.0.0.1 PORT="$PORT_START" npm start
+console_smoke "$PORT_START"
 stop_smoke
 
 log "start: production dependencies only, NODE_ENV=production, as the container runs it"
@@ -79,8 +94,9 @@ cp package.json package-lock.json SECURITY.md "$PROD_DIR/"
 cp -r dist web "$PROD_DIR/"
 rm -f "$PROD_DIR/dist/.tsbuildinfo"
 (cd "$PROD_DIR" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund)
-start_smoke production 38422 "$PROD_DIR" env -i PATH="$PATH" HOME="$PROD_DIR" NODE_ENV=production \
-  HOST=127.0.0.1 PORT=38422 DATA_DIR="$SMOKE_DIR/prod-data" PUBLIC_URL=https://portfolio.example \
+PORT_PROD=$(free_port)
+start_smoke production "$PORT_PROD" "$PROD_DIR" env -i PATH="$PATH" HOME="$PROD_DIR" NODE_ENV=production \
+  HOST=127.0.0.1 PORT="$PORT_PROD" DATA_DIR="$SMOKE_DIR/prod-data" PUBLIC_URL=https://portfolio.example \
   DATABASE_URL="$SMOKE_DATABASE_URL" REDIS_URL="$SMOKE_REDIS_URL" ${SMOKE_CLAMAV_URL:+CLAMAV_URL="$SMOKE_CLAMAV_URL"} \
   JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   AUDIT_SIGNING_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
@@ -89,7 +105,7 @@ start_smoke production 38422 "$PROD_DIR" env -i PATH="$PATH" HOME="$PROD_DIR" NO
   SECURITY_CONTACT=mailto:security@portfolio.example \
   SECURITY_TXT_EXPIRES="$(date -u -d '+180 days' +%Y-%m-%dT00:00:00Z)" \
   node dist/server.js
-console_smoke 38422
+console_smoke "$PORT_PROD"
 stop_smoke
 
 log "CLI: portfolio-admin --help from dist/ with production dependencies only"
