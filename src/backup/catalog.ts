@@ -1,8 +1,9 @@
 /**
  * What backups exist, here and in S3, and which of them are valid: a data file whose name,
- * metadata and size agree. A `.partial` file (an interrupted backup) or a file without metadata
- * is listed as incomplete and is never valid. `backup verify` does the full check; this is the
- * cheap one that `list`, `prune`, `drill` and the health check use.
+ * metadata and size agree. A `.partial` file still being written, or a file without metadata, is
+ * listed as incomplete and is never valid; a `.partial` file whose writer is gone is removed.
+ * `backup verify` does the full check; this is the cheap one that `list`, `prune`, `drill` and the
+ * health check use.
  */
 import { stat } from 'node:fs/promises';
 import { dirNames } from '../platform/dir-names.js';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { BlobStore } from '../platform/blob/index.js';
 import { messageOf } from './errors.js';
+import { parseTempName, sweepStaleTemps } from './partial.js';
 import {
   metadataNameOf,
   parseBackupName,
@@ -41,7 +43,11 @@ export interface CatalogEntry {
   drill?: DrillRecord | undefined;
 }
 
-const PARTIAL = /^\.(backup_.+\.sql\.gz(\.gpg)?)\.partial$/;
+/** A backup file being written (./partial.ts): the name it will have, or undefined. */
+function partialOf(name: string): string | undefined {
+  const target = parseTempName(name)?.target;
+  return target && /\.sql\.gz(\.gpg)?$/.test(target) ? target : undefined;
+}
 
 function judge(
   name: string,
@@ -58,11 +64,14 @@ function judge(
 }
 
 export async function listLocal(dir: string): Promise<CatalogEntry[]> {
+  // A partial file whose writer is gone (killed halfway) will never be completed: it is removed,
+  // not listed. One still being written (or of another host) is listed as incomplete.
+  await sweepStaleTemps(dir).catch(() => []);
   const names = await dirNames(dir);
   const out: CatalogEntry[] = [];
   for (const n of names) {
-    const partial = PARTIAL.exec(n);
-    const parsed = parseBackupName(partial?.[1] ?? n);
+    const partial = partialOf(n);
+    const parsed = parseBackupName(partial ?? n);
     if (!parsed) continue;
     const file = path.join(dir, n);
     const s = await stat(file).catch(() => null);
@@ -76,7 +85,7 @@ export async function listLocal(dir: string): Promise<CatalogEntry[]> {
         encrypted: parsed.encrypted,
         status: 'incomplete',
         valid: false,
-        problem: 'interrupted (partial file)',
+        problem: 'interrupted or still in progress (partial file)',
         locations: ['local'],
         local: { file, metadataFile: '' },
       });

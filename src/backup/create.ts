@@ -3,7 +3,9 @@
  *
  * Everything streams (memory does not grow with the database, except PGlite's dump, see db.ts).
  * The file gets its real name only when it is complete and on disk, and the metadata only after
- * that, so an interrupted backup leaves at most a `.partial` file that nothing calls valid.
+ * that, so an interrupted backup leaves at most a `.partial` file that nothing calls valid; the
+ * file names its writer, and once that process is gone the next `backup create` (or `backup list`)
+ * removes it (./partial.ts). A full disk is one sentence (BACKUP_STORAGE_FULL), nothing kept.
  * Encryption is not optional: without a key the command refuses (WAL-G's CVE-2021-38599 wrote
  * unencrypted backups silently when its key was missing).
  */
@@ -17,8 +19,10 @@ import { fsyncPath } from '../platform/blob/dir.js';
 import type { Clock } from '../platform/clock.js';
 import { CIPHER, encryptStream, fingerprints, hasEncryptionKey } from './crypto.js';
 import { startDump, type DbTarget } from './db.js';
-import { backupErrors, messageOf } from './errors.js';
+import { isStorageFull } from '../http/errors.js';
+import { BackupError, backupErrors, messageOf } from './errors.js';
 import { gcPacer } from './gc.js';
+import { ownerTag, sweepStaleTemps } from './partial.js';
 import { backupFileName, metadataNameOf, writeMetadataFile, METADATA_FORMAT, type BackupMetadata } from './metadata.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import { HOW_TO_CONFIGURE, openS3, requireS3, type BackupSettings } from './settings.js';
@@ -114,6 +118,8 @@ async function writeBackup(target: DbTarget, ctx: BackupContext, options: Create
   if (options.uploadS3) requireS3(settings); // S3 misconfiguration is reported before any work
 
   await mkdir(settings.dir, { recursive: true, mode: 0o700 });
+  // What a backup killed halfway left (its writer is gone): never finished, never listed.
+  await sweepStaleTemps(settings.dir, ctx.clock.now());
   const started = ctx.clock.now();
   const dump = await startDump(target, settings.pgBinDir);
   let temp: string | undefined;
@@ -124,7 +130,7 @@ async function writeBackup(target: DbTarget, ctx: BackupContext, options: Create
     let handle;
     for (;;) {
       file = backupFileName(dump.database, at, encrypted);
-      temp = path.join(settings.dir, `.${file}.partial`);
+      temp = path.join(settings.dir, `.${file}.${ownerTag()}.partial`);
       const taken = await stat(path.join(settings.dir, file)).then(
         () => true,
         () => false,
@@ -161,7 +167,8 @@ async function writeBackup(target: DbTarget, ctx: BackupContext, options: Create
     }
     const finalPath = path.join(settings.dir, file);
     await rename(temp, finalPath);
-    temp = undefined;
+    // Until its metadata is written, the complete file is removed on failure like the temp was.
+    temp = finalPath;
     await fsyncPath(settings.dir);
 
     const completed = ctx.clock.now();
@@ -194,6 +201,7 @@ async function writeBackup(target: DbTarget, ctx: BackupContext, options: Create
     };
     const metadataFile = path.join(settings.dir, metadataNameOf(file));
     await writeMetadataFile(metadataFile, metadata);
+    temp = undefined;
 
     let s3: CreateResult['s3'];
     if (options.uploadS3) s3 = await uploadBackup(settings, finalPath, metadataFile);
@@ -215,6 +223,12 @@ async function writeBackup(target: DbTarget, ctx: BackupContext, options: Create
     dump.abort();
     await dump.done.catch(() => undefined);
     if (temp) await rm(temp, { force: true });
+    if (isStorageFull(err) && !(err instanceof BackupError)) {
+      throw backupErrors.storageFull(
+        `No space left in ${settings.dir} for the backup (nothing was kept): free some space and run it again`,
+        err,
+      );
+    }
     throw err;
   }
 }

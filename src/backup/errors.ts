@@ -26,6 +26,7 @@ export const backupErrors = {
   refused: (m: string) => new BackupError('BACKUP_REFUSED', m),
   drillFailed: (m: string) => new BackupError('BACKUP_DRILL_FAILED', m),
   s3: (m: string, cause?: unknown) => new BackupError('BACKUP_S3_FAILED', m, { cause }),
+  storageFull: (m: string, cause?: unknown) => new BackupError('BACKUP_STORAGE_FULL', m, { cause }),
 };
 
 export function messageOf(err: unknown): string {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncPath } from '../platform/blob/dir.js';
+import { ownerTag } from './partial.js';
 
 export const METADATA_FORMAT = 'portfolio-backup/1';
 
@@ -134,7 +135,7 @@ export async function readMetadataFile(file: string): Promise<BackupMetadata> {
 /** Temp file, fsync, rename, fsync the folder: readers see the old or the new metadata, never half. */
 export async function writeMetadataFile(file: string, meta: BackupMetadata): Promise<void> {
   const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.partial`);
+  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.${ownerTag()}.partial`);
   try {
     const handle = await open(temp, 'wx', 0o600);
     try {

@@ -65,4 +65,30 @@ export const httpErrors = {
     new AppError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', detail, {
       headers: { 'retry-after': String(retryAfterSeconds) },
     }),
+  /** A full disk or quota (see isStorageFull): 507, never a 500 with the file system's words. */
+  insufficientStorage: (cause?: unknown) =>
+    new AppError(
+      507,
+      'INSUFFICIENT_STORAGE',
+      'Insufficient storage',
+      'The server has no space left to store this; nothing was kept, try again later',
+      { headers: { 'retry-after': '60' }, cause },
+    ),
 };
+
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * The one test for "the disk (or the user's quota) is full": ENOSPC or EDQUOT on the error or on
+ * any error in its `cause` chain. The error handler answers it with 507 `INSUFFICIENT_STORAGE`;
+ * uploads end the file `rejected` with that code; `backup create` says it in one sentence.
+ */
+export function isStorageFull(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
-import { AppError, PROBLEM_CONTENT_TYPE, problemType, type ProblemBody } from './errors.js';
+import { AppError, httpErrors, isStorageFull, PROBLEM_CONTENT_TYPE, problemType, type ProblemBody } from './errors.js';
 
 /**
  * One error handler for the whole app. Fastify's own errors (bad JSON, wrong content type,
@@ -59,6 +59,11 @@ export function toAppError(err: FastifyError | AppError | Error): AppError {
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError(fe.statusCode, 'BAD_REQUEST', 'Bad request', 'The request could not be processed');
+  }
+  if (isStorageFull(err)) {
+    // ENOSPC or EDQUOT from any write (an upload, a staging file, a blob): the client learns the
+    // server is out of space, not that something broke in an unknown way.
+    return httpErrors.insufficientStorage(err);
   }
   if (isDatabaseUnavailable(err)) {
     // A restart or an outage of PostgreSQL: the client should come back, not report a bug.

@@ -204,11 +204,14 @@ export async function startNode(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const node = { name, child, base: `http://127.0.0.1:${port}`, dataDir, log };
-  await waitFor(async () => (await fetch(`${node.base}/health/ready`)).status === 200, 120_000).catch(
-    (err: unknown) => {
+  // A process that exits (a configuration error) fails at once, not after the whole wait.
+  await waitFor(async () => exited(child) || (await fetch(`${node.base}/health/ready`)).status === 200, 120_000)
+    .then(() => {
+      if (exited(child)) throw new Error('exited');
+    })
+    .catch((err: unknown) => {
       throw new Error(`${name} did not become ready: ${log.slice(-20).join('\n')}`, { cause: err });
-    },
-  );
+    });
   return node;
 }
 
@@ -253,7 +256,7 @@ export function timed(
   node: ServerNode,
   what: string,
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string },
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer },
   deadlineMs: number,
 ): Promise<Outcome> {
   const started = Date.now();

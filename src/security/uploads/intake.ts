@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../../http/errors.js';
+import { AppError, httpErrors, isStorageFull } from '../../http/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Actor } from '../../users/policy.js';
 import type { RequestContext } from '../audit/event.js';
@@ -154,7 +154,10 @@ export class UploadIntake {
           ? err
           : (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
             ? tooLargeFor(kind, max)
-            : err;
+            : isStorageFull(err)
+              ? // A full disk: the row ends `rejected` (final), the partial staging file is gone.
+                httpErrors.insufficientStorage(err)
+              : err;
       if (error instanceof AppError) await this.pipeline.reject(id, error, actor.userId);
       else await this.repo.delete(id);
       throw error;

@@ -21,7 +21,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../../http/errors.js';
+import { AppError, httpErrors, isStorageFull } from '../../http/errors.js';
 import type { ScanResult } from '../../platform/clamd/index.js';
 import { isUuid } from '../../platform/ids.js';
 import { lazyModule } from '../../platform/lazy.js';
@@ -114,6 +114,15 @@ export class UploadPipeline {
       }
       await this.repo.update(row.id, { status: 'sanitised' }, this.o.clock.now());
       await this.store(row, validated, outputs);
+    } catch (err) {
+      // A full disk while sanitising or storing: the row ends `rejected` (a final state, not
+      // `validated` or `sanitised` for ever) and the client gets 507 INSUFFICIENT_STORAGE.
+      if (!(err instanceof AppError) && isStorageFull(err)) {
+        const full = httpErrors.insufficientStorage(err);
+        await this.reject(row.id, full, actor, options.context);
+        throw full;
+      }
+      throw err;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -124,10 +133,18 @@ export class UploadPipeline {
   private async store(row: MediaRow, validated: Validated, outputs: Output[]): Promise<void> {
     const variants: Variants = {};
     const ext = validated.type.extensions[0] ?? 'bin';
+    const stored: string[] = [];
     for (const out of outputs) {
       const key = `objects/${row.id}/${out.variant}.${ext}`;
       const { size, sha256 } = await hashFile(out.file);
-      await this.o.store.put(key, createReadStream(out.file), { contentType: out.contentType, contentLength: size });
+      try {
+        await this.o.store.put(key, createReadStream(out.file), { contentType: out.contentType, contentLength: size });
+      } catch (err) {
+        // No variant of a file that never became available stays behind (a full disk, a store outage).
+        for (const k of stored) await this.o.store.delete(k).catch(() => undefined);
+        throw err;
+      }
+      stored.push(key);
       variants[out.variant] = {
         key,
         size,
