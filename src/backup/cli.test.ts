@@ -9,13 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../../test/helpers/cli.js';
+import { seedMigratedDataDir } from '../../test/helpers/pglite-template.js';
 import { ROOT, runTs } from '../../test/helpers/spawn.js';
 import { PASSPHRASE } from '../../test/support/backup/helpers.js';
 
 let dir: string;
 let env: Record<string, string>;
 const cli = (args: string[], extra: Record<string, string> = {}) =>
-  runTs('src/cli/main.ts', ['backup', ...args], { env: { ...env, ...extra }, timeoutMs: 120_000 });
+  runCliInProcess(['backup', ...args], { env: { ...env, ...extra } });
 const backupsDir = () => path.join(dir, 'data', 'backups');
 const oneSentence = (stderr: string) => {
   const lines = stderr
@@ -31,7 +33,8 @@ beforeAll(async () => {
   const passphraseFile = path.join(dir, 'passphrase');
   await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 });
   env = { DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', BACKUP_PASSPHRASE_FILE: passphraseFile };
-  const migrated = await runTs('src/cli/main.ts', ['db', 'migrate'], { env });
+  await seedMigratedDataDir(path.join(dir, 'data', 'pgdata'));
+  const migrated = await runCliInProcess(['db', 'migrate'], { env });
   expect(migrated.code).toBe(0);
 });
 afterAll(async () => {
@@ -117,7 +120,7 @@ describe('backup CLI', () => {
     expect(prune.stdout).toMatch(/Would delete 0 and kept 2 backups; newest verified: backup_pglite_/);
 
     // The events are in the audit log, and the chain still verifies.
-    const audit = await runTs('src/cli/main.ts', ['audit', 'verify'], { env });
+    const audit = await runCliInProcess(['audit', 'verify'], { env });
     expect(audit.code).toBe(0);
   }, 240_000);
 
@@ -134,7 +137,7 @@ describe('backup CLI', () => {
 });
 
 describe('a backup killed with SIGKILL halfway', () => {
-  it('leaves nothing that backup list calls valid', async () => {
+  it("leaves nothing that backup list shows: the dead writer's partial file is removed", async () => {
     const killDir = await mkdtemp(path.join(os.tmpdir(), 'pf-backup-kill-'));
     try {
       // Enough data that writing the backup takes a moment (about 25 MB of dump).
@@ -174,10 +177,10 @@ describe('a backup killed with SIGKILL halfway', () => {
       const names = await readdir(bdir);
       expect(names.some((n) => n.endsWith('.partial'))).toBe(true);
       expect(names.filter((n) => n.endsWith('.gpg') || n.endsWith('.json'))).toEqual([]);
+      // The partial file names its writer, which is gone: the listing removes it, lists nothing.
       const listed = await runTs('src/cli/main.ts', ['backup', 'list', '--json'], { env: killEnv });
-      const entries = JSON.parse(listed.stdout) as { valid: boolean; status: string }[];
-      expect(entries.length).toBeGreaterThan(0);
-      expect(entries.every((e) => !e.valid && e.status === 'incomplete')).toBe(true);
+      expect(JSON.parse(listed.stdout)).toEqual([]);
+      expect(await readdir(bdir)).toEqual([]);
       const drill = await runTs('src/cli/main.ts', ['backup', 'drill'], { env: killEnv });
       expect(drill.stderr).toMatch(/No valid backup to drill/);
     } finally {

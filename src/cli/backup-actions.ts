@@ -24,6 +24,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { systemClock } from '../platform/clock.js';
 import type { Db } from '../platform/db/index.js';
 import { ErasureLedger, erasureLedgerDir } from '../security/privacy/erasure/ledger.js';
+import { cliStdin } from './io.js';
 
 interface Opened {
   config: Config;
@@ -182,7 +183,7 @@ async function syncMetadataToS3(settings: BackupSettings, metadataFile: string):
 }
 
 async function confirmOnTty(plan: RestorePlan): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: cliStdin(), output: process.stderr });
   try {
     const answer = await rl.question(
       `Restore ${plan.backup.metadata.file} into ${plan.target.description}, replacing everything in it? Type "yes" to continue: `,
@@ -274,7 +275,7 @@ export async function backupRestore(
   if (opts.targetUrl && !/^postgres(ql)?:\/\//.test(opts.targetUrl))
     throw backupErrors.refused('--target-url must be a postgres:// URL');
   await using({ needDb: true, targetUrl: opts.targetUrl }, async ({ settings, target, ctx }) => {
-    if (!opts.dryRun && !opts.yes && !process.stdin.isTTY) {
+    if (!opts.dryRun && !opts.yes && !cliStdin().isTTY) {
       throw backupErrors.refused(
         'Restoring replaces the whole database: run it on a terminal to confirm, or pass --yes',
       );

@@ -8,6 +8,7 @@ import { registerLanguageCommands } from './languages.js';
 import { registerPrivacyCommands } from './privacy.js';
 import { registerSettingsCommands } from './settings.js';
 import { CliError } from './errors.js';
+import { withCliStdin, type CliInput } from './io.js';
 
 /**
  * The admin CLI: thin commands over the modules. Every failure is one sentence on stderr and a
@@ -184,10 +185,16 @@ export function buildCli(): Command {
   return program;
 }
 
-export async function runCli(argv: string[]): Promise<number> {
+/**
+ * Runs one command and resolves to its exit code; it never exits the process itself (src/cli/main.ts
+ * does), and whatever the command opened (database, KV, timers) is closed when it resolves, so it can
+ * be embedded: test/helpers/cli.ts runs commands in the test's own process. `stdin` replaces
+ * process.stdin as the commands' standard input (src/cli/io.ts).
+ */
+export async function runCli(argv: string[], options: { stdin?: CliInput } = {}): Promise<number> {
   try {
     loadEnvFile();
-    await buildCli().parseAsync(argv, { from: 'user' });
+    await withCliStdin(options.stdin, () => buildCli().parseAsync(argv, { from: 'user' }));
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -3,16 +3,14 @@
  * DATA_DIR: the API's rules hold at the command line too (the last user:manage holder, a role in
  * use, unknown permissions), each mistake is one sentence and a non-zero exit.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTs } from '../../test/helpers/spawn.js';
+import { migratedDataDir, runCliInProcess } from '../../test/helpers/cli.js';
 
 let dataDir: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-cli-roles-'));
+  dataDir = await migratedDataDir('pf-cli-roles-');
   env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
 });
 afterAll(async () => {
@@ -20,7 +18,7 @@ afterAll(async () => {
 });
 
 const cli = (args: string[], input?: string) =>
-  runTs('src/cli/main.ts', args, { env, ...(input === undefined ? {} : { input }) });
+  runCliInProcess(args, { env, ...(input === undefined ? {} : { input }) });
 
 describe('roles cli', () => {
   it('creates, grants, lists, refuses what the API refuses, and deletes with reassignment', async () => {

@@ -11,8 +11,9 @@ import { AppError } from '../http/errors.js';
 import { validateRoleNames } from '../users/policy.js';
 import { UsersService, toPublicUser } from '../users/service.js';
 import { CliError } from './errors.js';
+import { cliStdin } from './io.js';
 
-export async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+export async function readStdin(stream: NodeJS.ReadableStream = cliStdin()): Promise<string> {
   if ((stream as NodeJS.ReadStream).isTTY) {
     throw new CliError(
       'Pipe the password on standard input, e.g. `printf %s "$PASSWORD" | portfolio-admin users create ...`.',

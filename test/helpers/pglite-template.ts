@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,4 +113,21 @@ export async function openMigratedPglite(): Promise<Db> {
   const db = pgliteDb(await PGlite.create(options));
   await migrate(db);
   return db;
+}
+
+/**
+ * Makes `dataDir` (a DATA_DIR/pgdata that does not exist yet) a migrated embedded database: the
+ * run's template written into it, instead of the initdb child and every migration the first
+ * command on a new DATA_DIR would run (tens of seconds on a loaded machine). For tests of the
+ * commands, not of creating a database: test/cli.test.ts keeps one fresh DATA_DIR for that.
+ * Outside the run's global setup (no template) it does nothing and the first command creates it.
+ */
+export async function seedMigratedDataDir(dataDir: string): Promise<void> {
+  const file = await templateFile();
+  if (!file || !existsSync(file)) return;
+  const { PGlite } = await import('@electric-sql/pglite');
+  templateBytes ??= readFile(file).then((bytes) => new Blob([bytes]));
+  await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create({ ...(await pgliteOptions()), dataDir, loadDataDir: await templateBytes });
+  await client.close();
 }

@@ -1,14 +1,12 @@
 /** `portfolio-admin languages ...` as an operator uses it: the same rules as the API, one clear sentence on a mistake. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTs } from '../../../test/helpers/spawn.js';
+import { migratedDataDir, runCliInProcess } from '../../../test/helpers/cli.js';
 
 let dataDir: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-cli-lang-'));
+  dataDir = await migratedDataDir('pf-cli-lang-');
   // The embedded database only: the CLI must not touch a shared test database.
   env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
 });
@@ -16,7 +14,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const cli = (args: string[]) => runTs('src/cli/main.ts', ['languages', ...args], { env, timeoutMs: 120_000 });
+const cli = (args: string[]) => runCliInProcess(['languages', ...args], { env });
 
 describe('cli languages', () => {
   it('adds, lists, switches the default and removes', async () => {

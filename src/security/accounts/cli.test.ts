@@ -1,14 +1,12 @@
 /** `users create --temporary-password` (and its alias --must-change-password) through the real CLI. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTs } from '../../../test/helpers/spawn.js';
+import { migratedDataDir, runCliInProcess } from '../../../test/helpers/cli.js';
 
 let dataDir: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-cli-accounts-'));
+  dataDir = await migratedDataDir('pf-cli-accounts-');
   env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
 });
 afterAll(async () => {
@@ -16,7 +14,7 @@ afterAll(async () => {
 });
 
 const cli = (args: string[], input?: string) =>
-  runTs('src/cli/main.ts', args, { env, ...(input === undefined ? {} : { input }) });
+  runCliInProcess(args, { env, ...(input === undefined ? {} : { input }) });
 
 describe('users create', () => {
   it('--temporary-password and --must-change-password mark the account; without them it is not', async () => {

@@ -3,12 +3,11 @@
  * chain is intact; otherwise a non-zero exit and one sentence naming the first bad seq and the
  * kind of damage. The bundle verifies on its own, with no database.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asAttacker } from '../../../test/helpers/audit.js';
-import { runTs } from '../../../test/helpers/spawn.js';
+import { migratedDataDir, runCliInProcess } from '../../../test/helpers/cli.js';
 import { loadConfig } from '../../config/index.js';
 import { ManualClock } from '../../platform/clock.js';
 import { openDb } from '../../platform/db/index.js';
@@ -17,10 +16,16 @@ import { createAuditService } from './service.js';
 
 let dataDir: string;
 let env: Record<string, string>;
-const cli = (args: string[]) => runTs('src/cli/main.ts', ['audit', ...args], { env, timeoutMs: 90_000 });
+const cli = (args: string[]) => runCliInProcess(['audit', ...args], { env });
 
-/** Opens the CLI's embedded database in this process (the CLI must not be running meanwhile). */
-async function withEmbedded(fn: (ctx: { db: Awaited<ReturnType<typeof openDb>>; audit: Awaited<ReturnType<typeof createAuditService>>; clock: ManualClock }) => Promise<void>) {
+/** Opens the CLI's embedded database in this test (no command may be running meanwhile). */
+async function withEmbedded(
+  fn: (ctx: {
+    db: Awaited<ReturnType<typeof openDb>>;
+    audit: Awaited<ReturnType<typeof createAuditService>>;
+    clock: ManualClock;
+  }) => Promise<void>,
+) {
   const db = await openDb({ dataDir: path.join(dataDir, 'pgdata') });
   try {
     await migrate(db);
@@ -34,13 +39,19 @@ async function withEmbedded(fn: (ctx: { db: Awaited<ReturnType<typeof openDb>>; 
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-audit-cli-'));
+  dataDir = await migratedDataDir('pf-audit-cli-');
   env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', AUDIT_CHECKPOINT_EVERY: '10' };
   await withEmbedded(async ({ audit, clock }) => {
     for (let i = 1; i <= 25; i++) {
       // Old events (2025) that the default 365-day retention will prune.
       clock.advance(60_000);
-      await audit.record({ action: 'auth.login.failed', actor: 'anonymous', outcome: 'failure', ip: '198.51.100.4', metadata: { i } });
+      await audit.record({
+        action: 'auth.login.failed',
+        actor: 'anonymous',
+        outcome: 'failure',
+        ip: '198.51.100.4',
+        metadata: { i },
+      });
       if (i % 10 === 0) await audit.flush();
     }
     await audit.flush();
@@ -56,7 +67,9 @@ describe('audit CLI', () => {
     const res = await cli(['verify']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^Audit chain intact: 25 events, seq 1-25, \d+ valid checkpoints, last signed checkpoint at seq 25 .*events\/s\.\n$/);
+    expect(res.stdout).toMatch(
+      /^Audit chain intact: 25 events, seq 1-25, \d+ valid checkpoints, last signed checkpoint at seq 25 .*events\/s\.\n$/,
+    );
   }, 90_000);
 
   it('export, then verify --bundle with no database; a tampered bundle fails with the kind and seq', async () => {
@@ -66,13 +79,17 @@ describe('audit CLI', () => {
     expect(exported.code).toBe(0);
     expect(exported.stdout).toMatch(/^Exported 16 events \(seq 5-20\)/);
     // No database: DATABASE_URL pointing nowhere would fail if it were opened.
-    const ok = await runTs('src/cli/main.ts', ['audit', 'verify', '--bundle', bundle], { env: { ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } });
+    const ok = await runCliInProcess(['audit', 'verify', '--bundle', bundle], {
+      env: { ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+    });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^Audit chain intact: 16 events, seq 5-20.*\(bundle export\.jsonl\)/);
 
     const lines = (await readFile(bundle, 'utf8')).trimEnd().split('\n');
-    const edited = lines.map((l) => (l.includes('"seq":9,') && l.includes('"type":"event"') ? l.replace('"actor":"anonymous"', '"actor":"system"') : l));
+    const edited = lines.map((l) =>
+      l.includes('"seq":9,') && l.includes('"type":"event"') ? l.replace('"actor":"anonymous"', '"actor":"system"') : l,
+    );
     const tampered = path.join(dataDir, 'tampered.jsonl');
     await writeFile(tampered, `${edited.join('\n')}\n`);
     const bad = await cli(['verify', '--bundle', tampered]);
@@ -105,7 +122,9 @@ describe('audit CLI', () => {
     const pruned = await cli(['prune']);
     expect(pruned.stderr).toBe('');
     expect(pruned.code).toBe(0);
-    expect(pruned.stdout).toMatch(/^Pruned 25 events \(seq 1-25, older than .*\); bundle .*audit-1-25\.jsonl sha256 [0-9a-f]{64}\.\n$/);
+    expect(pruned.stdout).toMatch(
+      /^Pruned 25 events \(seq 1-25, older than .*\); bundle .*audit-1-25\.jsonl sha256 [0-9a-f]{64}\.\n$/,
+    );
     const after = await cli(['verify']);
     expect(after.code).toBe(0);
     // Only the prune event itself is left, chained onto the signed anchor at seq 25.
@@ -114,7 +133,8 @@ describe('audit CLI', () => {
     expect(bundleOk.code).toBe(0);
 
     await withEmbedded(async ({ db, audit }) => {
-      for (let i = 0; i < 3; i++) await audit.record({ action: 'test.after.prune', actor: 'system', outcome: 'success' });
+      for (let i = 0; i < 3; i++)
+        await audit.record({ action: 'test.after.prune', actor: 'system', outcome: 'success' });
       await audit.flush();
       await asAttacker(db, (q) => q.query(`delete from audit_events where seq <= 27`).then(() => undefined));
     });

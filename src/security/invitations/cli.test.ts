@@ -3,11 +3,9 @@
  * owner of a fresh install gets in when registration is not open: the operator invites, the
  * printed link (mail goes to the outbox folder only) creates the admin account, which signs in.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTs } from '../../../test/helpers/spawn.js';
+import { migratedDataDir, runCliInProcess } from '../../../test/helpers/cli.js';
 import { strongPassword } from '../../../test/helpers/factories.js';
 import { buildApp } from '../../app.js';
 import { loadConfig } from '../../config/index.js';
@@ -16,14 +14,14 @@ import { closePlatform, openPlatform } from '../../platform/bootstrap.js';
 let dataDir: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-cli-invitations-'));
+  dataDir = await migratedDataDir('pf-cli-invitations-');
   env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', REGISTRATION: 'invite', PUBLIC_URL: 'https://cms.example' };
 });
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const cli = (args: string[]) => runTs('src/cli/main.ts', args, { env });
+const cli = (args: string[]) => runCliInProcess(args, { env });
 
 interface Listed {
   id: string;
@@ -34,7 +32,7 @@ interface Listed {
 }
 const list = async () => JSON.parse((await cli(['invitations', 'list', '--json'])).stdout) as Listed[];
 
-/** The app on the CLI's embedded database (the CLI has exited, so PGlite is free). */
+/** The app on the CLI's embedded database (the command has finished and closed it, so PGlite is free). */
 async function withApp<T>(fn: (app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>): Promise<T> {
   // As in buildTestApp: no shedding or limits on a busy test machine.
   const deps = await openPlatform(

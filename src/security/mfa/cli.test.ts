@@ -1,19 +1,17 @@
 /** `mfa rewrap-keys` as an operator runs it after adding a key (the rewrap itself: totp-login.test.ts). */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTs } from '../../../test/helpers/spawn.js';
+import { migratedDataDir, runCliInProcess } from '../../../test/helpers/cli.js';
 
 let dataDir: string;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-mfa-cli-'));
+  dataDir = await migratedDataDir('pf-mfa-cli-');
 });
 afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
 describe('mfa CLI', () => {
   it('rewrap-keys runs against the configured database and reports what it did', async () => {
-    const res = await runTs('src/cli/main.ts', ['mfa', 'rewrap-keys'], {
+    const res = await runCliInProcess(['mfa', 'rewrap-keys'], {
       env: { DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
     });
     expect(res.stderr).toBe('');
@@ -22,7 +20,7 @@ describe('mfa CLI', () => {
   }, 60_000);
 
   it('refuses a malformed MFA_ENCRYPTION_KEY by naming it, without a stack trace', async () => {
-    const res = await runTs('src/cli/main.ts', ['mfa', 'rewrap-keys'], {
+    const res = await runCliInProcess(['mfa', 'rewrap-keys'], {
       env: { DATA_DIR: dataDir, LOG_LEVEL: 'silent', MFA_ENCRYPTION_KEY: 'short' },
     });
     expect(res.code).not.toBe(0);

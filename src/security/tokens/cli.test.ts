@@ -1,19 +1,17 @@
 /** `keys rotate|list` as an operator runs them, against the embedded database of DATA_DIR. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTs } from '../../../test/helpers/spawn.js';
+import { migratedDataDir, runCliInProcess } from '../../../test/helpers/cli.js';
 
 let dataDir: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'pf-keys-cli-'));
+  dataDir = await migratedDataDir('pf-keys-cli-');
   env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
 });
 afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
-const cli = (args: string[]) => runTs('src/cli/main.ts', args, { env });
+const cli = (args: string[]) => runCliInProcess(args, { env });
 
 describe('keys CLI', () => {
   it('rotate adds a signing key and retires the old one; list shows both', async () => {
@@ -48,7 +46,7 @@ describe('keys CLI', () => {
   }, 30_000);
 
   it('refuses when JWT_SECRET no longer matches the stored keys', async () => {
-    const res = await runTs('src/cli/main.ts', ['keys', 'list'], {
+    const res = await runCliInProcess(['keys', 'list'], {
       env: { ...env, JWT_SECRET: 'a-different-secret-of-at-least-32-characters' },
     });
     expect(res.code).toBe(1);
