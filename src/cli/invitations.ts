@@ -30,6 +30,7 @@ async function withInvitations<T>(
       from: defaultFrom(config, publicUrl),
       publicUrl,
       maxAttempts: config.MAIL_MAX_ATTEMPTS,
+      baseBackoffMs: config.MAIL_RETRY_DELAY * 1000,
       pollIntervalMs: 0,
     });
     const osUser = os.userInfo().username;

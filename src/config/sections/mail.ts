@@ -30,9 +30,15 @@ export const mailSchema = {
   },
   MAIL_MAX_ATTEMPTS: {
     group: 'Mail',
-    doc: 'Delivery attempts per mail before it is given up (retries back off exponentially from 30 s to 1 h).',
+    doc: 'Delivery attempts per mail before it is given up (retries back off exponentially from MAIL_RETRY_DELAY to 1 h).',
     default: '12',
     parse: int(1, 50),
+  },
+  MAIL_RETRY_DELAY: {
+    group: 'Mail',
+    doc: 'Seconds before the first retry of a mail that failed to send; each later retry waits twice as long, up to 1 h.',
+    default: '30',
+    parse: int(1, 3600),
   },
   MAIL_POLL_INTERVAL: {
     group: 'Mail',

@@ -44,6 +44,7 @@ export const mailPlugin = fp(
       from: defaultFrom(config, app.publicUrl),
       publicUrl: app.publicUrl,
       maxAttempts: config.MAIL_MAX_ATTEMPTS,
+      baseBackoffMs: config.MAIL_RETRY_DELAY * 1000,
       pollIntervalMs: config.MAIL_POLL_INTERVAL * 1000,
       log: app.log,
       onDead: async (row) => {
