@@ -416,7 +416,10 @@ export class TokenService {
       const age = (now.getTime() - new Date(row.spentAt).getTime()) / 1000;
       const sameClient = row.spentFgp !== null && row.spentFgp === fgp;
       const key = this.ring.signerByKid(row.successor.kid);
-      if (age <= this.settings.reuseGrace && sameClient && key) {
+      // The window is bounded on both sides: a spend "in the future" beyond the clock tolerance
+      // means this node's clock stepped back (or another node's is ahead), and must not reopen it.
+      const inGrace = age >= -this.settings.clockTolerance && age <= this.settings.reuseGrace;
+      if (inGrace && sameClient && key) {
         return { pair: await this.pairOf(row.successor, key), kind: 'grace', bindingMismatch };
       }
     }
