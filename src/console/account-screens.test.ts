@@ -19,6 +19,7 @@ import { createUser, strongPassword } from '../../test/helpers/factories.js';
 import { expectNoSeriousA11yViolations } from '../../test/support/browser/axe.js';
 import { watchContext, type PageWatch } from '../../test/support/browser/csp.js';
 import { launchChromium, SKIP_BROWSER_TESTS } from '../../test/support/browser/launch.js';
+import { signInThroughApi } from '../../test/support/browser/session.js';
 import { addVirtualAuthenticator } from '../../test/support/browser/webauthn.js';
 import { oathCode } from '../../test/support/mfa/helpers.js';
 import { localhostTestApp } from '../../test/support/browser/server.js';
@@ -84,6 +85,22 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
+  /**
+   * A new page signed in as `user` through the console's sign-in calls, not its page
+   * (test/support/browser/session.ts), on `path`: for the tests about what comes after signing in.
+   */
+  async function signedInPage(
+    user: { email: string; password: string },
+    path: string,
+    h1: string,
+    options: Parameters<typeof newPage>[0] = {},
+  ): Promise<Page> {
+    const page = await newPage(options);
+    await signInThroughApi(page.context(), base, user);
+    await screen(page, path, h1);
+    return page;
+  }
+
   async function screen(page: Page, path: string, h1: string): Promise<void> {
     await page.goto(`${base}${path}`);
     await page.getByRole('heading', { level: 1, name: h1 }).waitFor();
@@ -119,18 +136,16 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
 
   it('every screen: axe-clean in English on a desktop and in Spanish on a phone, with its own <h1> and the nav', async () => {
     const user = await createUser(t.app);
+    let english: { page: Page; watch: PageWatch } | undefined;
     for (const setup of [{ locale: 'en-US' }, { locale: 'es-ES', phone: true }]) {
-      const page = await newPage(setup);
-      await page.goto(`${base}/account/sign-in`);
-      await page.locator('h1').waitFor();
-      await page.locator('#email').fill(user.email);
-      await page.locator('#password').fill(user.password);
-      await page.locator('#password').press('Enter');
-      await page.waitForURL(`${base}/account`);
+      const page = await signedInPage(user, '/account', setup.locale === 'en-US' ? 'My account' : 'Mi cuenta', setup);
+      english ??= { page, watch };
       for (const s of SCREENS) {
         const h1 = setup.locale === 'en-US' ? s.h1 : s.es;
-        await page.goto(`${base}${s.path}`);
+        // In-app, through the nav: the SPA is loaded once per context, not once per screen.
+        if (s.path !== '/account') await page.locator(`nav.account-nav a[href="${s.path}"]`).click();
         await page.getByRole('heading', { level: 1, name: h1 }).waitFor();
+        expect(new URL(page.url()).pathname).toBe(s.path);
         await page.locator('main [role="status"]').waitFor({ state: 'detached' });
         expect(await page.locator('h1').count(), s.path).toBe(1);
         // The nav marks where you are.
@@ -142,9 +157,10 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
       }
       expectCleanRun();
     }
-    // The overview shows the profile; the events screen the account's own sign-ins.
-    const page = await newPage();
-    await signIn(page, user);
+    // The overview shows the profile; the events screen the account's own sign-ins (English page).
+    let page: Page;
+    ({ page, watch } = english!);
+    await page.locator('nav.account-nav a[href="/account"]').click();
     await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
     await page.getByText(user.email).waitFor();
     await page.getByText('Email not confirmed yet').waitFor();
@@ -157,9 +173,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
 
   it('TOTP: set up by reading the secret off the page, backup codes downloaded, sign out, sign in with a code', async () => {
     const user = await createUser(t.app);
-    const page = await newPage({ downloads: true });
-    await signIn(page, user);
-    await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+    const page = await signedInPage(user, '/account', 'My account', { downloads: true });
     await page.getByRole('link', { name: 'Authenticator app' }).click();
     await page.getByRole('heading', { level: 1, name: 'Authenticator app' }).waitFor();
     await page.getByLabel('Password', { exact: true }).fill(user.password);
@@ -230,8 +244,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
     const user = await createUser(t.app);
     const page = await newPage();
     await addVirtualAuthenticator(page);
-    await signIn(page, user);
-    await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+    await signInThroughApi(page.context(), base, user);
     await screen(page, '/account/passkeys', 'Passkeys');
     await page.getByText('No passkey yet.').waitFor();
     await page.getByLabel('Passkey name', { exact: true }).fill('Laptop');
@@ -271,16 +284,11 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
 
   it('revoking a session on the sessions screen ends its access at once (the other browser gets 401)', async () => {
     const user = await createUser(t.app);
-    const other = await newPage({ userAgent: FIREFOX_UA });
+    const other = await signedInPage(user, '/account', 'My account', { userAgent: FIREFOX_UA });
     const otherWatch = watch;
-    await signIn(other, user);
-    await other.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
     expect(await fetchStatus(other, '/api/auth/me')).toBe(200);
 
-    const page = await newPage();
-    await signIn(page, user);
-    await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
-    await screen(page, '/account/sessions', 'Sessions and devices');
+    const page = await signedInPage(user, '/account/sessions', 'Sessions and devices');
     await page.locator('li[data-current]').getByText('This session').waitFor();
     await expectNoSeriousA11yViolations(page, 'sessions');
     await page.getByRole('button', { name: /^Sign out the session of Firefox/ }).click();
@@ -301,9 +309,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
 
   it('an expired access cookie is renewed silently (one refresh, the call repeated, no dialog)', async () => {
     const user = await createUser(t.app);
-    const page = await newPage();
-    await signIn(page, user);
-    await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+    const page = await signedInPage(user, '/account', 'My account');
     await page.getByText('Second factors').waitFor(); // the overview's own calls are done
     const calls: string[] = [];
     page.on('response', (r) => {
@@ -326,10 +332,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('"My account" screens in headless Chromium',
 
   it('a session that ends mid-form: sign in again in place, and the form keeps what was typed', async () => {
     const user = await createUser(t.app);
-    const page = await newPage();
-    await signIn(page, user);
-    await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
-    await screen(page, '/account/password', 'Change your password');
+    const page = await signedInPage(user, '/account/password', 'Change your password');
     const newPassword = strongPassword();
     await page.getByLabel('Current password', { exact: true }).fill(user.password);
     await page.getByLabel('New password', { exact: true }).fill(newPassword);
