@@ -150,7 +150,8 @@ describe('scripts/release-smoke.sh', () => {
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // Every start waits for readiness with a deadline and prints the server log when it fails.
     expect(text).toMatch(/health\/ready/);
-    expect(text).toMatch(/-ge 60/);
+    expect(text).toMatch(/SMOKE_START_TIMEOUT=\$\{SMOKE_START_TIMEOUT:-\d+\}/);
+    expect(text).toMatch(/-ge "\$SMOKE_START_TIMEOUT"/);
     expect(text).toMatch(/set -euo pipefail/);
   });
 });
