@@ -14,7 +14,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ROOT, waitFor } from '../helpers/spawn.js';
 import { multipart, png } from '../support/uploads/helpers.js';
-import { clusterSecrets, PrivatePostgres, startNode, stopNode, timed, type ServerNode } from './harness.js';
+import {
+  clusterSecrets,
+  PrivatePostgres,
+  startNode,
+  stopNode,
+  timed,
+  type ServerNode,
+  ownerWithPortfolio,
+} from './harness.js';
 
 const PASSWORD = 'Violet-Harbor-Lantern-42';
 
@@ -77,12 +85,6 @@ describe('clamd killed -9 under uploads', () => {
     await pg_?.stop();
   }, 60_000);
 
-  async function json(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
-    const o = await timed(node!, 'setup', url, init, 30_000);
-    if (o.status >= 300) throw new Error(`${url}: ${o.status} ${o.body}`);
-    return JSON.parse(o.body) as Record<string, unknown>;
-  }
-
   async function rows() {
     const client = new pg.Client({ connectionString: pg_.url });
     await client.connect();
@@ -98,22 +100,11 @@ describe('clamd killed -9 under uploads', () => {
   }
 
   it('never serves an upload unscanned while clamd is gone, and scans every one once it is back', async () => {
-    const headers = { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.95' };
-    await json('/api/auth/register', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'scan@example.test', password: PASSWORD, name: 'S' }),
-    });
-    const login = await json('/api/auth/login', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'scan@example.test', password: PASSWORD }),
-    });
-    const auth = { ...headers, authorization: `Bearer ${String(login['accessToken'])}` };
-    const portfolio = await json('/api/portfolios', {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ title: 'Scan', slug: 'scan' }),
+    const { auth, portfolioId } = await ownerWithPortfolio(node!, {
+      email: 'scan@example.test',
+      password: PASSWORD,
+      client: '198.51.100.95',
+      slug: 'scan',
     });
     const upload = async (i: number) => {
       const { body, headers: mp } = multipart(
@@ -123,7 +114,7 @@ describe('clamd killed -9 under uploads', () => {
       const o = await timed(
         node!,
         'upload',
-        `/api/portfolios/${String(portfolio['id'])}/media`,
+        `/api/portfolios/${portfolioId}/media`,
         { method: 'POST', headers: { ...auth, ...mp, 'content-length': String(body.length) }, body },
         60_000,
       );

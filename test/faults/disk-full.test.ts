@@ -21,7 +21,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runTs } from '../helpers/spawn.js';
 import { PASSPHRASE } from '../support/backup/helpers.js';
 import { multipart, png, stagedEntries } from '../support/uploads/helpers.js';
-import { clusterSecrets, PrivatePostgres, startNode, stopNode, timed, type ServerNode } from './harness.js';
+import {
+  clusterSecrets,
+  PrivatePostgres,
+  startNode,
+  stopNode,
+  timed,
+  type ServerNode,
+  ownerWithPortfolio,
+} from './harness.js';
 
 const run = promisify(execFile);
 const PASSWORD = 'Violet-Harbor-Lantern-42';
@@ -108,12 +116,6 @@ describe.skipIf(!isRoot)('a full disk during uploads and backups (tmpfs mounts; 
     await rm(root, { recursive: true, force: true });
   }, 60_000);
 
-  async function json(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
-    const o = await timed(node!, 'setup', url, init, 30_000);
-    if (o.status >= 300) throw new Error(`${url}: ${o.status} ${o.body}`);
-    return JSON.parse(o.body) as Record<string, unknown>;
-  }
-
   async function mediaRows(): Promise<{ id: string; status: string; status_reason: string | null }[]> {
     const client = new pg.Client({ connectionString: pg_.url });
     await client.connect();
@@ -135,29 +137,18 @@ describe.skipIf(!isRoot)('a full disk during uploads and backups (tmpfs mounts; 
     });
 
   it('uploads get 507 INSUFFICIENT_STORAGE and end rejected, nothing half written; they work once space is freed', async () => {
-    const headers = { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.80' };
-    await json('/api/auth/register', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'full@example.test', password: PASSWORD, name: 'F' }),
-    });
-    const login = await json('/api/auth/login', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'full@example.test', password: PASSWORD }),
-    });
-    const auth = { ...headers, authorization: `Bearer ${String(login['accessToken'])}` };
-    const portfolio = await json('/api/portfolios', {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ title: 'Full', slug: 'full' }),
+    const { auth, portfolioId } = await ownerWithPortfolio(node!, {
+      email: 'full@example.test',
+      password: PASSWORD,
+      client: '198.51.100.80',
+      slug: 'full',
     });
     const upload = (data: Buffer) => {
       const { body, headers: mp } = multipart({ category: 'gallery' }, { name: 'pic.png', type: 'image/png', data });
       return timed(
         node!,
         'upload',
-        `/api/portfolios/${String(portfolio['id'])}/media`,
+        `/api/portfolios/${portfolioId}/media`,
         { method: 'POST', headers: { ...auth, ...mp, 'content-length': String(body.length) }, body },
         60_000,
       );

@@ -339,3 +339,26 @@ export function watchReadiness(node: ServerNode): { stop: () => Promise<number[]
     },
   };
 }
+
+/**
+ * Setup for a scenario, before any fault: registers and signs in an account from `client` (its
+ * X-Forwarded-For), and creates a portfolio. Fails loudly on any answer that is not a success.
+ * Returns the headers that authenticate as that account and the portfolio's id.
+ */
+export async function ownerWithPortfolio(
+  node: ServerNode,
+  owner: { email: string; password: string; client: string; slug: string },
+): Promise<{ auth: Record<string, string>; portfolioId: string }> {
+  const json = async (url: string, headers: Record<string, string>, body: unknown) => {
+    const o = await timed(node, 'setup', url, { method: 'POST', headers, body: JSON.stringify(body) }, 30_000);
+    if (o.status >= 300) throw new Error(`${url}: ${o.status} ${o.body}`);
+    return JSON.parse(o.body) as Record<string, unknown>;
+  };
+  const headers = { 'content-type': 'application/json', 'x-forwarded-for': owner.client };
+  const { email, password, slug } = owner;
+  await json('/api/auth/register', headers, { email, password, name: slug });
+  const login = await json('/api/auth/login', headers, { email, password });
+  const auth = { ...headers, authorization: `Bearer ${String(login['accessToken'])}` };
+  const portfolio = await json('/api/portfolios', auth, { title: slug, slug });
+  return { auth, portfolioId: String(portfolio['id']) };
+}

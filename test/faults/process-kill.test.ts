@@ -22,7 +22,7 @@ import {
   PrivatePostgres,
   startNode,
   stopNode,
-  timed,
+  ownerWithPortfolio,
   type ServerNode,
 } from './harness.js';
 
@@ -45,29 +45,12 @@ describe('a server process killed -9 mid-upload and mid-sealing', () => {
     expect(code).toBe(0);
   }, 60_000);
 
-  async function json(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
-    const o = await timed(node, 'setup', url, init, 30_000);
-    if (o.status >= 300) throw new Error(`${url}: ${o.status} ${o.body}`);
-    return JSON.parse(o.body) as Record<string, unknown>;
-  }
-
   it('leaves no staged file, no upload in flight and no gap in the audit chain', async () => {
-    const headers = { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.70' };
-    await json('/api/auth/register', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'killed@example.test', password: PASSWORD, name: 'K' }),
-    });
-    const login = await json('/api/auth/login', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'killed@example.test', password: PASSWORD }),
-    });
-    const auth = { ...headers, authorization: `Bearer ${String(login['accessToken'])}` };
-    const portfolio = await json('/api/portfolios', {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ title: 'Killed', slug: 'killed' }),
+    const { auth, portfolioId } = await ownerWithPortfolio(node, {
+      email: 'killed@example.test',
+      password: PASSWORD,
+      client: '198.51.100.70',
+      slug: 'killed',
     });
 
     // Audit events being sealed when the kill comes: failed logins from many clients.
@@ -84,7 +67,7 @@ describe('a server process killed -9 mid-upload and mid-sealing', () => {
       { category: 'gallery' },
       { name: 'big.png', type: 'image/png', data },
     );
-    const url = new URL(`${node.base}/api/portfolios/${String(portfolio['id'])}/media`);
+    const url = new URL(`${node.base}/api/portfolios/${portfolioId}/media`);
     const req = http.request(url, {
       method: 'POST',
       headers: { ...auth, ...mpHeaders, 'content-length': String(body.length) },
