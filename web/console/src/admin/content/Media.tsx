@@ -31,6 +31,21 @@ const CATEGORIES = ['main', 'thumbnail', 'gallery', 'background', 'resume', 'doc
 const SETTLED = new Set(['available', 'quarantined', 'rejected']);
 const POLL_MS = 1000;
 
+/** The choices of a medium's language: every language (no value), or one site language. */
+function LanguageOptions({ languages }: { languages: readonly SiteLanguage[] }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <option value="">{t('admin.media.every_language')}</option>
+      {languages.map((l) => (
+        <option key={l.code} value={l.code}>
+          {l.nativeName}
+        </option>
+      ))}
+    </>
+  );
+}
+
 export function statusKey(status: string): string {
   if (status === 'available' || status === 'quarantined' || status === 'rejected')
     return `admin.media.status_${status}`;
@@ -197,12 +212,7 @@ export function MediaPanel({
         <div className="field">
           <label htmlFor={`${parent}-media-language`}>{t('admin.media.language')}</label>
           <select id={`${parent}-media-language`} value={language} onChange={(e) => setLanguage(e.target.value)}>
-            <option value="">{t('admin.media.every_language')}</option>
-            {languages.map((l) => (
-              <option key={l.code} value={l.code}>
-                {l.nativeName}
-              </option>
-            ))}
+            <LanguageOptions languages={languages} />
           </select>
         </div>
         {category === 'resume' ? (
@@ -277,12 +287,7 @@ export function MediaPanel({
                       value={r.language ?? ''}
                       onChange={(e) => void changeLanguage(r, e.target.value === '' ? null : e.target.value)}
                     >
-                      <option value="">{t('admin.media.every_language')}</option>
-                      {languages.map((l) => (
-                        <option key={l.code} value={l.code}>
-                          {l.nativeName}
-                        </option>
-                      ))}
+                      <LanguageOptions languages={languages} />
                     </select>
                   </td>
                   <td className={`media-status media-${SETTLED.has(r.status) ? r.status : 'scanning'}`}>
