@@ -29,7 +29,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -440,47 +439,9 @@ class Traffic {
     }
   }
 
-  /** A request (GET unless `send`) on a connection of its own, as timed(), keeping the answer's ETag. */
-  private raw(
-    url: string,
-    headers: Record<string, string>,
-    send?: { method: string; body: Buffer },
-  ): Promise<Outcome & { etag: string | null }> {
-    const started = Date.now();
-    return new Promise((resolve) => {
-      const done = (status: number, body: string, etag: string | null) =>
-        resolve({
-          at: started,
-          node: this.node.name,
-          what: 'public',
-          status,
-          retryAfter: null,
-          body,
-          ms: Date.now() - started,
-          etag,
-        });
-      const req = http.request(
-        `${this.node.base}${url}`,
-        {
-          method: send?.method ?? 'GET',
-          headers: { ...headers, connection: 'close' },
-          agent: false,
-          timeout: DEADLINE_MS,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const etag = res.headers.etag;
-            done(res.statusCode ?? 0, Buffer.concat(chunks).toString(), typeof etag === 'string' ? etag : null);
-          });
-          res.on('error', (err) => done(0, `answer cut: ${String(err)}`, null));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${DEADLINE_MS} ms`)));
-      req.on('error', (err) => done(0, String(err), null));
-      req.end(send?.body);
-    });
+  /** A request (GET unless `send`) on a connection of its own (the harness's timed()), with its ETag. */
+  private raw(url: string, headers: Record<string, string>, send?: { method: string; body: Buffer }): Promise<Outcome> {
+    return timed(this.node, 'public', url, send ? { headers, ...send } : { headers }, DEADLINE_MS);
   }
 
   private async upload(u: User): Promise<void> {

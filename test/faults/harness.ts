@@ -243,6 +243,8 @@ export interface Outcome {
   retryAfter: string | null;
   body: string;
   ms: number;
+  /** The answer's ETag header, if any. */
+  etag: string | null;
 }
 
 /**
@@ -260,7 +262,7 @@ export function timed(
   deadlineMs: number,
 ): Promise<Outcome> {
   const started = Date.now();
-  const done = (status: number, retryAfter: string | null, body: string): Outcome => ({
+  const done = (status: number, retryAfter: string | null, body: string, etag: string | null = null): Outcome => ({
     at: started,
     node: node.name,
     what,
@@ -268,6 +270,7 @@ export function timed(
     retryAfter,
     body,
     ms: Date.now() - started,
+    etag,
   });
   return new Promise((resolve) => {
     const req = http.request(
@@ -283,11 +286,13 @@ export function timed(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const retryAfter = res.headers['retry-after'];
+          const etag = res.headers.etag;
           resolve(
             done(
               res.statusCode ?? 0,
               typeof retryAfter === 'string' ? retryAfter : null,
               Buffer.concat(chunks).toString(),
+              typeof etag === 'string' ? etag : null,
             ),
           );
         });
